@@ -1,0 +1,90 @@
+"""Default settings for vle. Environment variables named VLE_* override them.
+
+`create_app()` picks a class by `VLE_ENV` (production by default; `vle demo` and
+the tests pick their own) and then applies the environment overrides below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    ENV_NAME = "production"
+    INSTANCE_PATH = str(ROOT / "instance")
+    DATABASE_URL: str | None = None  # None: SQLite file in the instance folder
+    SECRET_KEY: str | None = None  # required in production
+    RATELIMIT_STORAGE_URL = "memory://"
+    # Failed sign-ins allowed per email and per client address.
+    LOGIN_RATE_LIMIT = "5 per minute"
+    SECURE_COOKIES = True
+    COURSES_PATH = str(ROOT / "courses")
+    LANGUAGES = ("en", "lt", "pl", "nb")
+    DEFAULT_LANGUAGE = "en"
+    DEFAULT_TIMEZONE = "Europe/Vilnius"
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_SENDER = "vle@localhost"
+    # Behind a reverse proxy that sets X-Forwarded-For/-Proto: how many proxies to trust.
+    PROXY_COUNT = 0
+    PAGE_SIZE = 25
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+
+class DevelopmentConfig(Config):
+    """Development and demo make their own secret key in the instance folder."""
+
+    ENV_NAME = "development"
+    SECURE_COOKIES = False
+
+
+class DemoConfig(DevelopmentConfig):
+    ENV_NAME = "demo"
+
+
+class TestConfig(DevelopmentConfig):
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-not-secret"  # noqa: S105 - tests only
+
+
+CONFIGS = {
+    "production": Config,
+    "development": DevelopmentConfig,
+    "demo": DemoConfig,
+    "test": TestConfig,
+}
+
+# Environment variable → setting name, and how to read it.
+ENVIRONMENT = {
+    "VLE_INSTANCE_PATH": ("INSTANCE_PATH", str),
+    "VLE_DATABASE_URL": ("DATABASE_URL", str),
+    "VLE_SECRET_KEY": ("SECRET_KEY", str),
+    "VLE_RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URL", str),
+    "VLE_SECURE_COOKIES": ("SECURE_COOKIES", _bool),
+    "VLE_COURSES_PATH": ("COURSES_PATH", str),
+    "VLE_PROXY_COUNT": ("PROXY_COUNT", int),
+    "VLE_MAIL_SERVER": ("MAIL_SERVER", str),
+    "VLE_MAIL_PORT": ("MAIL_PORT", int),
+    "VLE_MAIL_SENDER": ("MAIL_SENDER", str),
+}
+
+
+def load(env_name: str | None = None) -> dict:
+    """The settings for `env_name` (or `VLE_ENV`), with VLE_* overrides applied."""
+    name = env_name or os.environ.get("VLE_ENV", "production")
+    cls = CONFIGS.get(name)
+    if cls is None:
+        raise ValueError(f"VLE_ENV must be one of {', '.join(CONFIGS)}, not {name!r}")
+    settings = {key: getattr(cls, key) for key in dir(cls) if key.isupper()}
+    for variable, (key, parse) in ENVIRONMENT.items():
+        if variable in os.environ:
+            settings[key] = parse(os.environ[variable])
+    return settings

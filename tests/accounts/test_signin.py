@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from tests.conftest import PASSWORD, csrf_token, login
+
+
+def test_sign_in_and_out(client, make_user):
+    user = make_user(email="ona@example.org", name="Ona Petraitienė")
+    response = login(client, "ona@example.org")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/my"
+    page = client.get("/my").get_data(as_text=True)
+    assert "Ona Petraitienė" in page
+    assert ">Log out<" in page
+    token = csrf_token(client, "/my")
+    response = client.post("/logout", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert client.get("/my").status_code == 302  # back to the login page
+    assert user.password_hash.startswith("scrypt:")
+
+
+def test_email_is_case_insensitive(client, make_user):
+    make_user(email="jonas@example.org")
+    assert login(client, "  Jonas@Example.ORG ").status_code == 302
+
+
+def test_wrong_password_and_unknown_email_get_the_same_answer(client, make_user):
+    make_user(email="ona@example.org")
+    wrong = login(client, "ona@example.org", "not the password")
+    unknown = login(client, "nobody@example.org", "not the password")
+    assert wrong.status_code == unknown.status_code == 200
+    for response in (wrong, unknown):
+        assert "Wrong email or password." in response.get_data(as_text=True)
+    assert client.get("/my").status_code == 302
+
+
+def test_deactivated_user_cannot_sign_in(client, make_user, session):
+    user = make_user(email="gone@example.org")
+    user.active = False
+    session.commit()
+    assert "Wrong email or password." in login(client, "gone@example.org").get_data(as_text=True)
+
+
+def test_sixth_failed_sign_in_within_a_minute_is_refused(client, make_user):
+    make_user(email="ona@example.org")
+    for _ in range(5):
+        assert login(client, "ona@example.org", "wrong password").status_code == 200
+    response = login(client, "ona@example.org", PASSWORD)  # even the right password waits
+    assert response.status_code == 429
+    assert "Too many failed attempts" in response.get_data(as_text=True)
+
+
+def test_failed_sign_ins_are_limited_per_email_across_addresses(client, make_user):
+    make_user(email="ona@example.org")
+    for n in range(5):
+        env = {"REMOTE_ADDR": f"10.0.0.{n + 1}"}
+        token = csrf_token(client)
+        client.post("/login", data={"email": "ona@example.org", "password": "x", "csrf_token": token}, environ_base=env)
+    token = csrf_token(client)
+    response = client.post(
+        "/login", data={"email": "ona@example.org", "password": PASSWORD, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": "10.0.0.99"},
+    )
+    assert response.status_code == 429
+
+
+def test_successful_sign_ins_are_not_limited(client, make_user):
+    make_user(email="ona@example.org")
+    for _ in range(7):
+        assert login(client, "ona@example.org").status_code == 302
+        client.get("/my")
+
+
+def test_form_without_csrf_token_says_it_expired(client, make_user):
+    make_user(email="ona@example.org")
+    response = client.post("/login", data={"email": "ona@example.org", "password": PASSWORD})
+    assert response.status_code == 400
+    assert "The form has expired" in response.get_data(as_text=True)
+    assert client.get("/my").status_code == 302
+
+
+def test_next_only_redirects_within_the_site(client, make_user):
+    make_user(email="ona@example.org")
+    token = csrf_token(client)
+    response = client.post(
+        "/login",
+        data={"email": "ona@example.org", "password": PASSWORD, "next": "//evil.example/x", "csrf_token": token},
+    )
+    assert response.headers["Location"] == "/my"
+
+
+def test_session_cookie_flags(app, make_user):
+    make_user(email="ona@example.org")
+    app.config["SESSION_COOKIE_SECURE"] = True
+    client = app.test_client()
+    response = login(client, "ona@example.org")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Secure" in cookie
+
+
+def test_security_headers_forbid_inline_script(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "<script>" not in response.get_data(as_text=True)

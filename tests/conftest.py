@@ -1,0 +1,223 @@
+"""Test app, database and small factories.
+
+The schema is made once per run by the Alembic migrations (on SQLite by default,
+on PostgreSQL when VLE_TEST_DATABASE_URL is set); every test starts from empty
+tables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session
+
+from vle import create_app, db
+from vle.accounts import services as accounts
+from vle.accounts.models import Organisation, User
+from vle.catalog.models import Course, Item, Module
+from vle.db import Base
+from vle.extensions import limiter
+from vle.migrations import upgrade
+from vle.sanitize import markdown_to_html
+
+PASSWORD = "correct horse battery"
+SHARED_TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
+
+
+@pytest.fixture(scope="session")
+def _database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    instance = tmp_path_factory.mktemp("instance")
+    url = os.environ.get("VLE_TEST_DATABASE_URL") or f"sqlite:///{instance / 'test.sqlite3'}"
+    settings = {"INSTANCE_PATH": str(instance), "DATABASE_URL": url}
+    app = create_app(settings, env="test")
+    with app.app_context():
+        upgrade(app)
+    db.get_database(app).engine.dispose()
+    yield settings
+
+
+def _empty_tables(app: Flask) -> None:
+    engine = db.get_database(app).engine
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def app(_database: dict[str, Any]) -> Iterator[Flask]:
+    app = create_app(dict(_database), env="test")
+    _empty_tables(app)
+    with app.app_context():
+        limiter.reset()
+    yield app
+    db.get_database(app).engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """A database session for arranging and checking data. It pushes no app
+    context: requests made meanwhile must get their own `g`, as in production."""
+    db_session = db.get_database(app).sessionmaker()
+    yield db_session
+    db_session.close()
+
+
+@pytest.fixture
+def make_org(session: Session) -> Callable[..., Organisation]:
+    counter = iter(range(1, 10_000))
+
+    def make(code: str | None = None, parent: Organisation | None = None, name: str = "") -> Organisation:
+        code = code or f"ORG{next(counter)}"
+        org = accounts.create_organisation(session, code, name or f"Organisation {code}", parent.code if parent else None)
+        session.commit()
+        return org
+
+    return make
+
+
+@pytest.fixture
+def make_user(session: Session, make_org: Callable[..., Organisation]) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def make(
+        role: str = "learner",
+        org: Organisation | None = None,
+        email: str | None = None,
+        network: bool = False,
+        name: str | None = None,
+        password: str = PASSWORD,
+    ) -> User:
+        org = org or session.scalar(select(Organisation).limit(1)) or make_org()
+        n = next(counter)
+        user = accounts.create_user(
+            session,
+            email or f"{role}{n}@example.org",
+            name or f"{role.title()} {n}",
+            role,
+            org.code,
+            password=password,
+            network=network,
+        )
+        session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_course(session: Session) -> Callable[..., Course]:
+    counter = iter(range(1, 10_000))
+
+    def make(
+        slug: str | None = None,
+        status: str = "published",
+        lessons: int = 3,
+        modules: int = 1,
+        key: str | None = None,
+        title: str | None = None,
+        trainers: list[User] | None = None,
+        optional: int = 0,
+        body: str = "Some **useful** text.",
+        validity_months: int | None = None,
+    ) -> Course:
+        n = next(counter)
+        slug = slug or f"course-{n}"
+        course = Course(
+            slug=slug,
+            title=title or f"Course {n}",
+            summary="A course",
+            status=status,
+            enrolment_key=key,
+            trainers=trainers or [],
+            validity_months=validity_months,
+        )
+        for m in range(1, modules + 1):
+            module = Module(slug=f"module-{m}", position=m, title=f"Module {m}", prefix=f"{m:02d}")
+            for i in range(1, lessons + optional + 1):
+                module.items.append(
+                    Item(
+                        slug=f"lesson-{m}-{i}",
+                        position=i,
+                        prefix=f"{i:02d}",
+                        kind="lesson",
+                        title=f"Lesson {m}.{i}",
+                        required=i <= lessons,
+                        minutes=5,
+                        source=body,
+                        body_html=markdown_to_html(body),
+                    )
+                )
+            course.modules.append(module)
+        session.add(course)
+        session.commit()
+        return course
+
+    return make
+
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    """The CSRF token of the form on `path`, as a browser would have it."""
+    page = client.get(path).get_data(as_text=True)
+    match = CSRF.search(page)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
+
+
+def login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
+    token = csrf_token(client)
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+def post_form(client: FlaskClient, path: str, data: dict[str, Any] | None = None, page: str | None = None) -> Any:
+    """Post a form the way the page that holds it would, CSRF token included."""
+    token = csrf_token(client, page or "/courses")
+    return client.post(path, data={**(data or {}), "csrf_token": token})
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Callable[[], Any]:
+    """with count_queries() as counter: ...; counter.count — SQL statements run."""
+
+    class Counter:
+        def __init__(self) -> None:
+            self.count = 0
+            self.statements: list[str] = []
+
+        def __enter__(self) -> Counter:
+            event.listen(db.get_database(app).engine, "before_cursor_execute", self._count)
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            event.remove(db.get_database(app).engine, "before_cursor_execute", self._count)
+
+        def _count(self, _conn: Any, _cursor: Any, statement: str, *args: Any) -> None:
+            if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
+                self.count += 1
+                self.statements.append(statement)
+
+    return Counter

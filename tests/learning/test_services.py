@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from vle.errors import Forbidden, Invalid
+from vle.learning import services
+from vle.learning.models import Completion
+
+
+def test_completion_is_recorded_once_with_its_time_and_expiry(session, make_course, make_user):
+    course = make_course(lessons=2, validity_months=12)
+    user = make_user()
+    enrolment, created = services.enrol(session, user, course)
+    assert created and enrolment.status == "not_started"
+    t1 = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
+    services.complete_item(session, user, course, course.items[0], now=t1)
+    assert enrolment.status == "in_progress" and enrolment.progress == 50
+    services.complete_item(session, user, course, course.items[1], now=t1)
+    services.complete_item(session, user, course, course.items[1], now=datetime.now(UTC))
+    session.commit()
+    assert enrolment.status == "completed" and enrolment.completed_at == t1
+    completions = session.scalars(select(Completion)).all()
+    assert len(completions) == 1
+    assert completions[0].expires_at == datetime(2027, 1, 31, 9, 0, tzinfo=UTC)
+
+
+def test_completion_is_not_taken_back_when_content_grows(session, make_course, make_user):
+    course = make_course(lessons=1)
+    user = make_user()
+    enrolment, _ = services.enrol(session, user, course)
+    services.complete_item(session, user, course, course.items[0])
+    session.commit()
+    from vle.catalog.models import Item
+
+    course.modules[0].items.append(
+        Item(slug="new", position=9, kind="lesson", title="New", required=True, source="x")
+    )
+    session.flush()
+    services.recount_course(session, course)
+    assert enrolment.status == "completed" and enrolment.progress == 100
+
+
+def test_recount_after_new_required_item(session, make_course, make_user):
+    course = make_course(lessons=2)
+    user = make_user()
+    enrolment, _ = services.enrol(session, user, course)
+    services.complete_item(session, user, course, course.items[0])
+    assert enrolment.progress == 50
+    from vle.catalog.models import Item
+
+    course.modules[0].items.append(
+        Item(slug="new", position=9, kind="lesson", title="New", required=True, source="x")
+    )
+    session.flush()
+    services.recount_course(session, course)
+    assert enrolment.progress == 33
+
+
+def test_self_enrolment_rules(session, make_course, make_user):
+    user = make_user()
+    with pytest.raises(Invalid):
+        services.enrol(session, user, make_course(key="k"), key="wrong")
+    with pytest.raises(Forbidden):
+        services.enrol(session, user, make_course(status="archived"))
+    closed = make_course()
+    closed.ends = datetime(2020, 1, 1, tzinfo=UTC).date()
+    with pytest.raises(Forbidden):
+        services.enrol(session, user, closed)
+    # An administrator may still enrol someone by hand.
+    enrolment, created = services.enrol(session, user, closed, method="manual")
+    assert created and enrolment.method == "manual"
+
+
+def test_add_months_clamps_to_month_end():
+    assert services._add_months(datetime(2026, 1, 31, tzinfo=UTC), 1) == datetime(2026, 2, 28, tzinfo=UTC)
+    assert services._add_months(datetime(2026, 11, 15, tzinfo=UTC), 14) == datetime(2028, 1, 15, tzinfo=UTC)

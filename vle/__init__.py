@@ -1,0 +1,121 @@
+"""vle: a virtual learning environment for public-sector distance training."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request, session
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+import config as default_config
+from vle import db
+from vle.extensions import babel, csrf, limiter, login_manager
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# No inline script or style anywhere: JavaScript and CSS come from /static only.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> Flask:
+    """Build the app. `config` overrides settings (tests); `env` picks the defaults
+    class (`VLE_ENV` otherwise); VLE_* environment variables override both."""
+    settings = default_config.load(env)
+    settings.update(config or {})
+    if not settings.get("SECRET_KEY"):
+        if settings["ENV_NAME"] == "production":
+            raise RuntimeError("VLE_SECRET_KEY must be set outside development and demo")
+        settings["SECRET_KEY"] = _local_secret(Path(settings["INSTANCE_PATH"]))
+
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_path=str(Path(settings["INSTANCE_PATH"]).resolve()),
+        instance_relative_config=False,
+    )
+    app.config.update(settings)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings["SECURE_COOKIES"],
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings["SECURE_COOKIES"],
+        RATELIMIT_STORAGE_URI=settings["RATELIMIT_STORAGE_URL"],
+        RATELIMIT_HEADERS_ENABLED=False,
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        BABEL_DEFAULT_LOCALE=settings["DEFAULT_LANGUAGE"],
+        BABEL_DEFAULT_TIMEZONE=settings["DEFAULT_TIMEZONE"],
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    if settings["PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings["PROXY_COUNT"], x_proto=settings["PROXY_COUNT"]
+        )
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    login_manager.init_app(app)
+
+    from vle.accounts.views import bp as accounts_bp
+    from vle.api.views import bp as api_bp
+    from vle.learning.views import bp as learning_bp
+    from vle.web import register_web
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(learning_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies
+    register_web(app)
+
+    @app.after_request
+    def _security_headers(response: Any) -> Any:
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config["SECURE_COOKIES"]:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        return response
+
+    return app
+
+
+def _local_secret(instance: Path) -> str:
+    """Development and demo: a random key kept in the instance folder, so that
+    sessions survive a restart without anyone choosing a key."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def select_locale() -> str:
+    languages = default_config.Config.LANGUAGES
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    return request.accept_languages.best_match(languages) or "en"
+
+
+def select_timezone() -> str | None:
+    if current_user and current_user.is_authenticated and current_user.timezone:
+        return current_user.timezone
+    return None
+

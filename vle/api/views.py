@@ -1,0 +1,202 @@
+"""/api/v1: JSON for HR systems, mobile apps and scripts (bearer-token auth)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from vle import db
+from vle.accounts import services as accounts
+from vle.accounts.models import User
+from vle.api.openapi import openapi_document
+from vle.catalog import services as catalog
+from vle.catalog.models import Course, Item
+from vle.errors import DomainError, Forbidden, Invalid, NotFound, json_error
+from vle.learning import services as learning
+from vle.learning.models import Enrolment
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, code: str | None = None):
+        super().__init__(message)
+        self.status, self.message, self.code = status, message, code
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error: ApiError) -> Any:
+    return json_error(error.status, error.message, error.code)
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(error: DomainError) -> Any:
+    db.session().rollback()
+    return json_error(error.status, str(error.message), error.code)
+
+
+def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        header = request.headers.get("Authorization", "")
+        scheme, _sep, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, _("Send a personal API token: Authorization: Bearer <token>."))
+        user = accounts.user_for_token(db.session(), token.strip())
+        if user is None:
+            raise ApiError(401, _("The API token is not valid."))
+        g.api_user = user
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _user() -> User:
+    return g.api_user
+
+
+def _json_body() -> dict[str, Any]:
+    if not request.get_data():
+        return {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, _("The request body must be a JSON object."))
+    return body
+
+
+def _time(value: Any) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def enrolment_json(enrolment: Enrolment, course: Course) -> dict[str, Any]:
+    return {
+        "course": course.slug,
+        "url": url_for("learning.course", slug=course.slug, _external=True),
+        "status": enrolment.status,
+        "progress": enrolment.progress,
+        "enrolled_at": _time(enrolment.enrolled_at),
+        "completed_at": _time(enrolment.completed_at),
+    }
+
+
+def course_summary_json(course: Course) -> dict[str, Any]:
+    return {
+        "slug": course.slug,
+        "url": url_for("learning.course", slug=course.slug, _external=True),
+        "title": course.title,
+        "summary": course.summary,
+        "language": course.language,
+        "status": course.status,
+        "enrolment_key_required": bool(course.enrolment_key),
+    }
+
+
+def item_json(course: Course, item: Item) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "title": item.title,
+        "required": item.required,
+        "minutes": item.minutes,
+        "url": url_for("learning.item", slug=course.slug, item_id=item.id, _external=True),
+    }
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_document())
+
+
+@bp.get("/me")
+@token_required
+def me() -> Response:
+    user = _user()
+    return jsonify(
+        {
+            "id": user.id,
+            "email": user.email,
+            "name": user.name,
+            "role": user.role,
+            "network": user.is_network_admin,
+            "organisation": {"code": user.organisation.code, "name": user.organisation.name},
+            "locale": user.locale,
+            "url": url_for("learning.my_learning", _external=True),
+        }
+    )
+
+
+@bp.get("/me/enrolments")
+@token_required
+def my_enrolments() -> Response:
+    enrolments = learning.my_enrolments(db.session(), _user())
+    return jsonify({"enrolments": [enrolment_json(e, e.course) for e in enrolments]})
+
+
+@bp.get("/courses")
+@token_required
+def courses() -> Response:
+    found = catalog.published_courses(db.session(), request.args.get("q", "")[:200])
+    return jsonify({"courses": [course_summary_json(c) for c in found]})
+
+
+@bp.get("/courses/<slug>")
+@token_required
+def course(slug: str) -> Response:
+    course = catalog.course_for(db.session(), slug, _user())
+    body = course_summary_json(course)
+    body["modules"] = [
+        {"slug": m.slug, "title": m.title, "items": [item_json(course, i) for i in m.items]}
+        for m in course.modules
+    ]
+    return jsonify(body)
+
+
+@bp.post("/courses/<slug>/enrolments")
+@token_required
+def enrol(slug: str) -> tuple[Response, int]:
+    db_session = db.session()
+    course = catalog.course_for(db_session, slug, _user())
+    body = _json_body()
+    learner, method = _user(), "self"
+    if body.get("user") is not None:
+        learner = _admin_target(body["user"])
+        method = "manual" if learner.id != _user().id else "self"
+    key = body.get("key")
+    if key is not None and not isinstance(key, str):
+        raise Invalid(_("“key” must be a string."))
+    enrolment, created = learning.enrol(db_session, learner, course, key=key, method=method)
+    db_session.commit()
+    return jsonify(enrolment_json(enrolment, course)), 201 if created else 200
+
+
+def _admin_target(ident: Any) -> User:
+    """The learner an administrator names by id or email, within their scope."""
+    admin = _user()
+    if not admin.is_admin:
+        raise Forbidden(_("Only administrators can enrol other users."))
+    db_session = db.session()
+    if isinstance(ident, int) and not isinstance(ident, bool):
+        target = db_session.get(User, ident)
+    elif isinstance(ident, str):
+        target = accounts.user_by_email(db_session, ident)
+    else:
+        raise Invalid(_("“user” must be a user id or an email address."))
+    if target is None or not admin.administers(target.organisation):
+        raise NotFound(_("There is no such user in your organisation."))
+    return target
+
+
+@bp.post("/items/<int:item_id>/completion")
+@token_required
+def complete_item(item_id: int) -> Response:
+    db_session = db.session()
+    course = catalog.course_of_item(db_session, item_id, _user())
+    item = catalog.item_in(course, item_id)
+    enrolment = learning.complete_item(db_session, _user(), course, item)
+    db_session.commit()
+    return jsonify(enrolment_json(enrolment, course))

@@ -1,0 +1,201 @@
+"""The `vle` command: a Flask CLI group gathering each domain's commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from vle import create_app, db
+from vle.accounts import services as accounts
+from vle.demo import DEMO_ACCOUNTS, seed_demo
+from vle.errors import DomainError
+from vle.library import services as library
+from vle.migrations import upgrade
+
+
+def fail_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Domain errors become one clear line on stderr and exit code 1."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except DomainError as error:
+            db.session().rollback()
+            raise click.ClickException(str(error.message)) from None
+
+    return wrapper
+
+
+def _create_app() -> Flask:
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)
+def cli() -> None:
+    """vle — a virtual learning environment for public-sector distance training."""
+
+
+@cli.group("db")
+def db_group() -> None:
+    """The database schema."""
+
+
+@db_group.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Create or upgrade the schema with the Alembic migrations."""
+    upgrade(current_app)
+    click.echo("The database schema is up to date.")
+
+
+@cli.group("courses")
+def courses_group() -> None:
+    """The course library on disk."""
+
+
+@courses_group.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@with_appcontext
+def courses_import(paths: tuple[Path, ...]) -> None:
+    """Import course folders or library folders (validated first; all or nothing)."""
+    with db.transaction() as db_session:
+        try:
+            result = library.import_paths(db_session, list(paths))
+        except library.LibraryInvalid as error:
+            for line in error.errors:
+                click.echo(line, err=True)
+            raise click.ClickException(
+                f"{len(error.errors)} problem(s) found; nothing was imported."
+            ) from None
+    for slug in result.created:
+        click.echo(f"created {slug}")
+    for slug in result.updated:
+        click.echo(f"updated {slug}")
+
+
+@courses_group.command("export")
+@click.argument("slug")
+@click.argument("path", type=click.Path(path_type=Path))
+@with_appcontext
+@fail_cleanly
+def courses_export(slug: str, path: Path) -> None:
+    """Write course SLUG to PATH in the courses/ layout."""
+    folder = library.export_course(db.session(), slug, path)
+    click.echo(f"exported {slug} to {folder}")
+
+
+@cli.group("organisations")
+def organisations_group() -> None:
+    """Organisations of the network."""
+
+
+@organisations_group.command("create")
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--parent", "parent_code", default=None, help="Code of the parent organisation.")
+@click.option("--type", "kind", default="", help="e.g. municipality, school, library.")
+@with_appcontext
+@fail_cleanly
+def organisations_create(code: str, name: str, parent_code: str | None, kind: str) -> None:
+    """Create organisation CODE."""
+    with db.transaction() as db_session:
+        org = accounts.create_organisation(db_session, code, name, parent_code, kind)
+    click.echo(f"created organisation {org.code}")
+
+
+@cli.group("users")
+def users_group() -> None:
+    """User accounts."""
+
+
+@users_group.command("create")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["learner", "trainer", "admin"]), required=True)
+@click.option("--organisation", "organisation_code", required=True)
+@click.option("--network", is_flag=True, help="An admin who sees the whole network.")
+@click.option("--password", default=None, help="Generated and printed when left out.")
+@with_appcontext
+@fail_cleanly
+def users_create(
+    email: str, name: str, role: str, organisation_code: str, network: bool, password: str | None
+) -> None:
+    """Create a user account."""
+    generated = password is None
+    password = password or accounts.generate_password()
+    with db.transaction() as db_session:
+        user = accounts.create_user(
+            db_session, email, name, role, organisation_code, password=password, network=network
+        )
+    click.echo(f"created {user.role} {user.email}")
+    if generated:
+        click.echo(f"password: {password}")
+
+
+@users_group.command("token")
+@click.argument("email")
+@click.option("--name", default="", help="What the token is for.")
+@with_appcontext
+@fail_cleanly
+def users_token(email: str, name: str) -> None:
+    """Create a personal API token for EMAIL and print it (alone) on stdout."""
+    with db.transaction() as db_session:
+        user = accounts.user_by_email(db_session, email)
+        if user is None:
+            raise click.ClickException(f"There is no user with the email {email}.")
+        token = accounts.create_token(db_session, user, name)
+    click.echo(token)
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve vle with gunicorn (production)."""
+    from vle.server import run
+
+    run(host=host, port=port, workers=workers, threads=threads)
+
+
+@cli.command("demo")
+@click.option("--no-serve", is_flag=True, help="Stop once the demo data is in place.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@with_appcontext
+@fail_cleanly
+def demo(no_serve: bool, port: int) -> None:
+    """From nothing to a running demo site on SQLite (idempotent)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    upgrade(app)
+    with db.transaction() as db_session:
+        seed_demo(db_session, Path(app.config["COURSES_PATH"]))
+    click.echo("Demo accounts (email / password):")
+    for account in DEMO_ACCOUNTS:
+        click.echo(f"  {account.role:8} {account.email:28} {account.password}")
+    if no_serve:
+        return
+    click.echo(f"Serving on http://127.0.0.1:{port} (Ctrl+C stops)")
+    from vle.server import run
+
+    run(host="127.0.0.1", port=port, workers=1, threads=8)
+
+
+def main() -> None:
+    # `vle demo` runs on the demo settings (SQLite, its own secret key) unless told otherwise.
+    if len(sys.argv) > 1 and sys.argv[1] == "demo":
+        os.environ.setdefault("VLE_ENV", "demo")
+    try:
+        cli.main(prog_name="vle")
+    except RuntimeError as error:  # configuration problems: one line, no traceback
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(1)

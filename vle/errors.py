@@ -1,0 +1,58 @@
+"""Domain errors: services raise them with a user-facing, translatable message.
+
+Views turn them into flash messages or form errors, the API into JSON errors
+(`code` and HTTP `status` below), the CLI into a message and exit code 1.
+"""
+
+from __future__ import annotations
+
+from flask import Response, jsonify
+
+
+class DomainError(Exception):
+    code = "invalid"
+    status = 422
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    status = 403
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    status = 409
+
+
+class Invalid(DomainError):
+    code = "invalid"
+    status = 422
+
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "too_many_requests",
+}
+
+
+def json_error(status: int, message: str, code: str | None = None) -> tuple[Response, int]:
+    """The API's error shape: {"error": {"code", "message"}} with the right status."""
+    body = {"error": {"code": code or HTTP_CODES.get(status, "error"), "message": str(message)}}
+    return jsonify(body), status

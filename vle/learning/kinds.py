@@ -1,0 +1,53 @@
+"""The registry item kinds plug into.
+
+Learning knows how to show, complete and count lessons; a kind defined on a
+higher floor (the quiz) registers itself here at start-up, so learning never
+imports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from vle.catalog.models import Item
+from vle.learning.models import ItemProgress
+
+
+@dataclass(frozen=True)
+class ItemKind:
+    name: str
+    # The template that shows an item of this kind inside the item page.
+    template: str
+    # Can the learner mark it complete themselves (a lesson) or does something
+    # else decide (a quiz is done when passed)?
+    manual_completion: bool
+    is_done: Callable[[ItemProgress | None], bool]
+    # Extra template context: (db_session, item, user, enrolment) -> dict
+    context: Callable[..., dict[str, Any]] = field(default=lambda *args: {})
+
+
+KINDS: dict[str, ItemKind] = {}
+
+
+def register(kind: ItemKind) -> None:
+    KINDS[kind.name] = kind
+
+
+def kind_of(item: Item) -> ItemKind:
+    return KINDS[item.kind]
+
+
+def _completed(progress: ItemProgress | None) -> bool:
+    return progress is not None and progress.completed_at is not None
+
+
+register(
+    ItemKind(
+        name="lesson",
+        template="learning/kinds/lesson.html",
+        manual_completion=True,
+        is_done=_completed,
+    )
+)

@@ -1,0 +1,249 @@
+"""Enrolment, progress and completion: the rules of a learner's way through a course."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from vle.accounts.models import User
+from vle.catalog.models import Course, CourseStatus, Item
+from vle.db import utcnow
+from vle.errors import Forbidden, Invalid
+from vle.learning.kinds import kind_of
+from vle.learning.models import Completion, Enrolment, EnrolmentStatus, ItemProgress
+
+
+def enrolment_for(db_session: Session, user: User, course: Course) -> Enrolment | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return db_session.scalar(
+        select(Enrolment).where(Enrolment.user_id == user.id, Enrolment.course_id == course.id)
+    )
+
+
+def can_self_enrol(course: Course, today: date | None = None) -> bool:
+    today = today or utcnow().date()
+    return (
+        course.status == CourseStatus.PUBLISHED
+        and (course.starts is None or course.starts <= today)
+        and (course.ends is None or today <= course.ends)
+    )
+
+
+def enrol(
+    db_session: Session,
+    user: User,
+    course: Course,
+    key: str | None = None,
+    method: str = "self",
+) -> tuple[Enrolment, bool]:
+    """Enrol `user` in `course`; returns (enrolment, created). Enrolling again is
+    not an error and returns the existing enrolment. Self-enrolment needs a
+    published course within its dates and, if the course has one, its key."""
+    existing = enrolment_for(db_session, user, course)
+    if existing is not None:
+        return existing, False
+    if method == "self":
+        if not can_self_enrol(course):
+            raise Forbidden(_l("This course is not open for enrolment."))
+        if course.enrolment_key and not hmac.compare_digest(
+            (key or "").strip().encode(), course.enrolment_key.encode()
+        ):
+            raise Invalid(_l("The enrolment key is not correct."))
+    enrolment = Enrolment(user_id=user.id, course_id=course.id, method=method)
+    try:
+        with db_session.begin_nested():  # a concurrent double click enrols once
+            db_session.add(enrolment)
+    except IntegrityError:
+        existing = enrolment_for(db_session, user, course)
+        if existing is None:
+            raise
+        return existing, False
+    return enrolment, True
+
+
+def progress_by_item(db_session: Session, user: User, course: Course) -> dict[int, ItemProgress]:
+    """The user's progress on every item of the course, in one query."""
+    item_ids = [item.id for item in course.items]
+    if not item_ids or not getattr(user, "is_authenticated", False):
+        return {}
+    rows = db_session.scalars(
+        select(ItemProgress).where(
+            ItemProgress.user_id == user.id, ItemProgress.item_id.in_(item_ids)
+        )
+    )
+    return {row.item_id: row for row in rows}
+
+
+def _progress_row(db_session: Session, user: User, item: Item) -> ItemProgress:
+    row = db_session.scalar(
+        select(ItemProgress).where(ItemProgress.user_id == user.id, ItemProgress.item_id == item.id)
+    )
+    if row is None:
+        row = ItemProgress(user_id=user.id, item_id=item.id)
+        db_session.add(row)
+    return row
+
+
+def _require_enrolment(db_session: Session, user: User, course: Course) -> Enrolment:
+    enrolment = enrolment_for(db_session, user, course)
+    if enrolment is None:
+        raise Forbidden(_l("You are not enrolled in this course."))
+    return enrolment
+
+
+def record_view(
+    db_session: Session, user: User, course: Course, item: Item, now: datetime | None = None
+) -> None:
+    """Note the first time an enrolled learner opens an item; opening one starts
+    the course."""
+    enrolment = enrolment_for(db_session, user, course)
+    if enrolment is None:
+        return
+    row = _progress_row(db_session, user, item)
+    if row.viewed_at is None:
+        row.viewed_at = now or utcnow()
+    if enrolment.status == EnrolmentStatus.NOT_STARTED:
+        enrolment.status = EnrolmentStatus.IN_PROGRESS
+    db_session.flush()
+
+
+def complete_item(
+    db_session: Session, user: User, course: Course, item: Item, now: datetime | None = None
+) -> Enrolment:
+    """Mark an item complete for an enrolled learner and update the course's
+    progress. Completing again changes nothing. Items whose completion is decided
+    elsewhere (a quiz is complete when passed) cannot be marked by hand."""
+    enrolment = _require_enrolment(db_session, user, course)
+    if not kind_of(item).manual_completion:
+        raise Invalid(_l("This item is completed by passing it, not by marking it."))
+    now = now or utcnow()
+    row = _progress_row(db_session, user, item)
+    row.viewed_at = row.viewed_at or now
+    row.completed_at = row.completed_at or now
+    db_session.flush()
+    update_progress(db_session, enrolment, course, now)
+    return enrolment
+
+
+def record_result(
+    db_session: Session, user: User, course: Course, item: Item, passed: bool, now: datetime
+) -> None:
+    """Record the counting result of an item graded elsewhere (a quiz)."""
+    enrolment = _require_enrolment(db_session, user, course)
+    row = _progress_row(db_session, user, item)
+    row.viewed_at = row.viewed_at or now
+    row.passed = passed
+    if passed:
+        row.completed_at = row.completed_at or now
+    db_session.flush()
+    update_progress(db_session, enrolment, course, now)
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    for day in (moment.day, 30, 29, 28):
+        try:
+            return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def update_progress(
+    db_session: Session, enrolment: Enrolment, course: Course, now: datetime | None = None
+) -> None:
+    """Recount the enrolment's progress by the default completion rule: every
+    required item done (lessons completed, quizzes passed). Completion, once
+    reached, is recorded with its time and history and is never taken back."""
+    progress = progress_by_item(db_session, enrolment.user, course)
+    _apply_progress(db_session, enrolment, course, progress, now or utcnow())
+    db_session.flush()
+
+
+def _apply_progress(
+    db_session: Session,
+    enrolment: Enrolment,
+    course: Course,
+    progress: dict[int, ItemProgress],
+    now: datetime,
+) -> None:
+    required = [item for item in course.items if item.required]
+    done = sum(1 for item in required if kind_of(item).is_done(progress.get(item.id)))
+    if enrolment.status == EnrolmentStatus.COMPLETED:
+        return
+    enrolment.progress = int(100 * done / len(required)) if required else 0
+    if required and done == len(required):
+        enrolment.status = EnrolmentStatus.COMPLETED
+        enrolment.progress = 100
+        enrolment.completed_at = now
+        expires = _add_months(now, course.validity_months) if course.validity_months else None
+        db_session.add(
+            Completion(
+                user_id=enrolment.user_id, course_id=course.id, completed_at=now, expires_at=expires
+            )
+        )
+    elif progress:
+        enrolment.status = EnrolmentStatus.IN_PROGRESS
+
+
+def recount_course(db_session: Session, course: Course, now: datetime | None = None) -> None:
+    """After a course's content changed (a re-import), recount every enrolment
+    not yet completed, in a fixed number of queries."""
+    enrolments = list(
+        db_session.scalars(
+            select(Enrolment).where(
+                Enrolment.course_id == course.id, Enrolment.status != EnrolmentStatus.COMPLETED
+            )
+        )
+    )
+    if not enrolments:
+        return
+    item_ids = [item.id for item in course.items]
+    by_user: dict[int, dict[int, ItemProgress]] = {}
+    if item_ids:
+        rows = db_session.scalars(
+            select(ItemProgress)
+            .join(Enrolment, Enrolment.user_id == ItemProgress.user_id)
+            .where(Enrolment.course_id == course.id, ItemProgress.item_id.in_(item_ids))
+        )
+        for row in rows:
+            by_user.setdefault(row.user_id, {})[row.item_id] = row
+    now = now or utcnow()
+    for enrolment in enrolments:
+        _apply_progress(db_session, enrolment, course, by_user.get(enrolment.user_id, {}), now)
+    db_session.flush()
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    previous: Item | None
+    next: Item | None
+
+
+def neighbours(course: Course, item: Item) -> Neighbours:
+    items = course.items
+    index = next(i for i, candidate in enumerate(items) if candidate.id == item.id)
+    return Neighbours(
+        previous=items[index - 1] if index > 0 else None,
+        next=items[index + 1] if index + 1 < len(items) else None,
+    )
+
+
+def my_enrolments(db_session: Session, user: User) -> list[Enrolment]:
+    """A learner's enrolments with their courses, newest first (one query)."""
+    return list(
+        db_session.scalars(
+            select(Enrolment)
+            .where(Enrolment.user_id == user.id)
+            .options(joinedload(Enrolment.course))
+            .order_by(Enrolment.enrolled_at.desc(), Enrolment.id.desc())
+        )
+    )

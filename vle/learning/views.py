@@ -1,0 +1,145 @@
+"""The learner's pages: catalogue, course page, item pages, My learning."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from vle import db
+from vle.catalog import services as catalog
+from vle.catalog.models import Course
+from vle.errors import DomainError, NotFound
+from vle.learning import services
+from vle.learning.forms import ActionForm, EnrolForm
+from vle.learning.kinds import kind_of
+
+bp = Blueprint("learning", __name__)
+
+
+def _course(slug: str) -> Course:
+    try:
+        return catalog.course_for(db.session(), slug, current_user)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/courses")
+def catalogue() -> str:
+    search = request.args.get("q", "")[:200]
+    courses = catalog.published_courses(db.session(), search)
+    return render_template("learning/catalogue.html", courses=courses, search=search)
+
+
+@bp.get("/courses/<slug>")
+def course(slug: str) -> str:
+    course = _course(slug)
+    db_session = db.session()
+    enrolment = services.enrolment_for(db_session, current_user, course)
+    progress = services.progress_by_item(db_session, current_user, course) if enrolment else {}
+    done = {item.id for item in course.items if kind_of(item).is_done(progress.get(item.id))}
+    return render_template(
+        "learning/course.html",
+        course=course,
+        enrolment=enrolment,
+        done=done,
+        enrol_form=EnrolForm(),
+        open_for_enrolment=services.can_self_enrol(course),
+    )
+
+
+@bp.post("/courses/<slug>/enrol")
+@login_required
+def enrol(slug: str) -> Response | tuple[str, int]:
+    course = _course(slug)
+    form = EnrolForm()
+    if form.validate_on_submit():
+        try:
+            _enrolment, created = services.enrol(
+                db.session(), current_user, course, key=form.key.data
+            )
+        except DomainError as error:
+            db.session().rollback()
+            form.key.errors.append(error.message)
+        else:
+            db.session().commit()
+            if created:
+                flash(_("You are enrolled in %(title)s.", title=course.title), "success")
+            return redirect(url_for("learning.course", slug=slug))
+    # The course page again, with the error beside the key field.
+    return render_template(
+        "learning/course.html",
+        course=course,
+        enrolment=None,
+        done=set(),
+        enrol_form=form,
+        open_for_enrolment=services.can_self_enrol(course),
+    ), 422
+
+
+@bp.get("/courses/<slug>/items/<int:item_id>")
+@db.writes
+@login_required
+def item(slug: str, item_id: int) -> str:
+    course = _course(slug)
+    item = _item(course, item_id)
+    db_session = db.session()
+    enrolment = services.enrolment_for(db_session, current_user, course)
+    if enrolment is None and not course.can_edit(current_user):
+        flash(_("Enrol in the course to open its items."), "info")
+        return redirect(url_for("learning.course", slug=slug))  # type: ignore[return-value]
+    services.record_view(db_session, current_user, course, item)
+    db_session.commit()
+    progress = services.progress_by_item(db_session, current_user, course)
+    kind = kind_of(item)
+    return render_template(
+        "learning/item.html",
+        course=course,
+        item=item,
+        kind=kind,
+        enrolment=enrolment,
+        done=kind.is_done(progress.get(item.id)),
+        neighbours=services.neighbours(course, item),
+        form=ActionForm(),
+        **kind.context(db_session, item, current_user, enrolment),
+    )
+
+
+def _item(course: Course, item_id: int) -> Any:
+    try:
+        return catalog.item_in(course, item_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.post("/courses/<slug>/items/<int:item_id>/complete")
+@login_required
+def complete(slug: str, item_id: int) -> Response:
+    course = _course(slug)
+    item = _item(course, item_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    db_session = db.session()
+    try:
+        enrolment = services.complete_item(db_session, current_user, course, item)
+    except DomainError as error:
+        db_session.rollback()
+        abort(error.status, error.message)
+    db_session.commit()
+    if enrolment.status == "completed":
+        flash(_("Well done: you have completed %(title)s.", title=course.title), "success")
+    nxt = services.neighbours(course, item).next
+    if nxt is not None:
+        return redirect(url_for("learning.item", slug=slug, item_id=nxt.id))
+    return redirect(url_for("learning.course", slug=slug))
+
+
+@bp.get("/my")
+@login_required
+def my_learning() -> str:
+    enrolments = services.my_enrolments(db.session(), current_user)
+    return render_template("learning/my.html", enrolments=enrolments)

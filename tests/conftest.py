@@ -51,6 +51,7 @@ def _empty_tables(app: Flask) -> None:
         if engine.dialect.name == "postgresql":
             connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
+            connection.execute(text("UPDATE organisations SET parent_id = NULL"))
             for table in tables:
                 connection.execute(text(f"DELETE FROM {table}"))
 

@@ -1,13 +1,25 @@
-"""The question bank of a quiz item."""
+"""The question bank of a quiz item, and the learners' attempts at it."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from vle.db import Base
+from vle.accounts.models import User
+from vle.db import Base, utcnow
 
 
 class Question(Base):
@@ -25,3 +37,119 @@ class Question(Base):
     title: Mapped[str] = mapped_column(String(300), default="")
     text_html: Mapped[str] = mapped_column(Text, default="")
     spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AttemptState(StrEnum):
+    OPEN = "open"
+    AWAITING_GRADING = "awaiting_grading"  # submitted; an essay waits for a trainer
+    GRADED = "graded"
+
+
+OPEN_ONLY = text("state = 'open'")
+
+
+class Attempt(Base):
+    """One learner's attempt at a quiz item.
+
+    The questions it holds, their order and each question's choice order are
+    fixed when it starts (`question_ids`, `choice_order`), so a resumed attempt
+    shows the same quiz. `deadline` is the server's time limit (None: untimed).
+    `score` is a percentage, set when the attempt is graded."""
+
+    __tablename__ = "quiz_attempts"
+    __table_args__ = (
+        CheckConstraint("state IN ('open', 'awaiting_grading', 'graded')", name="state_known"),
+        CheckConstraint("score IS NULL OR (score >= 0 AND score <= 100)", name="score_percent"),
+        UniqueConstraint("user_id", "item_id", "number"),
+        # At most one open attempt per learner and quiz, whatever races.
+        Index(
+            "uq_quiz_attempts_one_open",
+            "user_id",
+            "item_id",
+            unique=True,
+            sqlite_where=OPEN_ONLY,
+            postgresql_where=OPEN_ONLY,
+        ),
+        # Trainer results per quiz and the grading queue.
+        Index("ix_quiz_attempts_item_state", "item_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    state: Mapped[str] = mapped_column(String(20), default=AttemptState.OPEN)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deadline: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None]
+    graded_at: Mapped[datetime | None]
+    score: Mapped[float | None]
+    passed: Mapped[bool | None]
+    question_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # {question_id (str): [choice ids in the order shown]}
+    choice_order: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    user: Mapped[User] = relationship()
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="attempt", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == AttemptState.OPEN
+
+    @property
+    def finished(self) -> bool:
+        return self.state != AttemptState.OPEN
+
+
+class Answer(Base):
+    """A learner's answer to one question of an attempt, saved as it is given.
+
+    `value` is the normalised answer (None: left unanswered, recorded when the
+    attempt is graded). `fraction` is the credit 0..1, None until graded (an
+    essay waits for a trainer, who may leave a `comment`)."""
+
+    __tablename__ = "quiz_answers"
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "question_id"),
+        CheckConstraint(
+            "fraction IS NULL OR (fraction >= 0 AND fraction <= 1)", name="fraction_range"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempts.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("questions.id", ondelete="CASCADE"), index=True
+    )
+    value: Mapped[Any | None] = mapped_column(JSON)
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+    fraction: Mapped[float | None]
+    graded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    graded_at: Mapped[datetime | None]
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    attempt: Mapped[Attempt] = relationship(back_populates="answers")
+    question: Mapped[Question] = relationship()
+
+
+class Accommodation(Base):
+    """Per-learner adjustments to one quiz: extra time and extra attempts."""
+
+    __tablename__ = "quiz_accommodations"
+    __table_args__ = (
+        UniqueConstraint("item_id", "user_id"),
+        CheckConstraint("extra_minutes >= 0", name="extra_minutes_positive"),
+        CheckConstraint("extra_attempts >= 0", name="extra_attempts_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    extra_minutes: Mapped[int] = mapped_column(default=0)
+    extra_attempts: Mapped[int] = mapped_column(default=0)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship()

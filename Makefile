@@ -1,0 +1,37 @@
+# make demo         — from a fresh clone to a running demo site (http://127.0.0.1:5000)
+# make test         — lint, layer contracts and the test suite
+# make translations — extract the messages, update every catalogue, compile them
+#
+# Needs Python 3.11+ as `python3` (or PYTHON=/path/to/python3.11) and PyPI.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Touched after a successful install: pip runs again only when pyproject.toml is newer.
+STAMP := $(VENV)/.installed
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="-x tests/learning"`.
+PYTEST_ARGS ?=
+
+.PHONY: demo test translations
+
+demo: $(STAMP)
+	$(BIN)/vle demo
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o vle/translations/messages.pot .
+	$(BIN)/pybabel update -i vle/translations/messages.pot -d vle/translations
+	$(BIN)/pybabel compile -d vle/translations
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "vle needs Python 3.11 or newer; run: make PYTHON=/path/to/python3.11 ..." >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[test]'
+	touch $(STAMP)

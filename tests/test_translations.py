@@ -22,10 +22,14 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 from flask_babel import format_date, format_decimal, ngettext
+from wtforms.i18n import messages_path
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "vle" / "translations"
 LOCALES = ("lt", "pl", "nb")
+# vle's own messages, and WTForms' built-in ones (“This field is required.”) for
+# Lithuanian, which WTForms does not ship.
+CATALOGS = [(locale, "messages") for locale in LOCALES] + [("lt", "wtforms")]
 LITHUANIAN_PLURALS = (
     "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && (n%100<10 || n%100>=20) ? 1 : 2);"
 )
@@ -35,8 +39,8 @@ CONVERSION = re.compile(
 )
 
 
-def _po(locale: str) -> Catalog:
-    with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po").open("rb") as f:
+def _po(locale: str, domain: str = "messages") -> Catalog:
+    with (TRANSLATIONS / locale / "LC_MESSAGES" / f"{domain}.po").open("rb") as f:
         return read_po(f, locale=locale)
 
 
@@ -69,22 +73,23 @@ def _conversions(text: str) -> list[str]:
     return sorted(m.group(0) for m in CONVERSION.finditer(text) if m.group(0) != "%%")
 
 
-def test_every_lithuanian_message_is_translated():
-    catalog = _po("lt")
+@pytest.mark.parametrize("domain", ["messages", "wtforms"])
+def test_every_lithuanian_message_is_translated(domain):
+    catalog = _po("lt", domain)
     missing = [_label(m) for m in _messages(catalog) if m.fuzzy or not all(_forms(m))]
-    assert not missing, "untranslated or fuzzy in lt:\n" + "\n".join(missing)
+    assert not missing, f"untranslated or fuzzy in lt/{domain}.po:\n" + "\n".join(missing)
     assert catalog.plural_forms == LITHUANIAN_PLURALS
     for message in _messages(catalog):
         if isinstance(message.id, tuple):
             assert len(message.string) == 3, _label(message)
 
 
-@pytest.mark.parametrize("locale", LOCALES)
-def test_translations_keep_every_placeholder(locale):
+@pytest.mark.parametrize(("locale", "domain"), CATALOGS)
+def test_translations_keep_every_placeholder(locale, domain):
     """A lost %(title)s hides data; a new or mistyped one breaks the page
     (templates format every message, so a stray % matters too)."""
     wrong = []
-    for message in _messages(_po(locale)):
+    for message in _messages(_po(locale, domain)):
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
         wanted = sorted(set().union(*(_conversions(i) for i in ids)))
         for form in _forms(message):
@@ -94,20 +99,20 @@ def test_translations_keep_every_placeholder(locale):
             stray = CONVERSION.sub("", form).count("%")
             if sorted(set(found)) != wanted or stray:
                 wrong.append(f"{_label(message)} → {form!r}")
-    assert not wrong, f"placeholders differ in {locale}:\n" + "\n".join(wrong)
+    assert not wrong, f"placeholders differ in {locale}/{domain}.po:\n" + "\n".join(wrong)
 
 
-@pytest.mark.parametrize("locale", LOCALES)
-def test_committed_mo_files_match_the_po_files(locale):
-    po = _po(locale)
+@pytest.mark.parametrize(("locale", "domain"), CATALOGS)
+def test_committed_mo_files_match_the_po_files(locale, domain):
+    po = _po(locale, domain)
     compiled = BytesIO()
     write_mo(compiled, po)
     compiled.seek(0)
     expected = _compiled(read_mo(compiled))
-    with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo").open("rb") as f:
+    with (TRANSLATIONS / locale / "LC_MESSAGES" / f"{domain}.mo").open("rb") as f:
         committed = read_mo(f)
     assert _compiled(committed) == expected, (
-        f"{locale} messages.mo is stale: run pybabel compile -d vle/translations"
+        f"{locale}/{domain}.mo is stale: run pybabel compile -d vle/translations -D {domain}"
     )
     assert committed.plural_forms == po.plural_forms
 
@@ -183,3 +188,12 @@ def test_dates_numbers_and_plurals_the_lithuanian_way(app):
         21: "21 minutė",
         22: "22 minutės",
     }
+
+
+def test_lithuanian_wtforms_catalog_covers_the_installed_wtforms():
+    with (Path(messages_path()) / "wtforms.pot").open("rb") as f:
+        wanted = _ids(read_po(f))
+    assert sorted(map(repr, wanted - _ids(_po("lt", "wtforms")))) == [], (
+        "WTForms has new messages: pybabel update -D wtforms -l lt "
+        "-i <wtforms/locale/wtforms.pot> -d vle/translations, then translate them"
+    )

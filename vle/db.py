@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import wraps
 from datetime import UTC, datetime
+from functools import wraps
 from pathlib import Path
 from typing import Any
 

@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from vle.accounts.models import ApiToken, Organisation, Role, User
 from vle.errors import Conflict, Invalid, NotFound
 
-TOKEN_PREFIX = "vle_"
+TOKEN_PREFIX = "vle_"  # noqa: S105 - a public marker on tokens, not a secret
 MIN_PASSWORD_LENGTH = 10
 # A hash that never matches: checking unknown emails against it costs the same
 # time as a real check, so timing does not reveal which emails exist.

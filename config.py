@@ -35,6 +35,8 @@ class Config:
     # Behind a reverse proxy that sets X-Forwarded-For/-Proto: how many proxies to trust.
     PROXY_COUNT = 0
     PAGE_SIZE = 25
+    # bench/ only: serve a do-nothing route at /bench/ceiling (the framework's ceiling).
+    BENCH_CEILING = False
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
 
@@ -74,6 +76,7 @@ ENVIRONMENT = {
     "VLE_MAIL_SERVER": ("MAIL_SERVER", str),
     "VLE_MAIL_PORT": ("MAIL_PORT", int),
     "VLE_MAIL_SENDER": ("MAIL_SENDER", str),
+    "VLE_BENCH_CEILING": ("BENCH_CEILING", _bool),
 }
 
 

@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Blueprint, Flask, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -78,6 +78,8 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies
     register_web(app)
+    if app.config.get("BENCH_CEILING"):
+        app.register_blueprint(_bench_ceiling())
 
     @app.after_request
     def _security_headers(response: Any) -> Any:
@@ -92,6 +94,19 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
         return response
 
     return app
+
+
+def _bench_ceiling() -> Blueprint:
+    """bench/ measures pages against this route, which does no work of its own:
+    the most the framework, middleware and server can serve. Only registered
+    when VLE_BENCH_CEILING=1."""
+    bench = Blueprint("bench", __name__)
+
+    @bench.get("/bench/ceiling")
+    def ceiling() -> tuple[str, int, dict[str, str]]:
+        return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+    return bench
 
 
 def _local_secret(instance: Path) -> str:
@@ -118,4 +133,3 @@ def select_timezone() -> str | None:
     if current_user and current_user.is_authenticated and current_user.timezone:
         return current_user.timezone
     return None
-

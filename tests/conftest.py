@@ -73,7 +73,17 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def runner(app: Flask) -> Any:
-    return app.test_cli_runner()
+    """Runs the `vle` command group against the test app."""
+    from vle.cli import cli
+
+    class Runner:
+        def __init__(self) -> None:
+            self._runner = app.test_cli_runner()
+
+        def invoke(self, args: list[str], **kwargs: Any) -> Any:
+            return self._runner.invoke(cli, args=args, **kwargs)
+
+    return Runner()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, request, session
+from flask import Blueprint, Flask, has_request_context, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -122,6 +122,8 @@ def _local_secret(instance: Path) -> str:
 
 def select_locale() -> str:
     languages = default_config.Config.LANGUAGES
+    if not has_request_context():  # the CLI speaks the default language
+        return default_config.Config.DEFAULT_LANGUAGE
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     if session.get("locale") in languages:
@@ -130,6 +132,8 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str | None:
+    if not has_request_context():
+        return None
     if current_user and current_user.is_authenticated and current_user.timezone:
         return current_user.timezone
     return None

@@ -146,7 +146,10 @@ def _load_yaml(
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 + offset if mark is not None else None
+        # A mark at the end of the stream (an unclosed bracket) points past the
+        # text; name its last line instead.
+        last_line = max(text.count("\n"), 1)
+        line = min(mark.line + 1, last_line) + offset if mark is not None else None
         reason = getattr(exc, "problem", None) or "invalid YAML"
         problems.add(path, line, f"invalid YAML: {reason}")
         return None, {}

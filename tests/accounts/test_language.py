@@ -35,3 +35,13 @@ def test_unknown_language_changes_nothing(client):
     token = csrf_token(client)
     client.post("/language", data={"locale": "xx", "next": "/login", "csrf_token": token})
     assert '<html lang="en">' in client.get("/login").get_data(as_text=True)
+
+
+def test_language_chosen_before_sign_in_is_kept(client, make_user, session):
+    user = make_user(email="ona@example.org")
+    token = csrf_token(client)
+    client.post("/language", data={"locale": "lt", "next": "/login", "csrf_token": token})
+    login(client, "ona@example.org")
+    assert '<html lang="lt">' in client.get("/my").get_data(as_text=True)
+    session.refresh(user)
+    assert user.locale == "lt"

@@ -57,7 +57,15 @@ def login() -> Response | str:
     if form.validate_on_submit():
         user = services.authenticate(db.session(), form.email.data or "", form.password.data or "")
         if user is not None:
+            chosen = session.get("locale")
             session.clear()  # a fresh session on sign-in (no fixation)
+            if chosen in LANGUAGE_NAMES:
+                # A language picked before signing in is kept, and becomes the
+                # user's setting if they had none.
+                session["locale"] = chosen
+                if user.locale is None:
+                    services.set_locale(user, chosen, tuple(LANGUAGE_NAMES))
+                    db.session().commit()
             login_user(user)
             return redirect(safe_next(form.next.data))
         g.login_failed = True

@@ -26,6 +26,7 @@ translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o vle/translations/messages.pot .
 	$(BIN)/pybabel update -i vle/translations/messages.pot -d vle/translations
 	$(BIN)/pybabel compile -d vle/translations
+	$(BIN)/pybabel compile -D wtforms -d vle/translations  # WTForms' own messages (lt)
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \

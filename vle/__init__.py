@@ -69,12 +69,16 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     login_manager.init_app(app)
 
     from vle.accounts.views import bp as accounts_bp
+    from vle.admin.views import bp as admin_bp
     from vle.api.views import bp as api_bp
+    from vle.certificates.views import bp as certificates_bp
     from vle.learning.views import bp as learning_bp
     from vle.web import register_web
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(learning_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(certificates_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies
     register_web(app)

@@ -14,6 +14,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from vle import create_app, db
+from vle.accounts import bulk
 from vle.accounts import services as accounts
 from vle.demo import DEMO_ACCOUNTS, seed_demo
 from vle.errors import DomainError
@@ -139,6 +140,78 @@ def users_create(
     click.echo(f"created {user.role} {user.email}")
     if generated:
         click.echo(f"password: {password}")
+
+
+@users_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--dry-run/--commit",
+    "dry_run",
+    default=True,
+    show_default=True,
+    help="--dry-run (the default) only shows what each line would do; "
+    "--commit imports the valid lines.",
+)
+@with_appcontext
+@fail_cleanly
+def users_import(file: Path, dry_run: bool) -> None:
+    """Create and update accounts from a users CSV FILE (columns: email, name,
+    role, organisation; optional active, language, password — see the README).
+
+    Every line's outcome is printed with its line number. Exit code 1 when any
+    line is refused (with --commit the valid lines are imported all the same)."""
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        raise click.ClickException(f"Cannot read {file}: {error.strerror}.") from None
+    users_file = bulk.read_users_csv(data)
+    with db.transaction() as db_session:
+        plan = bulk.plan_import(db_session, None, users_file)
+        if not dry_run:
+            bulk.apply_import(db_session, None, plan, None)
+    words = {"create": "create", "update": "update", "unchanged": "unchanged", "refuse": "refused"}
+    for row in plan.rows:
+        detail = ""
+        if row.reasons:
+            detail = " — " + " ".join(row.reasons)
+        elif row.changes:
+            detail = f" ({', '.join(row.changes)})"
+        click.echo(f"line {row.line}: {words[row.action]} {row.email}{detail}")
+    counts = (
+        f"{plan.count('create')} to create, {plan.count('update')} to update, "
+        f"{plan.count('unchanged')} unchanged, {plan.refused} refused"
+    )
+    if dry_run:
+        click.echo(f"Dry run: {counts}. Nothing was written; --commit imports the valid lines.")
+    else:
+        click.echo(
+            f"Imported: {counts.replace('to create', 'created').replace('to update', 'updated')}."
+        )
+    if plan.refused:
+        sys.exit(1)
+
+
+@users_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.option("--organisation", "organisation_code", default=None, help="Only this subtree.")
+@with_appcontext
+@fail_cleanly
+def users_export(file: Path, organisation_code: str | None) -> None:
+    """Write the accounts to FILE in the users CSV format (importing it changes nothing)."""
+    db_session = db.session()
+    org = (
+        accounts.organisation_by_code(db_session, organisation_code) if organisation_code else None
+    )
+    lines = bulk.export_csv_lines(bulk.users_for_export(db_session, None, org))
+    if str(file) == "-":
+        for line in lines:
+            click.echo(line, nl=False)
+        return
+    try:
+        with file.open("w", encoding="utf-8", newline="") as out:
+            out.writelines(lines)
+    except OSError as error:
+        raise click.ClickException(f"Cannot write {file}: {error.strerror}.") from None
 
 
 @users_group.command("token")

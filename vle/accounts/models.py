@@ -65,6 +65,9 @@ class User(UserMixin, Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when an administrator erased the account's personal data (GDPR): the
+    # row stays, anonymised, so that enrolments and report totals keep counting.
+    erased_at: Mapped[datetime | None]
 
     organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
 
@@ -89,6 +92,17 @@ class User(UserMixin, Base):
         if not self.is_admin:
             return False
         return self.network or self.organisation.contains(organisation)
+
+    def manages(self, other: User) -> bool:
+        """May this user administer the account `other`? Its organisation must be
+        in scope, and only network administrators manage network administrators."""
+        if not self.administers(other.organisation):
+            return False
+        return self.network or not other.network
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, func, literal, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from vle.accounts.models import ApiToken, Organisation, Role, User
-from vle.errors import Conflict, Invalid, NotFound
+from vle.audit import audit, forget_subject
+from vle.db import utcnow
+from vle.errors import Conflict, Forbidden, Invalid, NotFound
 
 TOKEN_PREFIX = "vle_"  # noqa: S105 - a public marker on tokens, not a secret
 MIN_PASSWORD_LENGTH = 10
@@ -84,9 +87,7 @@ def create_user(
     if not name.strip():
         raise Invalid(_l("A user needs a name."))
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(
-            _l("A password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
-        )
+        raise Invalid(_l("A password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
     if user_by_email(db_session, email):
         raise Conflict(_l("A user with the email %(email)s already exists.", email=email))
     organisation = organisation_by_code(db_session, organisation_code)
@@ -139,9 +140,331 @@ def user_for_token(db_session: Session, token: str) -> User | None:
     """The active user a bearer token belongs to, or None."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    api_token = db_session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _hash_token(token))
-    )
+    api_token = db_session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
     if api_token is None or not api_token.user.active:
         return None
     return api_token.user
+
+
+# --- Administration: organisations and users, scoped and audited -----------------
+#
+# These take the acting administrator (`actor`; None for the command line, which
+# has the whole network in scope) and the client `address`, check the actor's
+# scope for every organisation involved, and write an audit entry. The views
+# check the object they load first; these check where it goes.
+
+
+def require_scope(actor: User | None, organisation: Organisation) -> None:
+    if actor is not None and not actor.administers(organisation):
+        raise Forbidden(
+            _l("The organisation “%(code)s” is outside your scope.", code=organisation.code)
+        )
+
+
+def require_manages(actor: User | None, user: User) -> None:
+    if actor is not None and not actor.manages(user):
+        raise Forbidden(_l("This account is outside your scope."))
+
+
+def organisations_in_scope(db_session: Session, actor: User | None) -> list[Organisation]:
+    """The organisations `actor` administers, as a tree: parents before their
+    children, siblings by name (one query)."""
+    query = select(Organisation)
+    if actor is not None and not actor.network:
+        query = query.where(Organisation.path.startswith(actor.organisation.path))
+    return [org for org, _depth in tree_order(list(db_session.scalars(query)))]
+
+
+def tree_order(organisations: list[Organisation]) -> list[tuple[Organisation, int]]:
+    """(organisation, depth) pairs in tree order; depth 0 for the top of the list."""
+    ids = {org.id for org in organisations}
+    children: dict[int | None, list[Organisation]] = {}
+    for org in organisations:
+        parent = org.parent_id if org.parent_id in ids else None
+        children.setdefault(parent, []).append(org)
+    ordered: list[tuple[Organisation, int]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for org in sorted(children.get(parent, []), key=lambda o: (o.name.casefold(), o.code)):
+            ordered.append((org, depth))
+            walk(org.id, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def add_organisation(
+    db_session: Session,
+    actor: User | None,
+    *,
+    code: str,
+    name: str,
+    kind: str = "",
+    parent_code: str | None = None,
+    address: str | None = None,
+) -> Organisation:
+    """An administrator creates an organisation under one in their scope; only
+    network administrators create top-level organisations."""
+    if parent_code:
+        require_scope(actor, organisation_by_code(db_session, parent_code))
+    elif actor is not None and not actor.network:
+        raise Forbidden(_l("Only network administrators create top-level organisations."))
+    org = create_organisation(db_session, code, name, parent_code or None, kind.strip())
+    audit(
+        db_session, actor, "organisation.create", "organisation", org.id, address,
+        {"parent": parent_code or None}, organisation_id=org.id, label=org.code,
+    )  # fmt: skip
+    return org
+
+
+def move_organisation(db_session: Session, org: Organisation, parent: Organisation | None) -> None:
+    """Put `org` (with its whole subtree) under `parent` (None: top level). Every
+    descendant's `path` is rewritten by one UPDATE, whatever the subtree's size."""
+    if parent is not None and org.contains(parent):
+        raise Invalid(
+            _l("An organisation cannot move under itself or one of its own sub-organisations.")
+        )
+    old_path = org.path
+    new_path = f"{parent.path if parent else '/'}{org.id}/"
+    org.parent_id = parent.id if parent else None
+    org.parent = parent
+    if new_path == old_path:
+        return
+    db_session.flush()
+    # Paths hold only digits and slashes, so the prefix match needs no escaping.
+    db_session.execute(
+        update(Organisation)
+        .where(Organisation.path.startswith(old_path))
+        .values(path=literal(new_path) + func.substr(Organisation.path, len(old_path) + 1))
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def update_organisation(
+    db_session: Session,
+    actor: User | None,
+    org: Organisation,
+    *,
+    code: str,
+    name: str,
+    kind: str = "",
+    parent_code: str | None = None,
+    address: str | None = None,
+) -> list[str]:
+    """Rename an organisation (code, name, type) and/or move it with its subtree
+    under another parent. Returns the names of the fields that changed."""
+    require_scope(actor, org)
+    code, name, kind = code.strip(), name.strip(), kind.strip()
+    if not code or not name:
+        raise Invalid(_l("An organisation needs a code and a name."))
+    if code != org.code and db_session.scalar(
+        select(Organisation.id).where(Organisation.code == code, Organisation.id != org.id)
+    ):
+        raise Conflict(_l("The organisation code “%(code)s” is already taken.", code=code))
+    old_parent = org.parent
+    parent = organisation_by_code(db_session, parent_code) if parent_code else None
+    fields = (("code", org.code, code), ("name", org.name, name), ("type", org.kind, kind))
+    changed = [field for field, old, new in fields if old != new]
+    details: dict[str, Any] = {}
+    if (parent.id if parent else None) != org.parent_id:
+        if parent is None:
+            if actor is not None and not actor.network:
+                raise Forbidden(_l("Only network administrators create top-level organisations."))
+        else:
+            require_scope(actor, parent)
+        move_organisation(db_session, org, parent)
+        changed.append("parent")
+        details["parent"] = [
+            old_parent.code if old_parent else None,
+            parent.code if parent else None,
+        ]
+    old_code = org.code
+    org.code, org.name, org.kind = code, name, kind
+    if changed:
+        if "code" in changed:
+            details["code"] = [old_code, code]
+        details["changed"] = changed
+        action = "organisation.move" if "parent" in changed else "organisation.update"
+        audit(
+            db_session, actor, action, "organisation", org.id, address, details,
+            organisation_id=org.id, label=code,
+        )  # fmt: skip
+    db_session.flush()
+    return changed
+
+
+def _check_role(role: str, network: bool) -> None:
+    if role not in set(Role):
+        raise Invalid(_l("The role must be learner, trainer or admin."))
+    if network and role != Role.ADMIN:
+        raise Invalid(_l("Only administrators can have the whole network in scope."))
+
+
+def _check_grants(actor: User | None, network: bool) -> None:
+    if network and actor is not None and not actor.network:
+        raise Forbidden(_l("Only network administrators can give the whole network in scope."))
+
+
+def add_user(
+    db_session: Session,
+    actor: User | None,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    organisation_code: str,
+    password: str | None = None,
+    network: bool = False,
+    locale: str | None = None,
+    address: str | None = None,
+) -> User:
+    """An administrator creates an account in an organisation of their scope."""
+    require_scope(actor, organisation_by_code(db_session, organisation_code))
+    _check_grants(actor, network)
+    user = create_user(
+        db_session, email, name, role, organisation_code, password=password,
+        network=network, locale=locale or None,
+    )  # fmt: skip
+    audit(
+        db_session, actor, "user.create", "user", user.id, address,
+        {"role": role, "organisation": organisation_code, "network": network},
+        organisation_id=user.organisation_id, label=user.email,
+    )  # fmt: skip
+    return user
+
+
+def update_user(
+    db_session: Session,
+    actor: User | None,
+    user: User,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    organisation_code: str,
+    network: bool | None = None,
+    locale: str | None = None,
+    password: str | None = None,
+    address: str | None = None,
+    via: str | None = None,
+) -> list[str]:
+    """Change an account. The actor must manage it, and its new organisation
+    must be in their scope; administrators cannot take away their own role or
+    scope. Returns the names of the fields that changed (the password counts
+    as one; its value is never logged)."""
+    require_manages(actor, user)
+    if user.is_erased:
+        raise Conflict(_l("This account has been erased and cannot be changed."))
+    network = user.network if network is None else network
+    _check_role(role, network)
+    if network != user.network:
+        _check_grants(actor, True)
+    if not name.strip():
+        raise Invalid(_l("A user needs a name."))
+    email = normalise_email(email)
+    if email != user.email and user_by_email(db_session, email):
+        raise Conflict(_l("A user with the email %(email)s already exists.", email=email))
+    organisation = organisation_by_code(db_session, organisation_code)
+    require_scope(actor, organisation)
+    if actor is not None and actor.id == user.id:
+        if role != user.role or network != user.network:
+            raise Forbidden(_l("You cannot change your own role or scope."))
+        if not actor.administers(organisation):
+            raise Forbidden(_l("You cannot move yourself out of your own scope."))
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(_l("A password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
+    details: dict[str, Any] = {}
+    changed = []
+    for field, old, new in (
+        ("email", user.email, email),
+        ("name", user.name, name.strip()),
+        ("role", user.role, role),
+        ("organisation", user.organisation.code, organisation.code),
+        ("network", user.network, network),
+        ("language", user.locale, locale if locale is not None else user.locale),
+    ):
+        if old != new:
+            changed.append(field)
+            if field in ("role", "organisation", "network", "language"):
+                details[field] = [old, new]  # not personal data: safe to keep in the log
+    user.email, user.name, user.role, user.network = email, name.strip(), role, network
+    user.organisation = organisation
+    if locale is not None:
+        user.locale = locale or None
+    if password:
+        user.password_hash = hash_password(password)
+        changed.append("password")
+    if changed:
+        details["changed"] = changed
+        if via:
+            details["via"] = via
+        audit(
+            db_session, actor, "user.update", "user", user.id, address, details,
+            organisation_id=organisation.id, label=email,
+        )  # fmt: skip
+        if "email" in changed:
+            # Entries about this account name it by its current email.
+            forget_subject(db_session, "user", user.id, email)
+    db_session.flush()
+    return changed
+
+
+def set_active(
+    db_session: Session,
+    actor: User | None,
+    user: User,
+    active: bool,
+    address: str | None = None,
+    via: str | None = None,
+) -> bool:
+    """Deactivate (the account can no longer sign in or use its tokens; nothing
+    is deleted) or reactivate an account. Returns whether anything changed."""
+    require_manages(actor, user)
+    if user.is_erased and active:
+        raise Conflict(_l("This account has been erased and cannot be reactivated."))
+    if actor is not None and actor.id == user.id and not active:
+        raise Forbidden(_l("You cannot deactivate your own account."))
+    if user.active == active:
+        return False
+    user.active = active
+    audit(
+        db_session, actor, "user.reactivate" if active else "user.deactivate", "user", user.id,
+        address, {"via": via} if via else None, organisation_id=user.organisation_id,
+        label=user.email,
+    )  # fmt: skip
+    db_session.flush()
+    return True
+
+
+ERASED_NAME = "Erased user #{id}"
+ERASED_EMAIL = "erased-{id}@invalid"
+
+
+def erase_user(
+    db_session: Session, actor: User | None, user: User, address: str | None = None
+) -> None:
+    """Erase an account's personal data (GDPR art. 17): the name, email and
+    password are replaced, the language and time zone cleared, API tokens
+    deleted, the account deactivated, and the audit log's labels for it
+    replaced. Its enrolments, progress and completions stay, now anonymous, so
+    that report totals keep their counts."""
+    require_manages(actor, user)
+    if actor is not None and actor.id == user.id:
+        raise Forbidden(_l("You cannot erase your own account."))
+    if user.is_erased:
+        raise Conflict(_l("This account has already been erased."))
+    label = ERASED_NAME.format(id=user.id)
+    user.name = label
+    user.email = ERASED_EMAIL.format(id=user.id)
+    user.password_hash = ""
+    user.locale = None
+    user.timezone = None
+    user.active = False
+    user.erased_at = utcnow()
+    db_session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    forget_subject(db_session, "user", user.id, label)
+    audit(
+        db_session, actor, "user.erase", "user", user.id, address,
+        organisation_id=user.organisation_id, label=label,
+    )  # fmt: skip
+    db_session.flush()

@@ -1,0 +1,507 @@
+"""Users in bulk: the users CSV file, its dry run, its import and its export.
+
+The file
+--------
+UTF-8 text, with or without a byte order mark ("CSV UTF-8" in Excel and
+LibreOffice); any other encoding is refused with the line of the first bad
+byte, never guessed. The first line names the columns, in any order, case
+insensitive; cells are separated by commas (or by semicolons, as Excel writes
+CSV in Lithuanian, Polish and Norwegian locales — the header line decides).
+
+Required columns:
+    email         the account's key: a row whose email exists updates that
+                  account, any other row creates one
+    name          the full name
+    role          learner, trainer or admin
+    organisation  the code of the user's organisation
+
+Optional columns (an empty cell leaves the account as it is; a new account gets
+the default):
+    active        yes or no (also true/false, 1/0); default yes. "no"
+                  deactivates the account, nothing is deleted
+    language      en, lt, pl or nb: the user's interface language
+    password      at least 10 characters. Accounts created without one cannot
+                  sign in until an administrator sets one on the user's page.
+
+The export writes exactly the columns email, name, role, organisation, active,
+language (never a password), so importing a file that vle exported changes
+nothing. A cell that a spreadsheet would run as a formula (starting with = + -
+@, a tab or a carriage return) is exported with a leading apostrophe, and the
+import removes that apostrophe again.
+
+The dry run
+-----------
+`plan_import` decides every row's outcome, with its line number in the file:
+create, update (and which fields), unchanged, or refuse (with every reason: a
+row with the wrong number of cells, an invalid email, an email that appears on
+more than one row, an unknown organisation, an organisation or account outside
+the administrator's scope, an unknown role, ...). It writes nothing.
+`apply_import` writes the create and update rows of a plan, in the caller's
+transaction, with one audit entry per account changed; refused rows are left
+out. Callers plan again just before applying, so the outcome shown is the one
+carried out against the data as it is then.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vle.accounts.models import Organisation, Role, User
+from vle.accounts.services import (
+    MIN_PASSWORD_LENGTH,
+    add_user,
+    normalise_email,
+    set_active,
+    update_user,
+)
+from vle.audit import audit
+from vle.errors import DomainError, Forbidden, Invalid
+
+REQUIRED_COLUMNS = ("email", "name", "role", "organisation")
+OPTIONAL_COLUMNS = ("active", "language", "password")
+EXPORT_COLUMNS = ("email", "name", "role", "organisation", "active", "language")
+LANGUAGES = ("en", "lt", "pl", "nb")
+YES = {"yes", "true", "1"}
+NO = {"no", "false", "0"}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+MAX_ROWS = 50_000
+MAX_NAME = 200
+
+
+class FileInvalid(Invalid):
+    """The file as a whole cannot be read (encoding, columns, CSV syntax)."""
+
+
+@dataclass
+class Row:
+    line: int
+    values: dict[str, str]
+    cells: int
+
+
+@dataclass
+class UsersFile:
+    columns: list[str]
+    rows: list[Row]
+
+
+@dataclass
+class RowOutcome:
+    line: int
+    email: str
+    action: str  # create | update | unchanged | refuse
+    reasons: list[str] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)
+    values: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ImportPlan:
+    rows: list[RowOutcome]
+
+    def count(self, action: str) -> int:
+        return sum(1 for row in self.rows if row.action == action)
+
+    @property
+    def refused(self) -> int:
+        return self.count("refuse")
+
+    @property
+    def to_write(self) -> int:
+        return self.count("create") + self.count("update")
+
+
+def needs_guard(value: str) -> bool:
+    """Would a spreadsheet run this cell as a formula (or is it an apostrophe
+    guard itself, which must be kept apart from a real leading apostrophe)?"""
+    return value[:1] in FORMULA_START or (value[:1] == "'" and needs_guard(value[1:]))
+
+
+def guard(value: str) -> str:
+    return "'" + value if needs_guard(value) else value
+
+
+def unguard(value: str) -> str:
+    return value[1:] if value[:1] == "'" and needs_guard(value[1:]) else value
+
+
+def decode(data: bytes) -> str:
+    """Strict UTF-8 (a byte order mark is allowed and dropped)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FileInvalid(
+            _l("The file is UTF-16 text. Save it as “CSV UTF-8” and upload it again.")
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise FileInvalid(
+            _l(
+                "The file is not UTF-8 text: line %(line)d holds the byte 0x%(byte)s, which "
+                "UTF-8 does not allow. Save the file as “CSV UTF-8” and upload it again.",
+                line=line,
+                byte=f"{data[error.start]:02X}",
+            )
+        ) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise FileInvalid(_l("Line %(line)d holds a NUL character.", line=line))
+    return text
+
+
+def read_users_csv(data: bytes) -> UsersFile:
+    """Parse a users file; raise FileInvalid for anything that stops every row."""
+    text = decode(data)
+    if not text.strip():
+        raise FileInvalid(_l("The file is empty."))
+    first_line = text.splitlines()[0]
+    delimiter = ";" if ";" in first_line and "," not in first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader)
+        columns = [name.strip().lstrip("\ufeff").lower() for name in header]
+        _check_columns(columns)
+        rows = []
+        while True:
+            line = reader.line_num + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            if not any(cell.strip() for cell in cells):
+                continue  # blank lines
+            values = {
+                name: unguard(cell.strip()) for name, cell in zip(columns, cells, strict=False)
+            }
+            rows.append(Row(line=line, values=values, cells=len(cells)))
+            if len(rows) > MAX_ROWS:
+                raise FileInvalid(
+                    _l(
+                        "The file has more than %(n)d rows; split it into smaller files.",
+                        n=MAX_ROWS,
+                    )
+                )
+    except csv.Error as error:
+        raise FileInvalid(
+            _l("Line %(line)d cannot be read as CSV: %(error)s", line=reader.line_num, error=error)
+        ) from None
+    return UsersFile(columns=columns, rows=rows)
+
+
+def _check_columns(columns: list[str]) -> None:
+    known = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+    problems = []
+    unknown = [name for name in columns if name not in known]
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    duplicated = sorted(name for name, n in Counter(columns).items() if n > 1)
+    if unknown:
+        problems.append(_l("unknown columns: %(names)s", names=", ".join(unknown)))
+    if missing:
+        problems.append(_l("missing columns: %(names)s", names=", ".join(missing)))
+    if duplicated:
+        problems.append(_l("columns named twice: %(names)s", names=", ".join(duplicated)))
+    if problems:
+        raise FileInvalid(
+            _l(
+                "Line 1 must name the columns. Found %(problems)s. The columns are email, "
+                "name, role, organisation, and optionally active, language, password.",
+                problems="; ".join(str(p) for p in problems),
+            )
+        )
+
+
+def _chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def plan_import(db_session: Session, actor: User | None, users_file: UsersFile) -> ImportPlan:
+    """Decide each row's outcome (see the module's docstring). Writes nothing;
+    a fixed number of queries per 500 rows."""
+    columns = users_file.columns
+    emails: dict[int, str] = {}
+    outcomes: list[RowOutcome] = []
+    for row in users_file.rows:
+        outcome = RowOutcome(line=row.line, email=row.values.get("email", ""), action="refuse")
+        outcome.values = dict(row.values)
+        if row.cells != len(columns):
+            outcome.reasons.append(
+                str(
+                    _l(
+                        "This row has %(cells)d cells; the header names %(columns)d columns.",
+                        cells=row.cells,
+                        columns=len(columns),
+                    )
+                )
+            )
+        try:
+            emails[row.line] = normalise_email(outcome.email) if outcome.email else ""
+            if not outcome.email:
+                outcome.reasons.append(str(_l("The email is missing.")))
+        except Invalid as error:
+            outcome.reasons.append(str(error.message))
+        outcomes.append(outcome)
+
+    lines_by_email: dict[str, list[int]] = {}
+    for line, email in emails.items():
+        if email:
+            lines_by_email.setdefault(email, []).append(line)
+    existing: dict[str, User] = {}
+    for chunk in _chunks(list(lines_by_email)):
+        for user in db_session.scalars(select(User).where(User.email.in_(chunk))):
+            existing[user.email] = user
+    codes = {o.values.get("organisation", "") for o in outcomes}
+    organisations = {
+        org.code: org
+        for chunk in _chunks(sorted(code for code in codes if code))
+        for org in db_session.scalars(select(Organisation).where(Organisation.code.in_(chunk)))
+    }
+
+    for outcome in outcomes:
+        email = emails.get(outcome.line, "")
+        if email:
+            outcome.email = email
+            lines = lines_by_email[email]
+            if len(lines) > 1:
+                outcome.reasons.append(
+                    str(
+                        _l(
+                            "The email %(email)s appears on more than one row (lines %(lines)s).",
+                            email=email,
+                            lines=", ".join(str(n) for n in lines),
+                        )
+                    )
+                )
+        _plan_row(outcome, actor, existing.get(email), organisations)
+    return ImportPlan(rows=outcomes)
+
+
+def _flag(value: str) -> bool | None:
+    lowered = value.strip().lower()
+    if lowered in YES:
+        return True
+    if lowered in NO:
+        return False
+    return None
+
+
+def _plan_row(
+    outcome: RowOutcome,
+    actor: User | None,
+    user: User | None,
+    organisations: dict[str, Organisation],
+) -> None:
+    values = outcome.values
+    reasons = outcome.reasons
+    name = values.get("name", "")
+    role = values.get("role", "").lower()
+    code = values.get("organisation", "")
+    active = values.get("active", "")
+    language = values.get("language", "").lower()
+    password = values.get("password", "")
+    if not name:
+        reasons.append(str(_l("The name is missing.")))
+    elif len(name) > MAX_NAME:
+        reasons.append(str(_l("The name is longer than %(n)d characters.", n=MAX_NAME)))
+    if role not in set(Role):
+        reasons.append(
+            str(
+                _l("The role “%(role)s” is not learner, trainer or admin.", role=values.get("role"))
+            )
+        )
+    organisation = organisations.get(code)
+    if not code:
+        reasons.append(str(_l("The organisation is missing.")))
+    elif organisation is None:
+        reasons.append(str(_l("There is no organisation with the code “%(code)s”.", code=code)))
+    elif actor is not None and not actor.administers(organisation):
+        reasons.append(str(_l("The organisation “%(code)s” is outside your scope.", code=code)))
+    if active and _flag(active) is None:
+        reasons.append(str(_l("“active” must be yes or no, not “%(value)s”.", value=active)))
+    if language and language not in LANGUAGES:
+        reasons.append(
+            str(_l("The language must be en, lt, pl or nb, not “%(value)s”.", value=language))
+        )
+    if password and not MIN_PASSWORD_LENGTH <= len(password) <= 1000:
+        reasons.append(
+            str(_l("A password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
+        )
+    if user is not None:
+        if actor is not None and not actor.manages(user):
+            reasons.append(
+                str(_l("The account %(email)s is outside your scope.", email=user.email))
+            )
+        elif user.is_erased:
+            reasons.append(str(_l("This account has been erased.")))
+        elif actor is not None and actor.id == user.id:
+            if role != user.role or _flag(active) is False:
+                reasons.append(str(_l("You cannot change your own role or deactivate yourself.")))
+            elif organisation is not None and not actor.administers(organisation):
+                reasons.append(str(_l("You cannot move yourself out of your own scope.")))
+        if user.network and role != Role.ADMIN:
+            reasons.append(
+                str(_l("A network administrator stays an administrator here; use their page."))
+            )
+    if reasons:
+        outcome.action = "refuse"
+        return
+    if user is None:
+        outcome.action = "create"
+        return
+    changes = []
+    if name != user.name:
+        changes.append("name")
+    if role != user.role:
+        changes.append("role")
+    if organisation is not None and organisation.id != user.organisation_id:
+        changes.append("organisation")
+    if active and _flag(active) != user.active:
+        changes.append("active")
+    if language and language != (user.locale or ""):
+        changes.append("language")
+    if password:
+        changes.append("password")
+    outcome.changes = changes
+    outcome.action = "update" if changes else "unchanged"
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    refused: int = 0
+
+
+def apply_import(
+    db_session: Session,
+    actor: User | None,
+    plan: ImportPlan,
+    address: str | None = None,
+) -> ImportResult:
+    """Write the plan's create and update rows (in the caller's transaction).
+    Each account changed gets its audit entry, and the import one more."""
+    result = ImportResult(unchanged=plan.count("unchanged"), refused=plan.refused)
+    emails = [row.email for row in plan.rows if row.action == "update"]
+    users: dict[str, User] = {}
+    for chunk in _chunks(emails):
+        for user in db_session.scalars(select(User).where(User.email.in_(chunk))):
+            users[user.email] = user
+    for row in plan.rows:
+        values = row.values
+        active = _flag(values.get("active", ""))
+        language = values.get("language", "").lower() or None
+        try:
+            if row.action == "create":
+                user = add_user(
+                    db_session,
+                    actor,
+                    email=row.email,
+                    name=values["name"],
+                    role=values["role"].lower(),
+                    organisation_code=values["organisation"],
+                    password=values.get("password") or None,
+                    locale=language,
+                    address=address,
+                )
+                if active is False:
+                    user.active = False
+                result.created += 1
+            elif row.action == "update":
+                user = users[row.email]
+                update_user(
+                    db_session,
+                    actor,
+                    user,
+                    email=user.email,
+                    name=values["name"],
+                    role=values["role"].lower(),
+                    organisation_code=values["organisation"],
+                    locale=language,
+                    password=values.get("password") or None,
+                    address=address,
+                    via="import",
+                )
+                if active is not None:
+                    set_active(db_session, actor, user, active, address, via="import")
+                result.updated += 1
+        except DomainError as error:  # the data changed since the plan: stop, change nothing
+            raise Invalid(
+                _l("Line %(line)d: %(error)s", line=row.line, error=error.message)
+            ) from None
+    audit(
+        db_session, actor, "users.import", "user", None, address,
+        {"created": result.created, "updated": result.updated, "unchanged": result.unchanged,
+         "refused": result.refused},
+        organisation_id=None if actor is None or actor.network else actor.organisation_id,
+    )  # fmt: skip
+    db_session.flush()
+    return result
+
+
+def users_for_export(
+    db_session: Session, actor: User | None, organisation: Organisation | None = None
+) -> Iterable[User]:
+    """The accounts an export holds: every account in scope (and under
+    `organisation` when given) that has not been erased, by email."""
+    query = select(User).join(User.organisation).where(User.erased_at.is_(None))
+    if actor is not None and not actor.network:
+        query = query.where(Organisation.path.startswith(actor.organisation.path))
+    if organisation is not None:
+        if actor is not None and not actor.administers(organisation):
+            raise Forbidden(
+                _l("The organisation “%(code)s” is outside your scope.", code=organisation.code)
+            )
+        query = query.where(Organisation.path.startswith(organisation.path))
+    return db_session.scalars(query.order_by(User.email).execution_options(yield_per=1000))
+
+
+def export_rows(users: Iterable[User]) -> Iterator[list[str]]:
+    yield list(EXPORT_COLUMNS)
+    for user in users:
+        yield [
+            guard(value)
+            for value in (
+                user.email,
+                user.name,
+                user.role,
+                user.organisation.code,
+                "yes" if user.active else "no",
+                user.locale or "",
+            )
+        ]
+
+
+def export_csv_lines(users: Iterable[User]) -> Iterator[str]:
+    """The export as CSV text, a line at a time (UTF-8 with a BOM when encoded,
+    so that Excel shows ą, ł and ø)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    first = True
+    for row in export_rows(users):
+        writer.writerow(row)
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        yield ("\ufeff" + text) if first else text
+        first = False
+
+
+def describe(outcome: RowOutcome) -> dict[str, Any]:
+    """A row's outcome as plain data (the CLI's and tests' view of a plan)."""
+    return {
+        "line": outcome.line,
+        "email": outcome.email,
+        "action": outcome.action,
+        "reasons": outcome.reasons,
+        "changes": outcome.changes,
+    }

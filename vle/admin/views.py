@@ -1,0 +1,478 @@
+"""Administration pages (/admin/…) and the user's own data page (/my/data).
+
+Every object is loaded and checked here before a service sees it: an
+organisation outside the administrator's subtree, or an account in one, does
+not exist for them (404); a network administrator's account inside it is
+visible but not theirs to change (403). The services check again where things
+go (the new organisation of a user, the new parent of an organisation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response as BaseResponse
+
+from vle import db
+from vle.accounts import bulk
+from vle.accounts import services as accounts
+from vle.accounts.models import Organisation, User
+from vle.admin import services
+from vle.admin.forms import (
+    LANGUAGE_CHOICES,
+    ActionForm,
+    AuditFilterForm,
+    ConfirmImportForm,
+    EraseForm,
+    ImportForm,
+    OrganisationForm,
+    UserFilterForm,
+    UserForm,
+)
+from vle.audit import audit
+from vle.errors import DomainError, NotFound
+from vle.security import get_or_404
+
+bp = Blueprint("admin", __name__)
+
+
+def _address() -> str | None:
+    return request.remote_addr  # ProxyFix has already put the client's address here
+
+
+def _page() -> int:
+    return request.args.get("page", 1, type=int) or 1
+
+
+@bp.before_request
+def _administrators_only() -> Any:
+    if not request.path.startswith("/admin"):
+        return None
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+    if not current_user.is_admin:
+        abort(403)
+    return None
+
+
+def _organisation(org_id: int) -> Organisation:
+    org = get_or_404(db.session(), Organisation, org_id)
+    if not current_user.administers(org):
+        abort(404)
+    return org
+
+
+def _user(user_id: int, manage: bool = True) -> User:
+    user = get_or_404(db.session(), User, user_id)
+    if not current_user.administers(user.organisation):
+        abort(404)
+    if manage and not current_user.manages(user):
+        abort(403)
+    return user
+
+
+def _organisation_choices(
+    blank: str | None = None, outside: Organisation | None = None
+) -> list[tuple[str, str]]:
+    """The organisations in scope as select options, indented as a tree; those
+    within `outside` (an organisation being moved) left out."""
+    orgs = accounts.tree_order(accounts.organisations_in_scope(db.session(), current_user))
+    choices = [("", blank)] if blank is not None else []
+    return choices + [
+        (org.code, f"{'— ' * depth}{org.name} ({org.code})")
+        for org, depth in orgs
+        if outside is None or not outside.contains(org)
+    ]
+
+
+@bp.get("/admin/")
+def index() -> str:
+    return render_template("admin/index.html")
+
+
+# --- Organisations ------------------------------------------------------------------
+
+
+@bp.get("/admin/organisations")
+def organisations() -> str:
+    orgs = accounts.organisations_in_scope(db.session(), current_user)
+    return render_template("admin/organisations.html", tree=accounts.tree_order(orgs))
+
+
+def _organisation_form(org: Organisation | None) -> OrganisationForm:
+    form = OrganisationForm(obj=org)
+    blank = _("None (a top-level organisation)") if current_user.network else None
+    form.parent.choices = _organisation_choices(blank, outside=org)
+    if org is not None and request.method == "GET":
+        form.parent.data = org.parent.code if org.parent else ""
+    return form
+
+
+@bp.route("/admin/organisations/new", methods=["GET", "POST"])
+def new_organisation() -> Any:
+    form = _organisation_form(None)
+    if form.validate_on_submit():
+        db_session = db.session()
+        try:
+            org = accounts.add_organisation(
+                db_session,
+                current_user,
+                code=form.code.data or "",
+                name=form.name.data or "",
+                kind=form.kind.data or "",
+                parent_code=form.parent.data or None,
+                address=_address(),
+            )
+        except DomainError as error:
+            db_session.rollback()
+            form.code.errors.append(error.message)
+        else:
+            db_session.commit()
+            flash(_("Organisation %(code)s created.", code=org.code), "success")
+            return redirect(url_for("admin.organisations"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/organisation_form.html", form=form, org=None), status
+
+
+@bp.route("/admin/organisations/<int:org_id>", methods=["GET", "POST"])
+def edit_organisation(org_id: int) -> Any:
+    org = _organisation(org_id)
+    form = _organisation_form(org)
+    if form.validate_on_submit():
+        db_session = db.session()
+        try:
+            changed = accounts.update_organisation(
+                db_session,
+                current_user,
+                org,
+                code=form.code.data or "",
+                name=form.name.data or "",
+                kind=form.kind.data or "",
+                parent_code=form.parent.data or None,
+                address=_address(),
+            )
+        except DomainError as error:
+            db_session.rollback()
+            form.code.errors.append(error.message)
+        else:
+            db_session.commit()
+            if changed:
+                flash(_("Organisation %(code)s saved.", code=org.code), "success")
+            return redirect(url_for("admin.organisations"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/organisation_form.html", form=form, org=org), status
+
+
+# --- Users --------------------------------------------------------------------------
+
+
+def _filter_form() -> tuple[UserFilterForm, Organisation | None]:
+    form = UserFilterForm(request.args)
+    form.organisation.choices = _organisation_choices(_("Any organisation"))
+    organisation = None
+    form.validate()
+    if form.organisation.data and not form.organisation.errors:
+        try:
+            organisation = services.organisation_in_scope(
+                db.session(), current_user, form.organisation.data
+            )
+        except NotFound as error:
+            form.organisation.errors = [error.message]
+    return form, organisation
+
+
+@bp.get("/admin/users")
+def users() -> str:
+    form, organisation = _filter_form()
+    page = services.users_page(
+        db.session(),
+        current_user,
+        search=form.q.data or "",
+        organisation=organisation,
+        role=form.role.data if not form.role.errors else "",
+        status=form.status.data if not form.status.errors else "",
+        page=_page(),
+        per_page=current_app.config["PAGE_SIZE"],
+    )
+    query = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("admin/users.html", form=form, page=page, query=query)
+
+
+@bp.get("/admin/users/export.csv")
+def export_users() -> Response:
+    """The accounts of the list's organisation filter, in the users-file format:
+    importing this file changes nothing."""
+    form, organisation = _filter_form()
+    db_session = db.session()
+    audit(
+        db_session, current_user, "users.export", "report", None, _address(),
+        {"organisation": organisation.code if organisation else None},
+        organisation_id=(organisation or current_user.organisation).id
+        if organisation or not current_user.network else None,
+    )  # fmt: skip
+    db_session.commit()
+    users = bulk.users_for_export(db_session, current_user, organisation)
+
+    def lines() -> Iterator[bytes]:
+        for line in bulk.export_csv_lines(users):
+            yield line.encode("utf-8")
+
+    response = Response(stream_with_context(lines()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="users.csv"'
+    return response
+
+
+def _user_form(user: User | None) -> UserForm:
+    form = UserForm(obj=user)
+    form.organisation.choices = _organisation_choices()
+    if request.method == "GET" and user is not None:
+        form.organisation.data = user.organisation.code
+        form.language.data = user.locale or ""
+        form.password.data = ""
+    if user is None:
+        form.password.description = _(
+            "At least 10 characters. Leave empty to create the account without one: "
+            "it cannot sign in until a password is set."
+        )
+    return form
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+def new_user() -> Any:
+    form = _user_form(None)
+    if form.validate_on_submit():
+        db_session = db.session()
+        try:
+            user = accounts.add_user(
+                db_session,
+                current_user,
+                email=form.email.data or "",
+                name=form.name.data or "",
+                role=form.role.data or "",
+                organisation_code=form.organisation.data or "",
+                password=form.password.data or None,
+                network=bool(form.network.data) and form.role.data == "admin",
+                locale=form.language.data or None,
+                address=_address(),
+            )
+        except DomainError as error:
+            db_session.rollback()
+            form.email.errors.append(error.message)
+        else:
+            db_session.commit()
+            flash(_("Account %(email)s created.", email=user.email), "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/user_form.html", form=form, user=None), status
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+def edit_user(user_id: int) -> Any:
+    user = _user(user_id, manage=request.method == "POST")
+    form = _user_form(user)
+    if form.validate_on_submit():
+        db_session = db.session()
+        try:
+            changed = accounts.update_user(
+                db_session,
+                current_user,
+                user,
+                email=form.email.data or "",
+                name=form.name.data or "",
+                role=form.role.data or "",
+                organisation_code=form.organisation.data or "",
+                network=bool(form.network.data) and form.role.data == "admin",
+                locale=form.language.data or "",
+                password=form.password.data or None,
+                address=_address(),
+            )
+        except DomainError as error:
+            db_session.rollback()
+            form.email.errors.append(error.message)
+        else:
+            db_session.commit()
+            if changed:
+                flash(_("Account %(email)s saved.", email=user.email), "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "admin/user_form.html",
+        form=form,
+        user=user,
+        action_form=ActionForm(),
+        can_manage=current_user.manages(user),
+        languages=dict(LANGUAGE_CHOICES),
+    ), status
+
+
+def _set_active(user_id: int, active: bool) -> BaseResponse:
+    user = _user(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    db_session = db.session()
+    try:
+        changed = accounts.set_active(db_session, current_user, user, active, _address())
+    except DomainError as error:
+        db_session.rollback()
+        flash(error.message, "error")
+    else:
+        db_session.commit()
+        if changed:
+            message = (
+                _("%(email)s can sign in again.", email=user.email)
+                if active
+                else _("%(email)s is deactivated and can no longer sign in.", email=user.email)
+            )
+            flash(message, "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.post("/admin/users/<int:user_id>/deactivate")
+def deactivate_user(user_id: int) -> BaseResponse:
+    return _set_active(user_id, False)
+
+
+@bp.post("/admin/users/<int:user_id>/reactivate")
+def reactivate_user(user_id: int) -> BaseResponse:
+    return _set_active(user_id, True)
+
+
+@bp.route("/admin/users/<int:user_id>/erase", methods=["GET", "POST"])
+def erase_user(user_id: int) -> Any:
+    user = _user(user_id)
+    form = EraseForm()
+    if form.validate_on_submit():
+        db_session = db.session()
+        try:
+            accounts.erase_user(db_session, current_user, user, _address())
+        except DomainError as error:
+            db_session.rollback()
+            form.confirm.errors.append(error.message)
+        else:
+            db_session.commit()
+            flash(_("The account's personal data has been erased."), "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/erase.html", form=form, user=user), status
+
+
+@bp.post("/admin/users/<int:user_id>/data")
+def user_data(user_id: int) -> BaseResponse:
+    """A subject access request answered by an administrator: the user's data zip."""
+    user = _user(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return _data_zip(user)
+
+
+def _data_zip(user: User) -> Response:
+    db_session = db.session()
+    data = services.user_data_zip(db_session, user, current_user, _address())
+    db_session.commit()
+    response = Response(data, mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="vle-data-{user.id}.zip"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- Users from a CSV file ------------------------------------------------------------
+
+
+@bp.route("/admin/users/import", methods=["GET", "POST"])
+def import_users() -> Any:
+    """Upload → dry run (every row's outcome, nothing written) → Confirm."""
+    form = ImportForm()
+    if form.validate_on_submit():
+        data = form.file.data.read()
+        db_session = db.session()
+        try:
+            plan = bulk.plan_import(db_session, current_user, bulk.read_users_csv(data))
+        except DomainError as error:
+            form.file.errors.append(error.message)
+        else:
+            token = services.store_upload(current_app.instance_path, current_user, data)
+            return render_template(
+                "admin/import_preview.html",
+                plan=plan,
+                confirm_form=ConfirmImportForm(formdata=None, token=token),
+                filename=form.file.data.filename or "",
+            )
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/import.html", form=form), status
+
+
+@bp.post("/admin/users/import/confirm")
+def confirm_import() -> Any:
+    form = ConfirmImportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    instance = current_app.instance_path
+    db_session = db.session()
+    try:
+        data = services.load_upload(instance, current_user, form.token.data or "")
+        plan = bulk.plan_import(db_session, current_user, bulk.read_users_csv(data))
+        result = bulk.apply_import(db_session, current_user, plan, _address())
+    except DomainError as error:
+        db_session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("admin.import_users"))
+    db_session.commit()
+    services.discard_upload(instance, current_user, form.token.data or "")
+    return render_template("admin/import_result.html", plan=plan, result=result)
+
+
+# --- The audit log ----------------------------------------------------------------------
+
+
+@bp.get("/admin/audit")
+def audit_log() -> Any:
+    form = AuditFilterForm(request.args)
+    db_session = db.session()
+    form.action.choices = [("", _("Any action"))] + [
+        (action, action) for action in services.audit_actions(db_session)
+    ]
+    valid = form.validate() if request.args else True
+    status = 200
+    page = None
+    if valid:
+        page = services.audit_page(
+            db_session,
+            current_user,
+            action=form.action.data or "",
+            target_type=form.target_type.data or "",
+            who=form.who.data or "",
+            since=form.since.data,
+            until=form.until.data,
+            page=_page(),
+        )
+    else:
+        status = 422
+    query = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("admin/audit.html", form=form, page=page, query=query), status
+
+
+# --- The user's own data (any signed-in user) --------------------------------------------
+
+
+@bp.route("/my/data", methods=["GET", "POST"])
+@login_required
+def my_data() -> Any:
+    form = ActionForm()
+    if form.validate_on_submit():
+        return _data_zip(current_user)
+    return render_template("admin/my_data.html", form=form)

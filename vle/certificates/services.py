@@ -1,0 +1,109 @@
+"""Certificates: issued lazily, the first time a learner asks for the certificate
+of a completed course, then kept; verified by their code.
+
+Why lazily: learning records completions and must not import anything above
+it. Issuing on first request needs no hook in learning, costs nothing for the
+many completions whose certificate nobody downloads, and gives the same result:
+every completion has at most one certificate, with a code fixed once issued.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from vle.accounts.models import User
+from vle.catalog.models import Course
+from vle.certificates.models import Certificate
+from vle.errors import NotFound
+from vle.learning.models import Completion
+
+# Crockford's base32: no I, L, O or U, so a code read aloud or typed is unambiguous.
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 16  # 80 bits
+_TYPOS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_CODE = re.compile(rf"[{ALPHABET}]{{{CODE_LENGTH}}}")
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(code: str) -> str | None:
+    """A code as typed (any case, dashes, spaces, O for 0) in its stored form,
+    or None when it cannot be a code."""
+    cleaned = re.sub(r"[\s\-]", "", code or "").upper().translate(_TYPOS)
+    return cleaned if _CODE.fullmatch(cleaned) else None
+
+
+def latest_completion(db_session: Session, user: User, course: Course) -> Completion | None:
+    return db_session.scalar(
+        select(Completion)
+        .where(Completion.user_id == user.id, Completion.course_id == course.id)
+        .order_by(Completion.completed_at.desc(), Completion.id.desc())
+        .limit(1)
+    )
+
+
+def certificate_for(db_session: Session, user: User, course: Course) -> Certificate:
+    """The certificate of the user's latest completion of the course, issued
+    now if it has none yet. Two simultaneous first requests issue one."""
+    completion = latest_completion(db_session, user, course)
+    if completion is None:
+        raise NotFound(_l("You have not completed this course yet."))
+    existing = _for_completion(db_session, completion.id)
+    if existing is not None:
+        return existing
+    certificate = Certificate(
+        completion_id=completion.id, user_id=user.id, course_id=course.id, code=new_code()
+    )
+    try:
+        with db_session.begin_nested():
+            db_session.add(certificate)
+    except IntegrityError:
+        existing = _for_completion(db_session, completion.id)
+        if existing is None:
+            raise
+        return existing
+    return certificate
+
+
+def _for_completion(db_session: Session, completion_id: int) -> Certificate | None:
+    return db_session.scalar(
+        select(Certificate)
+        .where(Certificate.completion_id == completion_id)
+        .options(joinedload(Certificate.completion))
+    )
+
+
+def verify(db_session: Session, code: str) -> Certificate | None:
+    """The certificate with this code (and its learner, course, completion), or None."""
+    normalised = normalise_code(code)
+    if normalised is None:
+        return None
+    return db_session.scalar(
+        select(Certificate)
+        .where(Certificate.code == normalised)
+        .options(
+            joinedload(Certificate.user),
+            joinedload(Certificate.course),
+            joinedload(Certificate.completion),
+        )
+    )
+
+
+def certificates_of(db_session: Session, user: User) -> list[Certificate]:
+    """Every certificate issued to `user`, with course and completion (one query)."""
+    return list(
+        db_session.scalars(
+            select(Certificate)
+            .where(Certificate.user_id == user.id)
+            .options(joinedload(Certificate.course), joinedload(Certificate.completion))
+            .order_by(Certificate.issued_at)
+        )
+    )

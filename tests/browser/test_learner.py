@@ -6,12 +6,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Site
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
+
+
+def expect_status(page: Page, text: str) -> None:
+    """A message in a live region (role="status"), so screen readers hear it too."""
+    expect(page.get_by_role("status").filter(has_text=text)).to_have_count(1)
 
 
 def log_in(site: Site, email: str, password: str = PASSWORD) -> None:
@@ -40,7 +45,7 @@ def test_learner_enrols_completes_every_lesson_and_sees_100_percent(site, make_u
     expect(page.get_by_role("link", name="Lesson 1.1")).to_have_count(0)
 
     site.follow(page.get_by_role("button", name="Enrol"))
-    expect(page.get_by_role("status")).to_contain_text("You are enrolled in Ethics at work.")
+    expect_status(page, "You are enrolled in Ethics at work.")
     expect(page.get_by_role("button", name="Enrol")).to_have_count(0)
 
     site.follow(page.get_by_role("link", name="Lesson 1.1"))
@@ -52,7 +57,7 @@ def test_learner_enrols_completes_every_lesson_and_sees_100_percent(site, make_u
             expect(page.get_by_role("heading", level=1)).to_have_text(lessons[number + 1])
     # After the last lesson: back on the course page, every lesson ticked off.
     expect(page.get_by_role("heading", level=1)).to_have_text("Ethics at work")
-    expect(page.get_by_role("status")).to_contain_text("you have completed Ethics at work")
+    expect_status(page, "you have completed Ethics at work")
     expect(page.locator(".items li").filter(has_text="Completed")).to_have_count(4)
 
     site.follow(page.get_by_role("link", name="My learning"))
@@ -63,7 +68,7 @@ def test_learner_enrols_completes_every_lesson_and_sees_100_percent(site, make_u
     expect(row.get_by_role("progressbar")).to_have_attribute("value", "100")
 
     site.follow(page.get_by_role("button", name="Log out"))
-    expect(page.get_by_role("status")).to_contain_text("You have logged out.")
+    expect_status(page, "You have logged out.")
     expect(page.get_by_role("button", name="Log out")).to_have_count(0)
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
     # Signed out means signed out: My learning asks for a sign-in again.
@@ -90,9 +95,7 @@ def test_enrolment_key_wrong_then_right(site, make_user, make_course):
 
     key.fill("Vilnius-2026")
     site.follow(page.get_by_role("button", name="Enrol"))
-    expect(page.get_by_role("status")).to_contain_text(
-        "You are enrolled in Cross-border cooperation."
-    )
+    expect_status(page, "You are enrolled in Cross-border cooperation.")
     expect(page.get_by_label("Enrolment key")).to_have_count(0)
     expect(
         page.get_by_role("progressbar", name="Progress in Cross-border cooperation")

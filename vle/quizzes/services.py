@@ -1,15 +1,54 @@
-"""Quizzes: the question bank of a quiz item."""
+"""Quizzes: the question bank of a quiz item, attempts, grading and results.
+
+The rules an attempt keeps:
+- a learner has at most one open attempt per quiz (a partial unique index holds
+  it whatever races); starting while one is open resumes it;
+- what the attempt shows (which questions, in which order, each question's choice
+  order) is fixed when it starts, so a resume shows the same quiz;
+- every answer is written the moment it is given; nothing is kept in a session;
+- the deadline is the server's: answers later than deadline + GRACE are refused,
+  and an overdue attempt is graded with what was saved when it is next touched;
+- submitting is idempotent: the first submit (a conditional UPDATE ... WHERE
+  state = 'open') grades, every later one returns the same result;
+- the counting attempt (highest, last or average of the graded ones) decides
+  whether the quiz item is passed, which learning turns into course progress.
+"""
 
 from __future__ import annotations
 
-from markupsafe import escape
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+import random
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
-from vle.catalog.models import Item
-from vle.quizzes import gift
-from vle.quizzes.models import Question
+from flask_babel import lazy_gettext as _l
+from markupsafe import escape
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from vle.accounts.models import User
+from vle.catalog.models import Course, Item, Module, course_trainers
+from vle.db import utcnow
+from vle.errors import Conflict, Forbidden, Invalid, NotFound
+from vle.learning import services as learning
+from vle.quizzes import gift, questions
+from vle.quizzes.models import Accommodation, Answer, Attempt, AttemptState, Question
 from vle.sanitize import clean_html, markdown_to_html
+
+# Answers may arrive this long after the deadline: the request left the browser in
+# time but the network or a queue held it up.
+GRACE = timedelta(seconds=30)
+
+LAYOUTS = ("all_on_one_page", "one_per_page")
+REVIEWS = ("after_submit", "after_close", "never")
+GRADINGS = ("highest", "last", "average")
+
+
+# --------------------------------------------------------------------------- question bank
 
 
 def render_text(text: str, text_format: str) -> str:
@@ -21,11 +60,23 @@ def render_text(text: str, text_format: str) -> str:
     return clean_html(text)  # "moodle" and "html" both allow HTML
 
 
+_LONE_PARAGRAPH = re.compile(r"^<p>(?P<inner>(?:(?!</?p>).)*)</p>$", re.DOTALL)
+
+
+def render_inline(text: str, text_format: str) -> str:
+    """Short text (a choice, a stem, a feedback line) as safe HTML without the
+    paragraph Markdown wraps around it, so that it sits inside a label."""
+    html = render_text(text, text_format).strip()
+    match = _LONE_PARAGRAPH.match(html)
+    return match.group("inner") if match else html
+
+
 def sync_questions(db_session: Session, item: Item, questions: list[gift.Question]) -> None:
     """Make the item's question bank match `questions`, keeping the ids of
     questions at the same position so that attempts keep their answers."""
     existing = {
-        q.position: q for q in db_session.scalars(select(Question).where(Question.item_id == item.id))
+        q.position: q
+        for q in db_session.scalars(select(Question).where(Question.item_id == item.id))
     }
     for position, parsed in enumerate(questions, start=1):
         row = existing.get(position) or Question(item_id=item.id, position=position)
@@ -46,4 +97,934 @@ def questions_of(db_session: Session, item: Item) -> list[Question]:
         db_session.scalars(
             select(Question).where(Question.item_id == item.id).order_by(Question.position)
         )
+    )
+
+
+def parsed(question: Question) -> gift.Question:
+    return gift.Question.from_dict(question.spec)
+
+
+def is_gradable(question: Question) -> bool:
+    try:
+        return questions.is_gradable(question.spec)
+    except ValueError:  # a type this version does not know: shown, never counted
+        return False
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class QuizSettings:
+    """A quiz item's settings (Item.settings), with the defaults of the library format."""
+
+    pass_mark: int = 60
+    attempts: int | None = None  # None: unlimited
+    time_limit_minutes: int | None = None
+    shuffle: bool = False
+    draw: int | None = None
+    layout: str = "all_on_one_page"
+    review: str = "after_submit"
+    grading: str = "highest"
+
+    @classmethod
+    def of(cls, item: Item) -> QuizSettings:
+        raw = item.settings or {}
+
+        def positive(key: str) -> int | None:
+            value = raw.get(key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                return None
+            return value
+
+        pass_mark = raw.get("pass_mark", 60)
+        if isinstance(pass_mark, bool) or not isinstance(pass_mark, int | float):
+            pass_mark = 60
+        return cls(
+            pass_mark=int(min(100, max(0, pass_mark))),
+            attempts=positive("attempts"),
+            time_limit_minutes=positive("time_limit_minutes"),
+            shuffle=bool(raw.get("shuffle", False)),
+            draw=positive("draw"),
+            layout=raw.get("layout") if raw.get("layout") in LAYOUTS else "all_on_one_page",
+            review=raw.get("review") if raw.get("review") in REVIEWS else "after_submit",
+            grading=raw.get("grading") if raw.get("grading") in GRADINGS else "highest",
+        )
+
+
+# --------------------------------------------------------------------------- accommodations
+
+
+def accommodation_for(db_session: Session, item: Item, user: User) -> Accommodation | None:
+    return db_session.scalar(
+        select(Accommodation).where(
+            Accommodation.item_id == item.id, Accommodation.user_id == user.id
+        )
+    )
+
+
+def accommodations_of(db_session: Session, item: Item) -> list[Accommodation]:
+    return list(
+        db_session.scalars(
+            select(Accommodation)
+            .where(Accommodation.item_id == item.id)
+            .options(joinedload(Accommodation.user))
+            .order_by(Accommodation.id)
+        )
+    )
+
+
+def set_accommodation(
+    db_session: Session,
+    editor: User,
+    course: Course,
+    item: Item,
+    learner: User,
+    extra_minutes: int,
+    extra_attempts: int,
+    note: str = "",
+) -> Accommodation | None:
+    """Give a learner extra time and/or extra attempts on one quiz. Only the
+    course's editors may; the learner must be enrolled. Zero and zero removes
+    the accommodation. An open attempt's deadline moves with the extra time."""
+    if not course.can_edit(editor):
+        raise Forbidden(_l("Only the course's trainers can change accommodations."))
+    if learning.enrolment_for(db_session, learner, course) is None:
+        raise Invalid(_l("%(name)s is not enrolled in this course.", name=learner.name))
+    if not (0 <= extra_minutes <= 24 * 60) or not (0 <= extra_attempts <= 100):
+        raise Invalid(_l("Extra time is 0 to 1440 minutes and extra attempts 0 to 100."))
+    row = accommodation_for(db_session, item, learner)
+    before = row.extra_minutes if row else 0
+    if extra_minutes == 0 and extra_attempts == 0:
+        if row is not None:
+            db_session.delete(row)
+        row = None
+    else:
+        if row is None:
+            row = Accommodation(item_id=item.id, user_id=learner.id)
+            db_session.add(row)
+        row.extra_minutes, row.extra_attempts, row.note = extra_minutes, extra_attempts, note[:500]
+    current = open_attempt(db_session, item, learner)
+    if current is not None and current.deadline is not None and extra_minutes != before:
+        current.deadline += timedelta(minutes=extra_minutes - before)
+    db_session.flush()
+    return row
+
+
+# --------------------------------------------------------------------------- attempts
+
+
+def attempts_of(db_session: Session, item: Item, user: User) -> list[Attempt]:
+    """A learner's attempts at a quiz, first to last."""
+    return list(
+        db_session.scalars(
+            select(Attempt)
+            .where(Attempt.item_id == item.id, Attempt.user_id == user.id)
+            .order_by(Attempt.number)
+        )
+    )
+
+
+def open_attempt(db_session: Session, item: Item, user: User) -> Attempt | None:
+    return db_session.scalar(
+        select(Attempt).where(
+            Attempt.item_id == item.id,
+            Attempt.user_id == user.id,
+            Attempt.state == AttemptState.OPEN,
+        )
+    )
+
+
+def attempts_allowed(settings: QuizSettings, accommodation: Accommodation | None) -> int | None:
+    if settings.attempts is None:
+        return None
+    return settings.attempts + (accommodation.extra_attempts if accommodation else 0)
+
+
+def time_limit(settings: QuizSettings, accommodation: Accommodation | None) -> int | None:
+    """Minutes a learner has for one attempt (None: no limit)."""
+    if settings.time_limit_minutes is None:
+        return None
+    return settings.time_limit_minutes + (accommodation.extra_minutes if accommodation else 0)
+
+
+def _choose_questions(
+    bank: list[Question], settings: QuizSettings, rng: random.Random
+) -> list[Question]:
+    """The questions of a new attempt, in the order it shows them. With a draw or
+    shuffling, text-only items (descriptions) are left out: they introduce what
+    follows them, and would introduce something else."""
+    gradable = [q for q in bank if is_gradable(q)]
+    if not settings.draw and not settings.shuffle:
+        return bank
+    chosen = gradable
+    if settings.draw and settings.draw < len(gradable):
+        chosen = sorted(rng.sample(gradable, settings.draw), key=lambda q: q.position)
+    if settings.shuffle:
+        chosen = list(chosen)
+        rng.shuffle(chosen)
+    return chosen
+
+
+def _choice_order(chosen: list[Question], shuffle: bool, rng: random.Random) -> dict[str, Any]:
+    if not shuffle:
+        return {}
+    order = {}
+    for question in chosen:
+        try:
+            ids = questions.shuffle_ids(question.spec, rng)
+        except ValueError:
+            continue
+        if ids:
+            order[str(question.id)] = ids
+    return order
+
+
+def start_attempt(
+    db_session: Session,
+    user: User,
+    course: Course,
+    item: Item,
+    now: datetime | None = None,
+    rng: random.Random | None = None,
+) -> tuple[Attempt, bool]:
+    """Resume the learner's open attempt, or start a new one. Returns (attempt,
+    created). Needs an enrolment and an attempt left; an overdue open attempt is
+    graded first (so it counts as used)."""
+    if item.kind != "quiz":
+        raise NotFound(_l("There is no such quiz."))
+    if learning.enrolment_for(db_session, user, course) is None:
+        raise Forbidden(_l("Enrol in the course to take this quiz."))
+    now = now or utcnow()
+    current = open_attempt(db_session, item, user)
+    if current is not None:
+        if not close_if_overdue(db_session, current, now, course, item):
+            return current, False
+    settings = QuizSettings.of(item)
+    accommodation = accommodation_for(db_session, item, user)
+    allowed = attempts_allowed(settings, accommodation)
+    used = db_session.scalar(
+        select(func.count(Attempt.id)).where(Attempt.item_id == item.id, Attempt.user_id == user.id)
+    )
+    if allowed is not None and used >= allowed:
+        raise Conflict(_l("You have used all %(count)d attempts at this quiz.", count=allowed))
+    bank = questions_of(db_session, item)
+    if not any(is_gradable(q) for q in bank):
+        raise Conflict(_l("This quiz has no questions yet."))
+    rng = rng or random.SystemRandom()
+    chosen = _choose_questions(bank, settings, rng)
+    minutes = time_limit(settings, accommodation)
+    attempt = Attempt(
+        item_id=item.id,
+        user_id=user.id,
+        number=(
+            db_session.scalar(
+                select(func.max(Attempt.number)).where(
+                    Attempt.item_id == item.id, Attempt.user_id == user.id
+                )
+            )
+            or 0
+        )
+        + 1,
+        state=AttemptState.OPEN,
+        started_at=now,
+        deadline=now + timedelta(minutes=minutes) if minutes else None,
+        question_ids=[q.id for q in chosen],
+        choice_order=_choice_order(chosen, settings.shuffle, rng),
+    )
+    try:
+        with db_session.begin_nested():  # a double-clicked Start attempt starts one
+            db_session.add(attempt)
+    except IntegrityError:
+        current = open_attempt(db_session, item, user)
+        if current is None:
+            raise
+        return current, False
+    learning.record_view(db_session, user, course, item, now)
+    return attempt, True
+
+
+def attempt_for(db_session: Session, user: User, attempt_id: int) -> Attempt:
+    """The user's own attempt. Anyone else's does not exist for them (404, so
+    that guessing ids tells nothing)."""
+    attempt = db_session.get(Attempt, attempt_id)
+    if attempt is None or attempt.user_id != getattr(user, "id", None):
+        raise NotFound(_l("There is no such attempt."))
+    return attempt
+
+
+def item_and_course(db_session: Session, attempt: Attempt) -> tuple[Item, Course]:
+    item = db_session.scalar(
+        select(Item)
+        .where(Item.id == attempt.item_id)
+        .options(joinedload(Item.module).joinedload(Module.course))
+    )
+    if item is None:  # pragma: no cover - the foreign key cascades
+        raise NotFound(_l("There is no such quiz."))
+    return item, item.module.course
+
+
+def is_overdue(attempt: Attempt, now: datetime) -> bool:
+    return attempt.is_open and attempt.deadline is not None and now > attempt.deadline + GRACE
+
+
+def close_if_overdue(
+    db_session: Session,
+    attempt: Attempt,
+    now: datetime | None = None,
+    course: Course | None = None,
+    item: Item | None = None,
+) -> bool:
+    """Grade an open attempt whose time ran out, with what was saved. True when
+    it did (the caller commits)."""
+    now = now or utcnow()
+    if not is_overdue(attempt, now):
+        return False
+    if course is None or item is None:
+        item, course = item_and_course(db_session, attempt)
+    _finish(db_session, attempt, course, item, now, submitted_at=attempt.deadline)
+    return True
+
+
+def close_overdue_of_item(db_session: Session, course: Course, item: Item, now: datetime) -> int:
+    """Grade every overdue open attempt of a quiz (before a results page)."""
+    overdue = list(
+        db_session.scalars(
+            select(Attempt).where(
+                Attempt.item_id == item.id,
+                Attempt.state == AttemptState.OPEN,
+                Attempt.deadline.is_not(None),
+                Attempt.deadline < now - GRACE,
+            )
+        )
+    )
+    for attempt in overdue:
+        close_if_overdue(db_session, attempt, now, course, item)
+    return len(overdue)
+
+
+def _lock(db_session: Session, attempt: Attempt) -> Attempt:
+    """Reload the attempt holding its row lock (PostgreSQL; SQLite's writers are
+    serialised by BEGIN IMMEDIATE), so a save and a submit never interleave."""
+    return db_session.execute(
+        select(Attempt)
+        .where(Attempt.id == attempt.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def _check_writable(attempt: Attempt, now: datetime) -> None:
+    if not attempt.is_open:
+        raise Conflict(_l("This attempt has been submitted; its answers can no longer change."))
+    if attempt.deadline is not None and now > attempt.deadline + GRACE:
+        raise Conflict(_l("The time for this attempt is up; its answers can no longer change."))
+
+
+def _normalise(question: Question, raw: Any) -> Any:
+    try:
+        return questions.normalise(question.spec, raw)
+    except questions.AnswerError as error:
+        raise Invalid(
+            _l("This answer cannot be saved: %(reason)s.", reason=error.message)
+        ) from None
+    except ValueError:
+        raise Invalid(_l("This question takes no answer.")) from None
+
+
+def _question_in(db_session: Session, attempt: Attempt, question_id: int) -> Question:
+    question = (
+        db_session.get(Question, question_id) if question_id in attempt.question_ids else None
+    )
+    if question is None:
+        raise Invalid(_l("Question %(id)s is not part of this attempt.", id=question_id))
+    return question
+
+
+def _upsert(
+    db_session: Session, attempt_id: int, question_id: int, value: Any, now: datetime
+) -> None:
+    """Insert or replace one answer in one statement (no read first)."""
+    dialect = db_session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - vle runs on SQLite and PostgreSQL
+        answer = db_session.scalar(
+            select(Answer).where(Answer.attempt_id == attempt_id, Answer.question_id == question_id)
+        ) or Answer(attempt_id=attempt_id, question_id=question_id)
+        answer.value, answer.saved_at = value, now
+        db_session.add(answer)
+        db_session.flush()
+        return
+    statement = insert(Answer).values(
+        attempt_id=attempt_id, question_id=question_id, value=value, saved_at=now, comment=""
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["attempt_id", "question_id"],
+        set_={"value": statement.excluded.value, "saved_at": statement.excluded.saved_at},
+    )
+    db_session.execute(statement)
+
+
+def save_answer(
+    db_session: Session, attempt: Attempt, question_id: int, raw: Any, now: datetime | None = None
+) -> datetime:
+    """Save one answer of an open attempt the moment it is given; `raw` None
+    clears it. Returns when it was saved. 409 once submitted or past the
+    deadline, 422 for a question not in the attempt or a malformed answer."""
+    now = now or utcnow()
+    attempt = _lock(db_session, attempt)
+    _check_writable(attempt, now)
+    question = _question_in(db_session, attempt, question_id)
+    value = _normalise(question, raw)
+    if value is None:
+        db_session.execute(
+            delete(Answer).where(Answer.attempt_id == attempt.id, Answer.question_id == question_id)
+        )
+    else:
+        _upsert(db_session, attempt.id, question_id, value, now)
+    return now
+
+
+class AnswersInvalid(Invalid):
+    """Some answers of a posted page have the wrong shape; `errors` by question id."""
+
+    def __init__(self, errors: dict[int, str]):
+        super().__init__(_l("Some answers could not be saved. Please correct them."))
+        self.errors = errors
+
+
+def save_answers(
+    db_session: Session, attempt: Attempt, values: Mapping[int, Any], now: datetime | None = None
+) -> int:
+    """Save the answers of a posted page (question id → raw answer, None clears).
+    All or nothing: if any answer is malformed none is saved (AnswersInvalid).
+    Writes only what changed; returns how many answers changed."""
+    now = now or utcnow()
+    attempt = _lock(db_session, attempt)
+    _check_writable(attempt, now)
+    normalised: dict[int, Any] = {}
+    errors: dict[int, str] = {}
+    wanted = [qid for qid in values if qid in attempt.question_ids]
+    bank = {q.id: q for q in db_session.scalars(select(Question).where(Question.id.in_(wanted)))}
+    for question_id, raw in values.items():
+        question = bank.get(question_id)
+        if question is None:
+            raise Invalid(_l("Question %(id)s is not part of this attempt.", id=question_id))
+        try:
+            normalised[question_id] = _normalise(question, raw)
+        except Invalid as error:
+            errors[question_id] = str(error.message)
+    if errors:
+        raise AnswersInvalid(errors)
+    saved = {
+        a.question_id: a
+        for a in db_session.scalars(
+            select(Answer).where(Answer.attempt_id == attempt.id, Answer.question_id.in_(wanted))
+        )
+    }
+    changed = 0
+    for question_id, value in normalised.items():
+        existing = saved.get(question_id)
+        if value is None:
+            if existing is not None:
+                db_session.delete(existing)
+                changed += 1
+        elif existing is None:
+            db_session.add(
+                Answer(attempt_id=attempt.id, question_id=question_id, value=value, saved_at=now)
+            )
+            changed += 1
+        elif existing.value != value:
+            existing.value, existing.saved_at = value, now
+            changed += 1
+    db_session.flush()
+    return changed
+
+
+def answers_of(db_session: Session, attempt: Attempt) -> dict[int, Answer]:
+    return {
+        a.question_id: a
+        for a in db_session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))
+    }
+
+
+def submit(
+    db_session: Session,
+    attempt: Attempt,
+    course: Course,
+    item: Item,
+    now: datetime | None = None,
+) -> Attempt:
+    """Submit an attempt and grade it. Idempotent: whoever flips the state from
+    open first grades; a second submit (double click, second tab, retried request)
+    returns the attempt as that one left it. An overdue attempt is graded with
+    what was saved before the deadline."""
+    now = now or utcnow()
+    submitted_at = min(now, attempt.deadline + GRACE) if attempt.deadline else now
+    return _finish(db_session, attempt, course, item, now, submitted_at=submitted_at)
+
+
+def _finish(
+    db_session: Session,
+    attempt: Attempt,
+    course: Course,
+    item: Item,
+    now: datetime,
+    submitted_at: datetime | None,
+) -> Attempt:
+    flipped = db_session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.state == AttemptState.OPEN)
+        .values(state=AttemptState.AWAITING_GRADING, submitted_at=submitted_at or now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db_session.refresh(attempt)
+    if flipped != 1:
+        return attempt  # someone else submitted it first: their result stands
+    _grade(db_session, attempt, course, item, now)
+    return attempt
+
+
+def _grade(
+    db_session: Session, attempt: Attempt, course: Course, item: Item, now: datetime
+) -> None:
+    """Machine-grade every answer; record unanswered questions as answers worth
+    nothing (so results count every question asked). Essays with text wait for a
+    trainer: then the attempt waits too."""
+    bank = {
+        q.id: q
+        for q in db_session.scalars(select(Question).where(Question.id.in_(attempt.question_ids)))
+    }
+    saved = answers_of(db_session, attempt)
+    for question_id in attempt.question_ids:
+        question = bank.get(question_id)
+        if question is None or not is_gradable(question):
+            continue
+        answer = saved.get(question_id)
+        if answer is None:
+            answer = Answer(
+                attempt_id=attempt.id, question_id=question_id, value=None, saved_at=now
+            )
+            db_session.add(answer)
+            saved[question_id] = answer
+        answer.fraction = questions.grade(question.spec, answer.value)
+        if answer.fraction is not None:
+            answer.graded_at = now
+    db_session.flush()
+    _complete_if_graded(db_session, attempt, course, item, bank, saved, now)
+
+
+def _complete_if_graded(
+    db_session: Session,
+    attempt: Attempt,
+    course: Course,
+    item: Item,
+    bank: Mapping[int, Question],
+    saved: Mapping[int, Answer],
+    now: datetime,
+) -> None:
+    gradable = [qid for qid in attempt.question_ids if qid in bank and is_gradable(bank[qid])]
+    fractions = [saved[qid].fraction if qid in saved else 0.0 for qid in gradable]
+    if any(f is None for f in fractions):
+        return  # an essay waits for a trainer
+    total = sum(f or 0.0 for f in fractions)
+    settings = QuizSettings.of(item)
+    score = round(100 * total / len(gradable), 2) if gradable else 0.0
+    attempt.score = min(100.0, max(0.0, score))
+    attempt.passed = attempt.score >= settings.pass_mark
+    attempt.state = AttemptState.GRADED
+    attempt.graded_at = now
+    db_session.flush()
+    record_counting_result(db_session, attempt.user, course, item, now)
+
+
+def counting_score(settings: QuizSettings, attempts: Iterable[Attempt]) -> float | None:
+    """The score that counts for the quiz, by its grading rule, from the graded
+    attempts (None: none graded yet)."""
+    graded = sorted(
+        (a for a in attempts if a.state == AttemptState.GRADED and a.score is not None),
+        key=lambda a: a.number,
+    )
+    if not graded:
+        return None
+    scores = [a.score for a in graded if a.score is not None]
+    if settings.grading == "last":
+        return scores[-1]
+    if settings.grading == "average":
+        return round(sum(scores) / len(scores), 2)
+    return max(scores)
+
+
+def record_counting_result(
+    db_session: Session, user: User, course: Course, item: Item, now: datetime
+) -> None:
+    """Tell learning whether the quiz is passed, by the counting attempt."""
+    settings = QuizSettings.of(item)
+    score = counting_score(settings, attempts_of(db_session, item, user))
+    if score is None:
+        return
+    if learning.enrolment_for(db_session, user, course) is None:
+        return  # unenrolled meanwhile: the attempt stands, there is no progress to feed
+    learning.record_result(db_session, user, course, item, score >= settings.pass_mark, now)
+
+
+# --------------------------------------------------------------------------- showing attempts
+
+
+@dataclass
+class Review:
+    """What the review shows of one answer."""
+
+    fraction: float | None  # None: waiting for a trainer
+    outcome: str  # "correct" | "partial" | "incorrect" | "pending"
+    feedback_html: list[str]
+    general_feedback_html: str
+    correct_answer_html: str
+    comment: str
+
+
+@dataclass
+class ShownQuestion:
+    """A question of an attempt as the pages and the API show it."""
+
+    number: int  # 1-based among the gradable questions (0 for text-only items)
+    question: Question
+    public: dict[str, Any]  # questions.public() with texts as safe HTML
+    value: Any  # the saved answer (None: not answered)
+    answered: bool
+    gradable: bool
+    review: Review | None = None
+    answer: Answer | None = field(default=None, repr=False)
+
+
+def _outcome(fraction: float | None) -> str:
+    if fraction is None:
+        return "pending"
+    if fraction >= 1:
+        return "correct"
+    return "partial" if fraction > 0 else "incorrect"
+
+
+def _review(question: Question, spec: gift.Question, answer: Answer | None) -> Review:
+    value = answer.value if answer else None
+    fraction = answer.fraction if answer else 0.0
+    fmt = spec.text_format
+    try:
+        feedback = questions.feedback(spec, value) if value is not None else []
+        correct = questions.correct_answer(spec)
+    except ValueError:
+        feedback, correct = [], ""
+    return Review(
+        fraction=fraction,
+        outcome=_outcome(fraction),
+        feedback_html=[render_inline(text, fmt) for text in feedback if text],
+        general_feedback_html=render_text(
+            spec.general_feedback, spec.general_feedback_format or fmt
+        )
+        if spec.general_feedback
+        else "",
+        correct_answer_html=clean_html(correct) if correct else "",
+        comment=answer.comment if answer else "",
+    )
+
+
+def _public(question: Question, spec: gift.Question, order: list[str] | None) -> dict[str, Any]:
+    try:
+        shown = questions.public(spec, order)
+    except ValueError:
+        shown = {"type": question.type, "text": spec.text}
+    shown = dict(shown)
+    shown["text"] = question.text_html
+    choice_formats = {f"c{i}": c.text_format for i, c in enumerate(spec.choices, start=1)}
+    if "choices" in shown:
+        shown["choices"] = [
+            {
+                "id": c["id"],
+                "text": render_inline(c["text"], choice_formats.get(c["id"]) or spec.text_format)
+                if question.type != "true_false"
+                else c["text"],
+            }
+            for c in shown["choices"]
+        ]
+    for key in ("stems", "options"):
+        if key in shown:
+            shown[key] = [
+                {"id": s["id"], "text": render_inline(s["text"], spec.text_format)}
+                for s in shown[key]
+            ]
+    return shown
+
+
+def shown_questions(
+    db_session: Session, attempt: Attempt, with_review: bool = False
+) -> list[ShownQuestion]:
+    """The attempt's questions in its order, with the saved answers (two queries).
+    Review data (correctness, marks, feedback) only when asked for: callers ask
+    only when the review settings allow it."""
+    bank = {
+        q.id: q
+        for q in db_session.scalars(select(Question).where(Question.id.in_(attempt.question_ids)))
+    }
+    saved = answers_of(db_session, attempt)
+    shown: list[ShownQuestion] = []
+    number = 0
+    for question_id in attempt.question_ids:
+        question = bank.get(question_id)
+        if question is None:
+            continue  # removed from the bank since the attempt started
+        spec = parsed(question)
+        gradable = is_gradable(question)
+        if gradable:
+            number += 1
+        answer = saved.get(question_id)
+        value = answer.value if answer else None
+        shown.append(
+            ShownQuestion(
+                number=number if gradable else 0,
+                question=question,
+                public=_public(question, spec, attempt.choice_order.get(str(question_id))),
+                value=value,
+                answered=_is_answered(value),
+                gradable=gradable,
+                review=_review(question, spec, answer) if with_review and gradable else None,
+                answer=answer,
+            )
+        )
+    return shown
+
+
+def _is_answered(value: Any) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, list | dict):
+        return bool(value)
+    return True
+
+
+def review_allowed(
+    settings: QuizSettings,
+    attempt: Attempt,
+    attempts: list[Attempt],
+    accommodation: Accommodation | None,
+) -> bool:
+    """May the learner see correctness, marks and feedback of this attempt?
+    `after_submit`: once it is submitted; `after_close`: once no further attempt
+    is possible (all used, or the quiz passed); `never`: only the score."""
+    if not attempt.finished or settings.review == "never":
+        return False
+    if settings.review == "after_submit":
+        return True
+    allowed = attempts_allowed(settings, accommodation)
+    all_used = allowed is not None and len(attempts) >= allowed
+    score = counting_score(settings, attempts)
+    passed = score is not None and score >= settings.pass_mark
+    return all_used or passed
+
+
+def pages(shown: list[ShownQuestion], settings: QuizSettings) -> list[list[ShownQuestion]]:
+    """The attempt's pages: one gradable question per page (a text-only item goes
+    with the question after it), or everything on one page."""
+    if settings.layout != "one_per_page":
+        return [shown] if shown else []
+    result: list[list[ShownQuestion]] = []
+    pending: list[ShownQuestion] = []
+    for entry in shown:
+        pending.append(entry)
+        if entry.gradable:
+            result.append(pending)
+            pending = []
+    if pending:
+        if result:
+            result[-1].extend(pending)
+        else:
+            result.append(pending)
+    return result
+
+
+# --------------------------------------------------------------------------- trainers
+
+
+def _require_editor(course: Course, user: User) -> None:
+    if not course.can_edit(user):
+        raise Forbidden(_l("Only the course's trainers can see its learners' answers."))
+
+
+def attempt_for_trainer(
+    db_session: Session, user: User, attempt_id: int
+) -> tuple[Attempt, Item, Course]:
+    """Any learner's attempt, for the trainers of its course."""
+    attempt = db_session.get(Attempt, attempt_id)
+    if attempt is None:
+        raise NotFound(_l("There is no such attempt."))
+    item, course = item_and_course(db_session, attempt)
+    _require_editor(course, user)
+    return attempt, item, course
+
+
+def grade_essays(
+    db_session: Session,
+    grader: User,
+    attempt: Attempt,
+    grades: Mapping[int, tuple[float, str]],
+    now: datetime | None = None,
+) -> Attempt:
+    """A trainer grades an attempt's essay answers: question id → (fraction 0..1,
+    comment). When no answer waits any more, the attempt gets its score and the
+    counting result goes to learning. Regrading a graded essay is allowed."""
+    now = now or utcnow()
+    item, course = item_and_course(db_session, attempt)
+    _require_editor(course, grader)
+    if attempt.is_open:
+        raise Conflict(_l("This attempt has not been submitted yet."))
+    attempt = _lock(db_session, attempt)
+    bank = {
+        q.id: q
+        for q in db_session.scalars(select(Question).where(Question.id.in_(attempt.question_ids)))
+    }
+    saved = answers_of(db_session, attempt)
+    for question_id, (fraction, comment) in grades.items():
+        answer = saved.get(question_id)
+        question = bank.get(question_id)
+        if answer is None or question is None or question.type != "essay":
+            raise Invalid(_l("Question %(id)s is not an essay of this attempt.", id=question_id))
+        if not 0 <= fraction <= 1:
+            raise Invalid(_l("A mark is between 0 and 100 %."))
+        answer.fraction = fraction
+        answer.comment = comment[:5000]
+        answer.graded_by_id = grader.id
+        answer.graded_at = now
+    db_session.flush()
+    if attempt.state == AttemptState.AWAITING_GRADING:
+        _complete_if_graded(db_session, attempt, course, item, bank, saved, now)
+    else:  # a regrade of a graded attempt: rescore it
+        attempt.state = AttemptState.AWAITING_GRADING
+        _complete_if_graded(db_session, attempt, course, item, bank, saved, now)
+    return attempt
+
+
+@dataclass
+class QueueEntry:
+    attempt: Attempt
+    item: Item
+    course: Course
+    waiting: int  # essay answers without a mark
+
+
+def grading_queue(db_session: Session, user: User) -> list[QueueEntry]:
+    """Submitted attempts waiting for a trainer, oldest first, in the courses the
+    user edits (their own courses; every course for a network admin)."""
+    query = (
+        select(Attempt, Item, Course)
+        .join(Item, Item.id == Attempt.item_id)
+        .join(Module, Module.id == Item.module_id)
+        .join(Course, Course.id == Module.course_id)
+        .where(Attempt.state == AttemptState.AWAITING_GRADING)
+        .options(joinedload(Attempt.user))
+        .order_by(Attempt.submitted_at, Attempt.id)
+    )
+    if not user.is_network_admin:
+        query = query.join(course_trainers, course_trainers.c.course_id == Course.id).where(
+            course_trainers.c.user_id == user.id
+        )
+    rows = db_session.execute(query).all()
+    waiting = (
+        dict(
+            db_session.execute(
+                select(Answer.attempt_id, func.count(Answer.id))
+                .where(
+                    Answer.attempt_id.in_([row[0].id for row in rows]),
+                    Answer.fraction.is_(None),
+                )
+                .group_by(Answer.attempt_id)
+            ).all()
+        )
+        if rows
+        else {}
+    )
+    return [
+        QueueEntry(attempt=a, item=i, course=c, waiting=waiting.get(a.id, 0)) for a, i, c in rows
+    ]
+
+
+@dataclass
+class QuestionStat:
+    question: Question
+    asked: int  # learners with a graded attempt holding the question
+    right: int  # of those, how many got it fully right (in their latest such attempt)
+    mean: float | None  # mean credit 0..1 over every graded answer
+
+    @property
+    def share_right(self) -> float | None:
+        return 100 * self.right / self.asked if self.asked else None
+
+
+@dataclass
+class QuizResults:
+    attempts: list[Attempt]
+    stats: list[QuestionStat]
+    learners: int
+    passed: int
+    counting: dict[int, float]  # learner id → counting score
+
+
+def quiz_results(db_session: Session, user: User, course: Course, item: Item) -> QuizResults:
+    """Every attempt at a quiz, and per question the share of learners who got it
+    right, for the course's trainers. A fixed number of queries."""
+    _require_editor(course, user)
+    attempts = list(
+        db_session.scalars(
+            select(Attempt)
+            .where(Attempt.item_id == item.id)
+            .options(joinedload(Attempt.user))
+            .order_by(Attempt.user_id, Attempt.number)
+        )
+    )
+    rows = db_session.execute(
+        select(Attempt.user_id, Attempt.number, Answer.question_id, Answer.fraction)
+        .join(Attempt, Attempt.id == Answer.attempt_id)
+        .where(Attempt.item_id == item.id, Attempt.state == AttemptState.GRADED)
+        .order_by(Attempt.user_id, Attempt.number)
+    ).all()
+    latest: dict[tuple[int, int], float] = {}
+    sums: dict[int, list[float]] = defaultdict(list)
+    for user_id, _number, question_id, fraction in rows:
+        if fraction is None:
+            continue
+        latest[(question_id, user_id)] = fraction  # rows come in attempt order
+        sums[question_id].append(fraction)
+    asked: dict[int, int] = defaultdict(int)
+    right: dict[int, int] = defaultdict(int)
+    for (question_id, _user_id), fraction in latest.items():
+        asked[question_id] += 1
+        right[question_id] += fraction >= 1
+    stats = [
+        QuestionStat(
+            question=q,
+            asked=asked[q.id],
+            right=right[q.id],
+            mean=sum(sums[q.id]) / len(sums[q.id]) if sums[q.id] else None,
+        )
+        for q in questions_of(db_session, item)
+        if is_gradable(q)
+    ]
+    settings = QuizSettings.of(item)
+    by_user: dict[int, list[Attempt]] = defaultdict(list)
+    for attempt in attempts:
+        by_user[attempt.user_id].append(attempt)
+    counting = {
+        user_id: score
+        for user_id, own in by_user.items()
+        if (score := counting_score(settings, own)) is not None
+    }
+    return QuizResults(
+        attempts=attempts,
+        stats=stats,
+        learners=len(by_user),
+        passed=sum(1 for score in counting.values() if score >= settings.pass_mark),
+        counting=counting,
     )

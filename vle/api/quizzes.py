@@ -1,0 +1,296 @@
+"""Quiz attempts over the API: start or resume, read, save an answer, submit.
+
+The same services as the quiz pages. An attempt is its learner's alone: anyone
+else gets 404 for it, whatever their role. Correctness, marks and feedback appear
+(under "review") only when the quiz's review settings allow the learner to see them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify, request, url_for
+from flask_babel import gettext as _
+
+from vle import db
+from vle.api.openapi import register_paths
+from vle.api.views import ApiError, _time, _user, bp, token_required
+from vle.catalog import services as catalog
+from vle.catalog.models import Course, Item
+from vle.db import utcnow
+from vle.errors import Conflict, NotFound
+from vle.quizzes import services
+from vle.quizzes.models import Attempt
+
+
+def _question_json(entry: services.ShownQuestion) -> dict[str, Any]:
+    return {"id": entry.question.id, **entry.public}
+
+
+def _review_json(entry: services.ShownQuestion) -> dict[str, Any]:
+    review = entry.review
+    assert review is not None
+    return {
+        "fraction": review.fraction,
+        "outcome": review.outcome,
+        "feedback": review.feedback_html,
+        "general_feedback": review.general_feedback_html,
+        "correct_answer": review.correct_answer_html,
+        "comment": review.comment,
+    }
+
+
+def attempt_json(attempt: Attempt, course: Course, item: Item) -> dict[str, Any]:
+    """The Attempt shape of PRODUCT.md, plus its page's URL, its number, times
+    and — only when the review settings allow it — the review."""
+    db_session = db.session()
+    settings = services.QuizSettings.of(item)
+    review = False
+    if attempt.finished:
+        attempts = services.attempts_of(db_session, item, _user())
+        accommodation = services.accommodation_for(db_session, item, _user())
+        review = services.review_allowed(settings, attempt, attempts, accommodation)
+    shown = services.shown_questions(db_session, attempt, with_review=review)
+    return {
+        "id": attempt.id,
+        "quiz": item.id,
+        "url": url_for(
+            "quizzes.result",
+            slug=course.slug,
+            item_id=item.id,
+            attempt_id=attempt.id,
+            _external=True,
+        ),
+        "number": attempt.number,
+        "state": attempt.state,
+        "started_at": _time(attempt.started_at),
+        "deadline": _time(attempt.deadline),
+        "submitted_at": _time(attempt.submitted_at),
+        "questions": [_question_json(entry) for entry in shown],
+        "answers": {str(entry.question.id): entry.value for entry in shown if entry.answered},
+        "score": attempt.score,
+        "passed": attempt.passed,
+        "pass_mark": settings.pass_mark,
+        "review": {str(e.question.id): _review_json(e) for e in shown if e.review}
+        if review
+        else None,
+    }
+
+
+def _own(attempt_id: int) -> tuple[Attempt, Item, Course]:
+    db_session = db.session()
+    attempt = services.attempt_for(db_session, _user(), attempt_id)  # 404 for anyone else's
+    item, course = services.item_and_course(db_session, attempt)
+    return attempt, item, course
+
+
+def _close_if_overdue(attempt: Attempt, course: Course, item: Item) -> None:
+    db_session = db.session()
+    if services.close_if_overdue(db_session, attempt, utcnow(), course, item):
+        db_session.commit()
+
+
+@bp.post("/quizzes/<int:item_id>/attempts")
+@token_required
+def start_attempt(item_id: int) -> tuple[Response, int]:
+    db_session = db.session()
+    course = catalog.course_of_item(db_session, item_id, _user())
+    item = catalog.item_in(course, item_id)
+    if item.kind != "quiz":
+        raise NotFound(_("There is no such quiz."))
+    attempt, created = services.start_attempt(db_session, _user(), course, item, utcnow())
+    db_session.commit()
+    return jsonify(attempt_json(attempt, course, item)), 201 if created else 200
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@token_required
+def get_attempt(attempt_id: int) -> Response:
+    attempt, item, course = _own(attempt_id)
+    _close_if_overdue(attempt, course, item)
+    return jsonify(attempt_json(attempt, course, item))
+
+
+@bp.put("/attempts/<int:attempt_id>/answers/<int:question_id>")
+@token_required
+def save_answer(attempt_id: int, question_id: int) -> Response:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or "answer" not in body:
+        raise ApiError(400, _('Send a JSON object with the answer: {"answer": ...}.'))
+    attempt, item, course = _own(attempt_id)
+    db_session = db.session()
+    now = utcnow()
+    if services.close_if_overdue(db_session, attempt, now, course, item):
+        db_session.commit()
+        raise Conflict(_("The time for this attempt is up; its answers can no longer change."))
+    saved_at = services.save_answer(db_session, attempt, question_id, body["answer"], now)
+    db_session.commit()
+    return jsonify({"saved_at": _time(saved_at)})
+
+
+@bp.post("/attempts/<int:attempt_id>/submit")
+@token_required
+def submit_attempt(attempt_id: int) -> Response:
+    attempt, item, course = _own(attempt_id)
+    db_session = db.session()
+    services.submit(db_session, attempt, course, item, utcnow())
+    db_session.commit()
+    return jsonify(attempt_json(attempt, course, item))
+
+
+# --------------------------------------------------------------------------- OpenAPI
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    words = {
+        400: "Malformed request",
+        401: "Missing or invalid token",
+        403: "Not allowed (not enrolled)",
+        404: "Not found (another learner's attempt included)",
+        409: "Conflict: submitted, past the deadline, or no attempts left",
+        422: "Invalid: a question not in the attempt, or a malformed or oversized answer",
+    }
+    return {str(s): _json(_ref("Error"), words[s]) for s in statuses}
+
+
+def _path_id(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+_TEXTS = {"type": "array", "items": {"type": "object", "properties": {
+    "id": {"type": "string"}, "text": {"type": "string", "description": "safe HTML"}}}}  # fmt: skip
+
+SCHEMAS = {
+    "Question": {
+        "type": "object",
+        "required": ["id", "type", "text"],
+        "description": "What a learner may see of a question: never correctness or feedback.",
+        "properties": {
+            "id": {"type": "integer"},
+            "type": {
+                "type": "string",
+                "enum": [
+                    "single_choice",
+                    "multiple_choice",
+                    "true_false",
+                    "short_answer",
+                    "numerical",
+                    "matching",
+                    "essay",
+                    "description",
+                ],
+            },  # fmt: skip
+            "text": {"type": "string", "description": "the question as safe HTML"},
+            "choices": {**_TEXTS, "description": "single_choice, multiple_choice, true_false"},
+            "stems": {**_TEXTS, "description": "matching"},
+            "options": {**_TEXTS, "description": "matching"},
+        },
+    },
+    "Attempt": {
+        "type": "object",
+        "required": ["id", "quiz", "state", "deadline", "questions", "answers", "score", "passed"],
+        "properties": {
+            "id": {"type": "integer"},
+            "quiz": {"type": "integer", "description": "the quiz item's id"},
+            "url": {"type": "string", "format": "uri"},
+            "number": {"type": "integer", "description": "1 for the learner's first attempt"},
+            "state": {"type": "string", "enum": ["open", "awaiting_grading", "graded"]},
+            "started_at": {"type": "string", "format": "date-time"},
+            "deadline": {"type": ["string", "null"], "format": "date-time"},
+            "submitted_at": {"type": ["string", "null"], "format": "date-time"},
+            "questions": {"type": "array", "items": _ref("Question")},
+            "answers": {
+                "type": "object",
+                "description": "question id → the saved answer",
+                "additionalProperties": True,
+            },
+            "score": {"type": ["number", "null"], "minimum": 0, "maximum": 100},
+            "passed": {"type": ["boolean", "null"]},
+            "pass_mark": {"type": "integer"},
+            "review": {
+                "type": ["object", "null"],
+                "description": "question id → {fraction, outcome, feedback, general_feedback, "
+                "correct_answer, comment}; null until the quiz's review settings allow it",
+            },
+        },
+    },
+}
+
+ANSWER_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["answer"],
+                "properties": {
+                    "answer": {
+                        "description": 'a choice id (single choice, true/false: "true"/"false"); '
+                        "a list of choice ids (multiple choice); a string (short answer, essay); "
+                        "a number or numeric string (numerical); {stem_id: option_id} (matching); "
+                        "null clears the answer",
+                    }
+                },
+            }
+        }
+    },
+}
+
+register_paths(
+    {
+        "/api/v1/quizzes/{id}/attempts": {
+            "post": {
+                "summary": "Start an attempt at a quiz, or resume the open one",
+                "parameters": [_path_id("id")],
+                "responses": {
+                    "201": _json(_ref("Attempt"), "A new attempt"),
+                    "200": _json(_ref("Attempt"), "The learner's open attempt (resumed)"),
+                    **_errors(401, 403, 404, 409),
+                },
+            }
+        },
+        "/api/v1/attempts/{id}": {
+            "get": {
+                "summary": "One of your attempts",
+                "parameters": [_path_id("id")],
+                "responses": {"200": _json(_ref("Attempt"), "The attempt"), **_errors(401, 404)},
+            }
+        },
+        "/api/v1/attempts/{id}/answers/{question_id}": {
+            "put": {
+                "summary": "Save an answer the moment it is given",
+                "parameters": [_path_id("id"), _path_id("question_id")],
+                "requestBody": ANSWER_BODY,
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {"saved_at": {"type": "string", "format": "date-time"}},
+                        },
+                        "Saved",
+                    ),
+                    **_errors(400, 401, 404, 409, 422),
+                },
+            }
+        },
+        "/api/v1/attempts/{id}/submit": {
+            "post": {
+                "summary": "Submit and grade (again: the same result)",
+                "parameters": [_path_id("id")],
+                "responses": {
+                    "200": _json(_ref("Attempt"), "Graded, or awaiting a trainer's grading"),
+                    **_errors(401, 404),
+                },
+            }
+        },
+    },
+    SCHEMAS,
+)

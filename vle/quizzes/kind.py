@@ -1,0 +1,205 @@
+"""The quiz item kind: what the item page shows for a quiz.
+
+Learning owns the item page and knows nothing of quizzes; at start-up this module
+registers the quiz kind with learning's registry (vle/learning/kinds.py), so no
+import runs from learning up to quizzes.
+
+With no open attempt the page shows the quiz's facts, the learner's attempts and
+**Start attempt**; with one open, opening the quiz resumes it: the page shows the
+attempt's questions (one page of them, for the one-per-page layout) with the
+answers saved so far.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from babel.numbers import format_percent
+from flask import Flask, request, url_for
+from flask_babel import get_locale
+from sqlalchemy.orm import Session
+
+from vle.accounts.models import User
+from vle.catalog.models import Course, Item
+from vle.db import utcnow
+from vle.learning.kinds import ItemKind
+from vle.learning.kinds import register as register_kind
+from vle.learning.models import Enrolment, ItemProgress
+from vle.quizzes import services
+from vle.quizzes.models import Accommodation, Attempt
+from vle.quizzes.questions import MAX_ANSWER_LENGTH
+
+
+def percent(score: float | None) -> str:
+    """A score 0..100 as the locale writes a percentage ("66.67%", "66,67 %")."""
+    if score is None:
+        return ""
+    return format_percent(score / 100, locale=get_locale(), decimal_quantization=False)
+
+
+def _passed(progress: ItemProgress | None) -> bool:
+    return progress is not None and bool(progress.passed)
+
+
+@dataclass
+class AttemptPage:
+    """An open attempt as the item page shows it."""
+
+    attempt: Attempt
+    shown: list[services.ShownQuestion]
+    pages: list[list[services.ShownQuestion]]
+    page: int  # 1-based
+    errors: dict[int, str] = field(default_factory=dict)
+    posted: dict[int, Any] = field(default_factory=dict)
+
+    @property
+    def current(self) -> list[services.ShownQuestion]:
+        return self.pages[self.page - 1] if self.pages else []
+
+    @property
+    def gradable(self) -> list[services.ShownQuestion]:
+        return [q for q in self.shown if q.gradable]
+
+    @property
+    def answered(self) -> int:
+        return sum(1 for q in self.gradable if q.answered)
+
+    def page_of(self, question_id: int) -> int:
+        for index, page in enumerate(self.pages, start=1):
+            if any(q.question.id == question_id for q in page):
+                return index
+        return 1
+
+    def value(self, entry: services.ShownQuestion) -> Any:
+        """What the form shows: the posted value after a refused post, else the saved one."""
+        return self.posted.get(entry.question.id, entry.value)
+
+
+def attempt_page(
+    db_session: Session,
+    attempt: Attempt,
+    settings: services.QuizSettings,
+    page: int = 1,
+    errors: dict[int, str] | None = None,
+    posted: dict[int, Any] | None = None,
+) -> AttemptPage:
+    shown = services.shown_questions(db_session, attempt)
+    pages = services.pages(shown, settings)
+    page = min(max(page, 1), max(len(pages), 1))
+    return AttemptPage(attempt, shown, pages, page, errors or {}, posted or {})
+
+
+def _page_arg() -> int:
+    try:
+        return int(request.args.get("page", "1"))
+    except ValueError:
+        return 1
+
+
+@dataclass
+class QuizView:
+    settings: services.QuizSettings
+    attempts: list[Attempt]
+    accommodation: Accommodation | None
+    allowed: int | None
+    time_limit: int | None
+    question_count: int
+    counting: float | None
+    can_start: bool
+    is_editor: bool
+    open: AttemptPage | None
+    reviewable: set[int]
+    now: datetime
+
+    @property
+    def attempts_left(self) -> int | None:
+        return None if self.allowed is None else max(0, self.allowed - len(self.attempts))
+
+    @property
+    def passed(self) -> bool | None:
+        if self.counting is None:
+            return None
+        return self.counting >= self.settings.pass_mark
+
+
+def quiz_view(
+    db_session: Session,
+    course: Course,
+    item: Item,
+    user: User,
+    enrolment: Enrolment | None,
+    page: int = 1,
+    errors: dict[int, str] | None = None,
+    posted: dict[int, Any] | None = None,
+) -> QuizView:
+    now = utcnow()
+    settings = services.QuizSettings.of(item)
+    current = services.open_attempt(db_session, item, user) if enrolment else None
+    if current is not None and services.close_if_overdue(db_session, current, now, course, item):
+        db_session.commit()  # the overdue attempt is graded for good, whatever happens next
+        current = None
+    attempts = services.attempts_of(db_session, item, user) if enrolment else []
+    accommodation = services.accommodation_for(db_session, item, user) if enrolment else None
+    allowed = services.attempts_allowed(settings, accommodation)
+    bank = services.questions_of(db_session, item)
+    gradable = sum(1 for q in bank if services.is_gradable(q))
+    return QuizView(
+        settings=settings,
+        attempts=attempts,
+        accommodation=accommodation,
+        allowed=allowed,
+        time_limit=services.time_limit(settings, accommodation),
+        question_count=min(gradable, settings.draw) if settings.draw else gradable,
+        counting=services.counting_score(settings, attempts),
+        can_start=enrolment is not None
+        and gradable > 0
+        and (allowed is None or len(attempts) < allowed),
+        is_editor=course.can_edit(user),
+        open=attempt_page(db_session, current, settings, page, errors, posted) if current else None,
+        reviewable={
+            a.id for a in attempts if services.review_allowed(settings, a, attempts, accommodation)
+        },
+        now=now,
+    )
+
+
+def context(
+    db_session: Session, item: Item, user: User, enrolment: Enrolment | None
+) -> dict[str, Any]:
+    """Extra context of the item page for a quiz (learning calls this)."""
+    course = item.module.course
+    return {"quiz": quiz_view(db_session, course, item, user, enrolment, page=_page_arg())}
+
+
+def template_helpers() -> dict[str, Any]:
+    return {"quiz_percent": percent, "quiz_max_answer_length": MAX_ANSWER_LENGTH}
+
+
+def answer_url(course: Course, item: Item, attempt: Attempt) -> str:
+    return url_for(
+        "quizzes.save_answer_json",
+        slug=course.slug,
+        item_id=item.id,
+        attempt_id=attempt.id,
+        question_id=0,
+    )
+
+
+QUIZ_KIND = ItemKind(
+    name="quiz",
+    template="quizzes/kind.html",
+    manual_completion=False,
+    is_done=_passed,
+    context=context,
+)
+
+
+def register(app: Flask) -> None:
+    """Plug the quiz kind into learning, and the quiz pages into the app."""
+    from vle.quizzes.views import bp
+
+    register_kind(QUIZ_KIND)
+    app.register_blueprint(bp)
+    app.jinja_env.globals.update(template_helpers())

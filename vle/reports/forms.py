@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import HiddenField, SelectField, StringField
+
+from vle.forms import Form
+
+
+class ReportFilterForm(Form):
+    """The report's filters, sent with GET so that a filtered report has a URL to
+    bookmark and share. Nothing changes state, so there is no CSRF token.
+
+    Values are checked by the report service (the same check the API and the
+    command line get), not by WTForms: organisation and course arrive as codes
+    and slugs, and dates as YYYY-MM-DD text from a date input."""
+
+    class Meta:
+        csrf = False
+
+    organisation = SelectField(
+        _l("Organisation"),
+        choices=[],
+        validate_choice=False,
+        description=_l("Includes its sub-organisations."),
+    )
+    course = SelectField(_l("Course"), choices=[], validate_choice=False)
+    since = StringField(
+        _l("From"),
+        description=_l("Enrolled or completed on or after this day (YYYY-MM-DD)."),
+        render_kw={"type": "date"},
+    )
+    until = StringField(
+        _l("To"),
+        description=_l("Enrolled or completed on or before this day (YYYY-MM-DD)."),
+        render_kw={"type": "date"},
+    )
+    status = SelectField(_l("Status"), choices=[], validate_choice=False)
+    per_page = SelectField(_l("Rows per page"), choices=[], validate_choice=False)
+    sort = HiddenField()
+
+
+class DashboardForm(Form):
+    class Meta:
+        csrf = False
+
+    organisation = SelectField(_l("Organisation"), choices=[], validate_choice=False)

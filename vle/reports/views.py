@@ -1,0 +1,168 @@
+"""The Reports page (completion report and its downloads) and the dashboard."""
+
+from __future__ import annotations
+
+from datetime import date, tzinfo
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask_babel import format_percent, get_timezone
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from vle import db
+from vle.errors import Forbidden
+from vle.reports import services
+from vle.reports.forms import DashboardForm, ReportFilterForm
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+FILTER_FIELDS = ("organisation", "course", "since", "until", "status")
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {"format_percent": format_percent, "status_label": services.status_label}
+
+
+def _scope() -> services.Scope:
+    try:
+        return services.scope_for(current_user)
+    except Forbidden:
+        abort(403)
+
+
+def _reader_zone() -> tzinfo:
+    """Dates and day boundaries in the reader's own time zone, as the page shows them."""
+    return services.zone(get_timezone())
+
+
+def _page_number(name: str, default: int) -> int:
+    try:
+        return max(1, int(request.args.get(name, default)))
+    except ValueError:
+        return default
+
+
+def _choices(form: ReportFilterForm, scope: services.Scope) -> None:
+    db_session = db.session()
+    form.organisation.choices = [("", _("All organisations in your scope"))] + [
+        (org.code, "\u2003" * depth + f"{org.name} ({org.code})")
+        for org, depth in services.organisations_in_scope(db_session, scope)
+    ]
+    form.course.choices = [("", _("All courses"))] + [
+        (course.slug, course.title) for course in services.courses_in_scope(db_session, scope)
+    ]
+    form.status.choices = [("", _("Any status"))] + [
+        (status, services.status_label(status)) for status in services.STATUSES
+    ]
+    form.per_page.choices = [(str(n), str(n)) for n in services.PAGE_SIZES]
+
+
+def _filters(form: Any, scope: services.Scope) -> tuple[services.ReportFilters | None, int]:
+    """The filters from the query string, or None with the errors on the form's
+    fields and the status to answer with."""
+    try:
+        filters = services.resolve_filters(
+            db.session(),
+            scope,
+            **{name: request.args.get(name) for name in FILTER_FIELDS if hasattr(form, name)},
+            tz=_reader_zone(),
+        )
+    except services.FilterErrors as error:
+        for name, message in error.errors.items():
+            getattr(form, name).errors = [*getattr(form, name).errors, message]
+        return None, 422
+    except services.OutOfScope as error:
+        getattr(form, error.field).errors = [str(error.message)]
+        return None, 403
+    return filters, 200
+
+
+def _report_page(scope: services.Scope) -> tuple[str, int]:
+    form = ReportFilterForm(request.args)
+    _choices(form, scope)
+    filters, status = _filters(form, scope)
+    report = None
+    sort = services.parse_sort(request.args.get("sort"))
+    per_page = _page_number("per_page", services.PAGE_SIZES[0])
+    if per_page not in services.PAGE_SIZES:
+        per_page = services.PAGE_SIZES[0]
+    form.sort.data = sort
+    form.per_page.data = str(per_page)
+    args: dict[str, Any] = {}
+    if filters is not None:
+        report = services.completion_page(
+            db.session(), filters, scope, sort, _page_number("page", 1), per_page
+        )
+        args = filters.as_args()
+    return render_template(
+        "reports/completion.html",
+        form=form,
+        report=report,
+        args=args,
+        sort=sort,
+        per_page=per_page,
+        errors=[e for f in form for e in f.errors],
+        formats=(("csv", _("Download CSV")), ("xlsx", _("Download Excel")),
+                 ("json", _("Download JSON"))),
+    ), status  # fmt: skip
+
+
+@bp.get("")
+@login_required
+def completion() -> tuple[str, int]:
+    return _report_page(_scope())
+
+
+@bp.get("/completion.<any(csv, xlsx, json):fmt>")
+@login_required
+def download(fmt: str) -> Any:
+    """The rows the page shows for the same filters and sort — every page of them —
+    streamed as they are read."""
+    scope = _scope()
+    filters, _status = _filters(ReportFilterForm(request.args), scope)
+    if filters is None:
+        return _report_page(scope)  # the page, with the errors beside the filters
+    db_session = db.session()
+    tz = _reader_zone()
+    rows = services.iter_completion_rows(
+        db_session, filters, scope, services.parse_sort(request.args.get("sort"))
+    )
+    return stream_download(fmt, services.export_chunks(fmt, rows, tz))
+
+
+def stream_download(fmt: str, chunks: Any, today: date | None = None) -> Response:
+    media_type, _ext = services.EXPORT_FORMATS[fmt]
+    response = Response(stream_with_context(chunks), mimetype=media_type)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{services.export_filename(fmt, today)}"'
+    )
+    # Personal data: never kept by a cache; and sent on as it comes through a proxy.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard() -> tuple[str, int]:
+    scope = _scope()
+    if not current_user.is_admin:
+        abort(403)
+    db_session = db.session()
+    form = DashboardForm(request.args)
+    orgs = services.organisations_in_scope(db_session, scope)
+    form.organisation.choices = [("", _("All organisations in your scope"))] + [
+        (org.code, "\u2003" * depth + f"{org.name} ({org.code})") for org, depth in orgs
+    ]
+    filters, status = _filters(form, scope)
+    data = None
+    if filters is not None:
+        data = services.dashboard(db_session, scope, filters.organisation)
+    return render_template(
+        "reports/dashboard.html",
+        form=form,
+        data=data,
+        errors=[e for f in form for e in f.errors],
+    ), status

@@ -1,0 +1,180 @@
+"""The one spreadsheet module: CSV, XLSX and JSON written row by row.
+
+Every writer takes an iterable of rows and yields bytes, so an export of a
+million rows flows from the database cursor to the client (or a file) without
+ever being held in memory. Cells are typed: `str`, `int`/`float`, `datetime`
+(naive, already in the reader's time zone), `date`, or `None` (an empty cell).
+
+Formula neutralisation: a text cell that a spreadsheet would run as a formula
+(it starts with `=`, `+`, `-`, `@`, a tab or a carriage return — also after
+leading spaces, which some spreadsheets skip) gets a leading apostrophe, the
+spreadsheet's own "this is text" mark. Real numbers — numeric cells, and text
+that is just a number such as "-3", "+12.5" or "-1,5" — are left as they are:
+they cannot run anything, and a minus sign stripped from a negative number
+would change the data.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import xlsxwriter
+
+FORMULA_STARTS = frozenset("=+-@\t\r")
+# A plain number, with a decimal point or comma and an optional exponent.
+NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
+BOM = "\ufeff"
+CHUNK_ROWS = 1000
+FILE_CHUNK = 64 * 1024
+# An XLSX sheet holds 1,048,576 rows; the header takes one.
+XLSX_MAX_DATA_ROWS = 1_048_575
+
+Cell = str | int | float | datetime | date | None
+
+
+def neutralise(value: str) -> str:
+    """`value`, with a leading apostrophe if a spreadsheet would run it as a formula."""
+    if not value:
+        return value
+    first = value[0]
+    if first == " ":
+        stripped = value.lstrip(" ")
+        first = stripped[0] if stripped else ""
+    if first in FORMULA_STARTS and not NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def _text(value: Cell) -> str:
+    """A cell as CSV text."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return neutralise(value)
+    if isinstance(value, bool):  # before int: bool is an int
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)  # the shortest text that reads back as the same number
+    if isinstance(value, datetime):
+        # ISO 8601 with a space: every spreadsheet reads it as a date and time.
+        return value.replace(tzinfo=None).isoformat(" ", "seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return neutralise(str(value))
+
+
+def csv_chunks(headers: Sequence[str], rows: Iterable[Sequence[Cell]]) -> Iterator[bytes]:
+    """CSV in UTF-8 with a byte order mark (so Excel shows Lithuanian and Polish
+    letters), comma-separated, CRLF line ends (RFC 4180), every text cell neutralised."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write(BOM)
+    writer.writerow([neutralise(h) for h in headers])
+    pending = 0
+    for row in rows:
+        writer.writerow([_text(cell) for cell in row])
+        pending += 1
+        if pending >= CHUNK_ROWS:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    yield buffer.getvalue().encode("utf-8")
+
+
+def json_chunks(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+    """`{"rows": [...], "total": N}`, written as the rows come; `total` is counted
+    on the way, so it is always the number of rows written."""
+    total = 0
+    parts = ['{"rows": [']
+    for row in rows:
+        parts.append(("," if total else "") + json.dumps(row, ensure_ascii=False))
+        total += 1
+        if len(parts) >= CHUNK_ROWS:
+            yield "".join(parts).encode("utf-8")
+            parts = []
+    parts.append(f'], "total": {total}}}')
+    yield "".join(parts).encode("utf-8")
+
+
+def xlsx_chunks(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Cell]],
+    sheet_name: str = "Report",
+    widths: Sequence[int] | None = None,
+) -> Iterator[bytes]:
+    """An XLSX workbook: typed cells (numbers as numbers, dates as dates), text
+    never read as a formula or a link, and text neutralised as in CSV.
+
+    XlsxWriter's `constant_memory` mode writes each row to a temporary file as
+    it comes, so memory stays flat however many rows there are. A workbook is a
+    zip assembled when it is closed, so the bytes follow once every row has been
+    written; rows beyond one sheet's limit continue on a new sheet."""
+    with tempfile.TemporaryFile() as output:
+        workbook = xlsxwriter.Workbook(
+            output,
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+            },
+        )
+        bold = workbook.add_format({"bold": True})
+        when = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        day = workbook.add_format({"num_format": "yyyy-mm-dd"})
+        names = _sheet_names(sheet_name)
+
+        def new_sheet() -> Any:
+            sheet = workbook.add_worksheet(next(names))
+            for col, width in enumerate(widths or []):
+                sheet.set_column(col, col, width)
+            for col, header in enumerate(headers):
+                sheet.write_string(0, col, neutralise(header), bold)
+            sheet.freeze_panes(1, 0)
+            return sheet
+
+        sheet = new_sheet()
+        row_number = 0
+        for row in rows:
+            if row_number == XLSX_MAX_DATA_ROWS:
+                sheet, row_number = new_sheet(), 0
+            row_number += 1
+            for col, value in enumerate(row):
+                if value is None:
+                    continue
+                if isinstance(value, str):
+                    sheet.write_string(row_number, col, neutralise(value))
+                elif isinstance(value, bool):
+                    sheet.write_boolean(row_number, col, value)
+                elif isinstance(value, int | float):
+                    sheet.write_number(row_number, col, value)
+                elif isinstance(value, datetime):
+                    sheet.write_datetime(row_number, col, value.replace(tzinfo=None), when)
+                elif isinstance(value, date):
+                    sheet.write_datetime(row_number, col, value, day)
+                else:
+                    sheet.write_string(row_number, col, neutralise(str(value)))
+        workbook.close()
+        output.seek(0)
+        while chunk := output.read(FILE_CHUNK):
+            yield chunk
+
+
+def _sheet_names(base: str) -> Iterator[str]:
+    # Sheet names: at most 31 characters, none of []:*?/\ .
+    base = re.sub(r"[\[\]:*?/\\]", " ", base)[:28] or "Report"
+    yield base
+    number = 2
+    while True:
+        yield f"{base} {number}"
+        number += 1

@@ -68,6 +68,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     login_manager.init_app(app)
 
+    import vle.api.reports  # noqa: F401 - adds the report routes to the API blueprint
     import vle.api.quizzes  # noqa: F401 - adds the attempt routes to the API blueprint
     from vle.accounts.views import bp as accounts_bp
     from vle.admin.views import bp as admin_bp
@@ -75,6 +76,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     from vle.certificates.views import bp as certificates_bp
     from vle.learning.views import bp as learning_bp
     from vle.quizzes.kind import register as register_quizzes
+    from vle.reports.views import bp as reports_bp
     from vle.web import register_web
 
     app.register_blueprint(accounts_bp)
@@ -82,6 +84,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     register_quizzes(app)  # the quiz item kind and the quiz pages
     app.register_blueprint(admin_bp)
     app.register_blueprint(certificates_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies
     register_web(app)

@@ -78,6 +78,8 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+            # SQLite's own lower() knows only ASCII: "Žemaitė" would not match "žemait".
+            dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
         # pysqlite's own transaction handling defers BEGIN; take a write lock up
         # front (BEGIN IMMEDIATE) so concurrent writers queue on busy_timeout
@@ -92,6 +94,10 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -14,6 +14,7 @@ from vle.errors import Forbidden, Invalid
 
 def _paths(session):
     session.rollback()  # a fresh snapshot after the requests
+    session.expire_all()
     return {o.code: o.path for o in session.scalars(select(Organisation))}
 
 
@@ -90,6 +91,7 @@ def test_network_admin_creates_and_renames_in_the_web(client, session, world):
     )  # fmt: skip
     assert response.status_code == 302
     session.rollback()  # a fresh snapshot after the requests
+    session.expire_all()
     care = session.get(Organisation, care.id)
     assert care.code == "VLN-GLOB" and care.name == "Globos namai „Ąžuolas“"
     assert care.path == f"{world.lib.path}{care.id}/"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import BooleanField, DateField, HiddenField, PasswordField, SelectField, StringField
@@ -7,17 +9,29 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from vle.forms import Form
 
+try:  # WTForms 3.3 deprecates (value, label) tuples for choices
+    from wtforms.fields.choices import SelectChoice as _SelectChoice
+
+    def choice(value: str, label: Any) -> Any:
+        return _SelectChoice(value, label)
+
+except ImportError:  # pragma: no cover - older WTForms
+
+    def choice(value: str, label: Any) -> Any:
+        return (value, label)
+
+
 ROLE_CHOICES = [
-    ("learner", _l("Learner")),
-    ("trainer", _l("Trainer")),
-    ("admin", _l("Administrator")),
+    choice("learner", _l("Learner")),
+    choice("trainer", _l("Trainer")),
+    choice("admin", _l("Administrator")),
 ]
 LANGUAGE_CHOICES = [
-    ("", _l("Browser's language")),
-    ("en", "English"),
-    ("lt", "Lietuvių"),
-    ("pl", "Polski"),
-    ("nb", "Norsk bokmål"),
+    choice("", _l("Browser's language")),
+    choice("en", "English"),
+    choice("lt", "Lietuvių"),
+    choice("pl", "Polski"),
+    choice("nb", "Norsk bokmål"),
 ]
 MAX_UPLOAD = 5 * 1024 * 1024
 
@@ -34,19 +48,19 @@ class OrganisationForm(Form):
         validators=[Optional(), Length(max=64)],
         description=_l("For example municipality, school, library or care home."),
     )
-    parent = SelectField(_l("Part of"), choices=[], validate_choice=True)
+    parent = SelectField(_l("Part of"), choices=[], default="")
 
 
 class UserForm(Form):
     email = StringField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
-    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="learner")
     organisation = SelectField(_l("Organisation"), choices=[])
     network = BooleanField(
         _l("Whole network in scope"),
         description=_l("Only for administrators: they administer every organisation."),
     )
-    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="")
     password = PasswordField(
         _l("Password"),
         validators=[Optional(), Length(min=10, max=1000)],
@@ -59,16 +73,17 @@ class UserFilterForm(Form):
         csrf = False
 
     q = StringField(_l("Name or email"), validators=[Optional(), Length(max=200)])
-    organisation = SelectField(_l("Organisation"), choices=[])
-    role = SelectField(_l("Role"), choices=[("", _l("Any role")), *ROLE_CHOICES])
+    organisation = SelectField(_l("Organisation"), choices=[], default="")
+    role = SelectField(_l("Role"), choices=[choice("", _l("Any role")), *ROLE_CHOICES], default="")
     status = SelectField(
         _l("Status"),
         choices=[
-            ("", _l("Any status")),
-            ("active", _l("Active")),
-            ("inactive", _l("Deactivated")),
-            ("erased", _l("Erased")),
+            choice("", _l("Any status")),
+            choice("active", _l("Active")),
+            choice("inactive", _l("Deactivated")),
+            choice("erased", _l("Erased")),
         ],
+        default="",
     )
 
 
@@ -110,17 +125,18 @@ class AuditFilterForm(Form):
         validators=[Optional(), Length(max=200)],
         description=_l("Part of the name or email of whoever acted, or of the target."),
     )
-    action = SelectField(_l("Action"), choices=[])
+    action = SelectField(_l("Action"), choices=[], default="")
     target_type = SelectField(
         _l("About"),
         choices=[
-            ("", _l("Anything")),
-            ("user", _l("Users")),
-            ("organisation", _l("Organisations")),
-            ("enrolment", _l("Enrolments")),
-            ("course", _l("Courses")),
-            ("report", _l("Reports")),
+            choice("", _l("Anything")),
+            choice("user", _l("Users")),
+            choice("organisation", _l("Organisations")),
+            choice("enrolment", _l("Enrolments")),
+            choice("course", _l("Courses")),
+            choice("report", _l("Reports")),
         ],
+        default="",
     )
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("To"), validators=[Optional()])

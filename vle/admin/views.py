@@ -34,7 +34,6 @@ from vle.accounts import services as accounts
 from vle.accounts.models import Organisation, User
 from vle.admin import services
 from vle.admin.forms import (
-    LANGUAGE_CHOICES,
     ActionForm,
     AuditFilterForm,
     ConfirmImportForm,
@@ -43,6 +42,7 @@ from vle.admin.forms import (
     OrganisationForm,
     UserFilterForm,
     UserForm,
+    choice,
 )
 from vle.audit import audit
 from vle.errors import DomainError, NotFound
@@ -88,13 +88,13 @@ def _user(user_id: int, manage: bool = True) -> User:
 
 def _organisation_choices(
     blank: str | None = None, outside: Organisation | None = None
-) -> list[tuple[str, str]]:
+) -> list[Any]:
     """The organisations in scope as select options, indented as a tree; those
     within `outside` (an organisation being moved) left out."""
     orgs = accounts.tree_order(accounts.organisations_in_scope(db.session(), current_user))
-    choices = [("", blank)] if blank is not None else []
+    choices = [choice("", blank)] if blank is not None else []
     return choices + [
-        (org.code, f"{'— ' * depth}{org.name} ({org.code})")
+        choice(org.code, f"{'— ' * depth}{org.name} ({org.code})")
         for org, depth in orgs
         if outside is None or not outside.contains(org)
     ]
@@ -316,7 +316,6 @@ def edit_user(user_id: int) -> Any:
         user=user,
         action_form=ActionForm(),
         can_manage=current_user.manages(user),
-        languages=dict(LANGUAGE_CHOICES),
     ), status
 
 
@@ -443,8 +442,8 @@ def confirm_import() -> Any:
 def audit_log() -> Any:
     form = AuditFilterForm(request.args)
     db_session = db.session()
-    form.action.choices = [("", _("Any action"))] + [
-        (action, action) for action in services.audit_actions(db_session)
+    form.action.choices = [choice("", _("Any action"))] + [
+        choice(action, action) for action in services.audit_actions(db_session)
     ]
     valid = form.validate() if request.args else True
     status = 200

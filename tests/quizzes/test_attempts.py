@@ -127,9 +127,7 @@ def test_answers_are_checked_before_they_are_saved(session, make_quiz, make_user
     with pytest.raises(Invalid):  # oversized
         services.save_answer(session, attempt, ids["River"], "x" * (MAX_ANSWER_LENGTH + 1))
     with pytest.raises(Invalid):  # a question of another quiz
-        services.save_answer(
-            session, attempt, question_ids(session, other_item)["Capital"], "c1"
-        )
+        services.save_answer(session, attempt, question_ids(session, other_item)["Capital"], "c1")
     session.rollback()
     assert session.scalar(select(func.count(Answer.id))) == 0
 

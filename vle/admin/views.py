@@ -226,9 +226,12 @@ def export_users() -> Response:
         if organisation or not current_user.network else None,
     )  # fmt: skip
     db_session.commit()
-    users = bulk.users_for_export(db_session, current_user, organisation)
+    actor = current_user._get_current_object()  # type: ignore[attr-defined]
 
     def lines() -> Iterator[bytes]:
+        # The request's session is closed once the view returns: the rows are
+        # read, a thousand at a time, by the session of the streaming context.
+        users = bulk.users_for_export(db.session(), actor, organisation)
         for line in bulk.export_csv_lines(users):
             yield line.encode("utf-8")
 

@@ -1,9 +1,9 @@
 """An organisation tree with administrators at different scopes.
 
-    VLN  (Vilnius municipality)          KRA (Kraków, another partner)
-    └── VLN-SCH (a school)               └── KRA-LIB
-        └── VLN-SCH-1 (its branch)
-    VLN-LIB (a library)
+VLN  (Vilnius municipality)          KRA (Kraków, another partner)
+└── VLN-SCH (a school)               └── KRA-LIB
+    └── VLN-SCH-1 (its branch)
+VLN-LIB (a library)
 """
 
 from __future__ import annotations
@@ -28,8 +28,12 @@ def world(make_org, make_user):
         lib=lib,
         kra=kra,
         kra_lib=kra_lib,
-        network=make_user("admin", org=vln, email="net@example.org", network=True, name="Net Admin"),
-        school_admin=make_user("admin", org=sch, email="sch-admin@example.org", name="School Admin"),
+        network=make_user(
+            "admin", org=vln, email="net@example.org", network=True, name="Net Admin"
+        ),
+        school_admin=make_user(
+            "admin", org=sch, email="sch-admin@example.org", name="School Admin"
+        ),
         kra_admin=make_user("admin", org=kra, email="kra-admin@example.org", name="Kraków Admin"),
         pupil=make_user(org=branch, email="ona@example.org", name="Ona Žemaitė"),
         librarian=make_user(org=lib, email="lib@example.org", name="Liudas Biblis"),

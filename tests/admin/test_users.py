@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import PASSWORD, csrf_token, login, post_form
+from tests.conftest import csrf_token, login, post_form
 from vle.accounts import services as accounts
 from vle.accounts.models import User
 from vle.audit import AuditEntry
@@ -42,7 +42,11 @@ def test_admin_creates_and_edits_a_user(client, session, world):
     )  # fmt: skip
     assert response.status_code == 302
     jonas = _fresh(session, jonas)
-    assert (jonas.name, jonas.role, jonas.organisation.code) == ("Jonas Ąžuolaitis", "learner", "VLN-SCH")
+    assert (jonas.name, jonas.role, jonas.organisation.code) == (
+        "Jonas Ąžuolaitis",
+        "learner",
+        "VLN-SCH",
+    )
     assert jonas.password_hash  # unchanged, not emptied
     entries = list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
     assert [e.action for e in entries] == ["user.create", "user.update"]
@@ -64,7 +68,9 @@ def test_deactivated_users_cannot_sign_in_and_are_kept(client, session, world):
     assert session.scalar(select(func.count(User.id)).where(User.email == "ona@example.org")) == 1
     page = client.get(f"/admin/users/{world.pupil.id}").get_data(as_text=True)
     assert "Deactivated" in page and "Reactivate" in page
-    post_form(client, f"/admin/users/{world.pupil.id}/reactivate", page=f"/admin/users/{world.pupil.id}")
+    post_form(
+        client, f"/admin/users/{world.pupil.id}/reactivate", page=f"/admin/users/{world.pupil.id}"
+    )
     assert _fresh(session, world.pupil).active
     assert login(other, "ona@example.org").status_code == 302
 
@@ -82,7 +88,9 @@ def test_an_admin_cannot_lock_themselves_out(session, world):
         accounts.erase_user(session, world.network, world.network)
 
 
-def test_only_network_admins_grant_network_scope_or_change_network_admins(session, world, make_user):
+def test_only_network_admins_grant_network_scope_or_change_network_admins(
+    session, world, make_user
+):
     with pytest.raises(Forbidden):
         accounts.add_user(
             session, world.school_admin, email="x@example.org", name="X", role="admin",
@@ -126,11 +134,16 @@ def test_users_of_another_subtree_do_not_exist_for_a_scoped_admin(
         assert response.status_code == 404, (victim, url)
     assert client.get(path.format(id=99999)).status_code in (404, 405)
     session.rollback()
-    assert session.get(User, world.krakow.id).active and session.get(User, world.krakow.id).name == "Zofia Łącka"
+    assert (
+        session.get(User, world.krakow.id).active
+        and session.get(User, world.krakow.id).name == "Zofia Łącka"
+    )
     assert session.scalar(select(AuditEntry.id)) is None
 
 
-def test_a_network_admin_inside_the_subtree_is_visible_but_not_changeable(client, session, world, make_user):
+def test_a_network_admin_inside_the_subtree_is_visible_but_not_changeable(
+    client, session, world, make_user
+):
     boss = make_user("admin", org=world.sch, email="boss@example.org", network=True, name="Boss")
     login(client, "sch-admin@example.org")
     page = client.get(f"/admin/users/{boss.id}")
@@ -163,11 +176,32 @@ def test_bad_user_input_gets_a_clear_message(client, session, world):
     login(client, "net@example.org")
     cases = [
         ({"email": "not-an-email", "name": "X", "role": "learner", "organisation": "VLN"}, "email"),
-        ({"email": "lib@example.org", "name": "X", "role": "learner", "organisation": "VLN"}, "already exists"),
-        ({"email": "n@example.org", "name": "", "role": "learner", "organisation": "VLN"}, "required"),
-        ({"email": "n@example.org", "name": "X", "role": "boss", "organisation": "VLN"}, "Not a valid choice"),
-        ({"email": "n@example.org", "name": "X", "role": "learner", "organisation": "NOPE"}, "Not a valid choice"),
-        ({"email": "n@example.org", "name": "X", "role": "learner", "organisation": "VLN", "password": "short"}, "10"),
+        (
+            {"email": "lib@example.org", "name": "X", "role": "learner", "organisation": "VLN"},
+            "already exists",
+        ),
+        (
+            {"email": "n@example.org", "name": "", "role": "learner", "organisation": "VLN"},
+            "required",
+        ),
+        (
+            {"email": "n@example.org", "name": "X", "role": "boss", "organisation": "VLN"},
+            "Not a valid choice",
+        ),
+        (
+            {"email": "n@example.org", "name": "X", "role": "learner", "organisation": "NOPE"},
+            "Not a valid choice",
+        ),
+        (
+            {
+                "email": "n@example.org",
+                "name": "X",
+                "role": "learner",
+                "organisation": "VLN",
+                "password": "short",
+            },
+            "10",
+        ),
     ]
     before = session.scalar(select(func.count(User.id)))
     for data, message in cases:

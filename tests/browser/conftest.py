@@ -128,9 +128,13 @@ class Site:
 
     def follow(self, control: Locator) -> None:
         """Activate a link or button that loads another page (or the same page again)."""
+        self.navigate(control.click)
+
+    def navigate(self, action: Callable[[], Any]) -> None:
+        """Do something that loads a page (a click, a key press), then check that page."""
         self._check_all_audited()
         with self.page.expect_navigation():
-            control.click()
+            action()
         self.audit()
 
     def audit(self) -> None:

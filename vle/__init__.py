@@ -68,8 +68,8 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     login_manager.init_app(app)
 
-    import vle.api.reports  # noqa: F401 - adds the report routes to the API blueprint
     import vle.api.quizzes  # noqa: F401 - adds the attempt routes to the API blueprint
+    import vle.api.reports  # noqa: F401 - adds the report routes to the API blueprint
     from vle.accounts.views import bp as accounts_bp
     from vle.admin.views import bp as admin_bp
     from vle.api.views import bp as api_bp

@@ -1,10 +1,36 @@
-"""The project's base form: CSRF from Flask-WTF, and field descriptions that
-templates render as help text tied to the field with aria-describedby."""
+"""The project's base form: CSRF from Flask-WTF, field descriptions rendered as
+help text tied to the field (templates/macros.html), and WTForms' own messages
+("This field is required.") in the user's language."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel.support import NullTranslations, Translations
+from flask_babel import get_locale
 from flask_wtf import FlaskForm
+from wtforms.i18n import messages_path
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+
+
+@lru_cache(maxsize=16)
+def wtforms_translations(locale: str) -> NullTranslations:
+    """WTForms' messages: our catalog first (WTForms ships no Lithuanian), then
+    the catalogs that come with WTForms."""
+    ours = Translations.load(str(TRANSLATIONS), [locale], domain="wtforms")
+    theirs = Translations.load(messages_path(), [locale], domain="wtforms")
+    if isinstance(ours, Translations):
+        ours.add_fallback(theirs)
+        return ours
+    return theirs
 
 
 class Form(FlaskForm):
     """Every vle form derives from this one."""
+
+    class Meta:
+        def get_translations(self, form: Any) -> NullTranslations:
+            return wtforms_translations(str(get_locale()))

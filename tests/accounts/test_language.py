@@ -45,3 +45,14 @@ def test_language_chosen_before_sign_in_is_kept(client, make_user, session):
     assert '<html lang="lt">' in client.get("/my").get_data(as_text=True)
     session.refresh(user)
     assert user.locale == "lt"
+
+
+def test_form_errors_in_lithuanian(client):
+    token = csrf_token(client)
+    response = client.post(
+        "/login", data={"email": "", "password": "", "csrf_token": token},
+        headers={"Accept-Language": "lt"},
+    )
+    html = response.get_data(as_text=True)
+    assert "This field is required." not in html
+    assert "Šį lauką būtina užpildyti." in html

@@ -39,7 +39,7 @@ def download(slug: str) -> Response:
 
 @bp.get("/certificates/verify")
 @limiter.limit("60 per minute")
-def verify_form() -> Response | str:
+def verify_form() -> Response | str | tuple[str, int]:
     form = VerifyForm(request.args)
     if request.args and form.validate():
         code = services.normalise_code(form.code.data or "")

@@ -1,4 +1,4 @@
-"""The bench ceiling route exists only when VLE_BENCH_CEILING asks for it."""
+"""The bench routes (ceiling and empty page) exist only when VLE_BENCH_CEILING asks."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from flask import Flask
 from vle import create_app, db
 
 
-def test_no_ceiling_route_by_default(client: Any) -> None:
+def test_no_bench_routes_by_default(client: Any) -> None:
     assert client.get("/bench/ceiling").status_code == 404
+    assert client.get("/bench/page").status_code == 404
 
 
 def test_ceiling_route_when_asked(app: Flask, monkeypatch: Any) -> None:
@@ -22,5 +23,9 @@ def test_ceiling_route_when_asked(app: Flask, monkeypatch: Any) -> None:
         assert response.status_code == 200
         assert response.get_data(as_text=True) == "ok\n"
         assert response.headers["Content-Security-Policy"]  # the same middleware as pages
+        page = bench_app.test_client().get("/bench/page")
+        assert page.status_code == 200
+        assert "<h1>Bench</h1>" in page.get_data(as_text=True)
+        assert "Log in" in page.get_data(as_text=True)  # the site's frame around it
     finally:
         db.get_database(bench_app).engine.dispose()

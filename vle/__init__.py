@@ -107,14 +107,29 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
 
 
 def _bench_ceiling() -> Blueprint:
-    """bench/ measures pages against this route, which does no work of its own:
-    the most the framework, middleware and server can serve. Only registered
-    when VLE_BENCH_CEILING=1."""
+    """bench/ measures pages against /bench/ceiling, which does no work of its
+    own: the most the framework, middleware and server can serve. /bench/page
+    is the floor under every page: the site's frame (base.html, the signed-in
+    user) around no content. Only registered when VLE_BENCH_CEILING=1."""
+    from flask import current_app, render_template
+
     bench = Blueprint("bench", __name__)
+    empty: list[Any] = []
 
     @bench.get("/bench/ceiling")
     def ceiling() -> tuple[str, int, dict[str, str]]:
         return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+    @bench.get("/bench/page")
+    def page() -> str:
+        if not empty:
+            empty.append(
+                current_app.jinja_env.from_string(
+                    '{% extends "base.html" %}{% block title %}Bench{% endblock %}'
+                    "{% block content %}<h1>Bench</h1>{% endblock %}"
+                )
+            )
+        return render_template(empty[0])
 
     return bench
 

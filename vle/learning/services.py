@@ -99,19 +99,27 @@ def _require_enrolment(db_session: Session, user: User, course: Course) -> Enrol
 
 
 def record_view(
-    db_session: Session, user: User, course: Course, item: Item, now: datetime | None = None
-) -> None:
+    db_session: Session,
+    user: User,
+    course: Course,
+    item: Item,
+    now: datetime | None = None,
+    *,
+    enrolment: Enrolment | None = None,
+) -> ItemProgress | None:
     """Note the first time an enrolled learner opens an item; opening one starts
-    the course."""
-    enrolment = enrolment_for(db_session, user, course)
+    the course. Returns the learner's progress on the item (None when not
+    enrolled). `enrolment`: the learner's enrolment, when the caller has it."""
+    enrolment = enrolment or enrolment_for(db_session, user, course)
     if enrolment is None:
-        return
+        return None
     row = _progress_row(db_session, user, item)
     if row.viewed_at is None:
         row.viewed_at = now or utcnow()
     if enrolment.status == EnrolmentStatus.NOT_STARTED:
         enrolment.status = EnrolmentStatus.IN_PROGRESS
     db_session.flush()
+    return row
 
 
 def complete_item(

@@ -41,12 +41,15 @@ def course(slug: str) -> str:
     enrolment = services.enrolment_for(db_session, current_user, course)
     progress = services.progress_by_item(db_session, current_user, course) if enrolment else {}
     done = {item.id for item in course.items if kind_of(item).is_done(progress.get(item.id))}
+    may_enrol = enrolment is None and current_user.is_authenticated
     return render_template(
         "learning/course.html",
         course=course,
         enrolment=enrolment,
         done=done,
-        enrol_form=EnrolForm(),
+        # Asked once here, not once per item in the template.
+        may_open_items=enrolment is not None or course.can_edit(current_user),
+        enrol_form=EnrolForm() if may_enrol else None,  # only shown to those not enrolled
         open_for_enrolment=services.can_self_enrol(course),
     )
 
@@ -75,6 +78,7 @@ def enrol(slug: str) -> Response | tuple[str, int]:
         course=course,
         enrolment=None,
         done=set(),
+        may_open_items=course.can_edit(current_user),
         enrol_form=form,
         open_for_enrolment=services.can_self_enrol(course),
     ), 422
@@ -91,9 +95,8 @@ def item(slug: str, item_id: int) -> str:
     if enrolment is None and not course.can_edit(current_user):
         flash(_("Enrol in the course to open its items."), "info")
         return redirect(url_for("learning.course", slug=slug))  # type: ignore[return-value]
-    services.record_view(db_session, current_user, course, item)
+    progress = services.record_view(db_session, current_user, course, item, enrolment=enrolment)
     db_session.commit()
-    progress = services.progress_by_item(db_session, current_user, course)
     kind = kind_of(item)
     return render_template(
         "learning/item.html",
@@ -101,7 +104,7 @@ def item(slug: str, item_id: int) -> str:
         item=item,
         kind=kind,
         enrolment=enrolment,
-        done=kind.is_done(progress.get(item.id)),
+        done=kind.is_done(progress),
         neighbours=services.neighbours(course, item),
         form=ActionForm(),
         **kind.context(db_session, item, current_user, enrolment),

@@ -117,13 +117,16 @@ def save_answer(attempt_id: int, question_id: int) -> Response:
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or "answer" not in body:
         raise ApiError(400, _('Send a JSON object with the answer: {"answer": ...}.'))
-    attempt, item, course = _own(attempt_id)
     db_session = db.session()
+    # The hot path of a quiz: one query for the attempt (owner and lock at once).
+    attempt = services.lock_own_attempt(db_session, _user(), attempt_id)  # others': 404
     now = utcnow()
-    if services.close_if_overdue(db_session, attempt, now, course, item):
+    if services.close_if_overdue(db_session, attempt, now):  # loads its quiz only when overdue
         db_session.commit()
         raise Conflict(_("The time for this attempt is up; its answers can no longer change."))
-    saved_at = services.save_answer(db_session, attempt, question_id, body["answer"], now)
+    saved_at = services.save_answer(
+        db_session, attempt, question_id, body["answer"], now, locked=True
+    )
     db_session.commit()
     return jsonify({"saved_at": _time(saved_at)})
 

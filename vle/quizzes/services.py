@@ -16,6 +16,7 @@ The rules an attempt keeps:
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from collections import defaultdict
@@ -26,7 +27,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -60,12 +61,17 @@ def render_text(text: str, text_format: str) -> str:
     return clean_html(text)  # "moodle" and "html" both allow HTML
 
 
+_render_cached = functools.lru_cache(maxsize=2048)(render_text)
+
 _LONE_PARAGRAPH = re.compile(r"^<p>(?P<inner>(?:(?!</?p>).)*)</p>$", re.DOTALL)
 
 
+@functools.lru_cache(maxsize=8192)
 def render_inline(text: str, text_format: str) -> str:
     """Short text (a choice, a stem, a feedback line) as safe HTML without the
-    paragraph Markdown wraps around it, so that it sits inside a label."""
+    paragraph Markdown wraps around it, so that it sits inside a label.
+    Cached: every page and API answer of an attempt shows the same choices, and
+    sanitising them again each time was most of the cost of showing a quiz."""
     html = render_text(text, text_format).strip()
     match = _LONE_PARAGRAPH.match(html)
     return match.group("inner") if match else html
@@ -444,38 +450,52 @@ def _question_in(db_session: Session, attempt: Attempt, question_id: int) -> Que
 def _upsert(
     db_session: Session, attempt_id: int, question_id: int, value: Any, now: datetime
 ) -> None:
-    """Insert or replace one answer in one statement (no read first)."""
-    dialect = db_session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - vle runs on SQLite and PostgreSQL
-        answer = db_session.scalar(
-            select(Answer).where(Answer.attempt_id == attempt_id, Answer.question_id == question_id)
-        ) or Answer(attempt_id=attempt_id, question_id=question_id)
-        answer.value, answer.saved_at = value, now
-        db_session.add(answer)
-        db_session.flush()
-        return
-    statement = insert(Answer).values(
-        attempt_id=attempt_id, question_id=question_id, value=value, saved_at=now, comment=""
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=["attempt_id", "question_id"],
-        set_={"value": statement.excluded.value, "saved_at": statement.excluded.saved_at},
-    )
-    db_session.execute(statement)
+    """Replace or insert one answer. The caller holds the attempt's lock, so no
+    other save of this attempt runs meanwhile and update-then-insert is safe."""
+    updated = db_session.execute(
+        update(Answer)
+        .where(Answer.attempt_id == attempt_id, Answer.question_id == question_id)
+        .values(value=value, saved_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not updated:
+        db_session.execute(
+            insert(Answer).values(
+                attempt_id=attempt_id, question_id=question_id, value=value, saved_at=now,
+                comment="",
+            )
+        )  # fmt: skip
+
+
+def lock_own_attempt(db_session: Session, user: User, attempt_id: int) -> Attempt:
+    """The user's own attempt, loaded holding its lock (one query); anyone
+    else's does not exist for them."""
+    attempt = db_session.execute(
+        select(Attempt)
+        .where(Attempt.id == attempt_id, Attempt.user_id == getattr(user, "id", None))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if attempt is None:
+        raise NotFound(_l("There is no such attempt."))
+    return attempt
 
 
 def save_answer(
-    db_session: Session, attempt: Attempt, question_id: int, raw: Any, now: datetime | None = None
+    db_session: Session,
+    attempt: Attempt,
+    question_id: int,
+    raw: Any,
+    now: datetime | None = None,
+    locked: bool = False,
 ) -> datetime:
     """Save one answer of an open attempt the moment it is given; `raw` None
     clears it. Returns when it was saved. 409 once submitted or past the
-    deadline, 422 for a question not in the attempt or a malformed answer."""
+    deadline, 422 for a question not in the attempt or a malformed answer.
+    `locked`: the caller loaded the attempt with lock_own_attempt()."""
     now = now or utcnow()
-    attempt = _lock(db_session, attempt)
+    if not locked:
+        attempt = _lock(db_session, attempt)
     _check_writable(attempt, now)
     question = _question_in(db_session, attempt, question_id)
     value = _normalise(question, raw)
@@ -721,7 +741,7 @@ def _review(question: Question, spec: gift.Question, answer: Answer | None) -> R
         fraction=fraction,
         outcome=_outcome(fraction),
         feedback_html=[render_inline(text, fmt) for text in feedback if text],
-        general_feedback_html=render_text(
+        general_feedback_html=_render_cached(
             spec.general_feedback, spec.general_feedback_format or fmt
         )
         if spec.general_feedback

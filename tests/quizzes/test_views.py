@@ -424,3 +424,27 @@ def test_accommodations_page(client, session, make_quiz, make_user, enrol):
     page = learner_client.get(item_url(course, item)).get_data(as_text=True)
     assert "30 minutes" in page and "including your extra time" in page
     assert re.search(r"Attempts allowed</dt>\s*<dd>2", page)
+
+
+def test_background_save_when_signed_out_is_not_a_save(
+    client, session, make_quiz, make_user, enrol
+):
+    course, item = make_quiz()
+    other_course, other_item = make_quiz()
+    learner = make_user()
+    enrol(learner, course)
+    login(client, learner.email)
+    start(client, course, item)
+    attempt = the_attempt(session, learner)
+    token = csrf_token(client, item_url(course, item))
+    qid = question_ids(session, item)["Capital"]
+    # The attempt under another quiz's URL does not exist.
+    wrong = f"{attempt_url(other_course, other_item, attempt.id)}/answers/{qid}"
+    assert (
+        client.put(wrong, json={"answer": "c1"}, headers={"X-CSRFToken": token}).status_code == 404
+    )
+    post_form(client, "/logout")
+    url = f"{attempt_url(course, item, attempt.id)}/answers/{qid}"
+    response = client.put(url, json={"answer": "c1"}, headers={"X-CSRFToken": token})
+    assert response.status_code in (302, 400, 401)  # never a 200 that quiz.js would take as saved
+    assert count(session, Answer) == 0

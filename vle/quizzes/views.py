@@ -236,11 +236,11 @@ def save_answer_json(slug: str, item_id: int, attempt_id: int, question_id: int)
     """One answer saved in the background (quiz.js), as the API does it but with
     the session cookie and a CSRF header. Body {"answer": value}."""
     db_session = db.session()
+    # The hot path of a quiz page: the attempt with its owner check and lock in
+    # one query; the course and the quiz are loaded only if time has run out.
     try:
-        course = catalog.course_for(db_session, slug, current_user)
-        item = catalog.item_in(course, item_id)
-        attempt = services.attempt_for(db_session, current_user, attempt_id)
-        if item.kind != "quiz" or attempt.item_id != item.id:
+        attempt = services.lock_own_attempt(db_session, current_user, attempt_id)
+        if attempt.item_id != item_id:
             raise NotFound(_("There is no such attempt."))
     except NotFound as error:
         return json_error(404, str(error.message))
@@ -248,13 +248,15 @@ def save_answer_json(slug: str, item_id: int, attempt_id: int, question_id: int)
     if not isinstance(body, dict) or "answer" not in body:
         return json_error(400, _('Send a JSON object with the answer: {"answer": ...}.'))
     now = utcnow()
-    if services.close_if_overdue(db_session, attempt, now, course, item):
+    if services.close_if_overdue(db_session, attempt, now):
         db_session.commit()
         return json_error(
-            409, _("The time for this attempt is up; its answers can no longer change.")
+            409, _("The time for this attempt is up; its answers can no longer change."), "conflict"
         )
     try:
-        saved_at = services.save_answer(db_session, attempt, question_id, body["answer"], now)
+        saved_at = services.save_answer(
+            db_session, attempt, question_id, body["answer"], now, locked=True
+        )
     except DomainError as error:
         db_session.rollback()
         return json_error(error.status, str(error.message), error.code)

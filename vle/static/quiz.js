@@ -129,11 +129,17 @@
     fetch(answerUrl + id, {
       method: "PUT",
       credentials: "same-origin",
+      redirect: "manual",        // signed out: the redirect to /login is not a save
       keepalive: !!keepalive,
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
       body: JSON.stringify({ answer: value })
     }).then(function (response) {
       inFlight[id] = false;
+      if (response.type === "opaqueredirect" || response.status === 401) {
+        pending[id] = true;
+        say("signed-out", "failed");
+        return;
+      }
       if (response.ok) {
         retryDelay[id] = 0;
         showError(id, "");

@@ -231,3 +231,16 @@ def test_dashboard_of_a_scoped_admin(client, network):
     response = client.get("/reports/dashboard?organisation=OTHER")
     assert response.status_code == 403 and "Other partner" not in response.get_data(as_text=True)
     assert client.get("/reports/dashboard?organisation=NOPE").status_code == 422
+
+
+def test_a_download_gives_its_database_connection_back(admin_client, app):
+    # The body streams after the view has returned: the connection it reads with must
+    # still be returned to the pool when the body ends (else PostgreSQL keeps its locks).
+    from vle import db
+
+    pool = db.get_database(app).engine.pool
+    for fmt in ("csv", "json", "xlsx"):
+        response = admin_client.get(f"/reports/completion.{fmt}")
+        assert len(response.get_data()) > 0
+        response.close()
+        assert pool.checkedout() == 0

@@ -28,9 +28,8 @@ def completion_report() -> Response:
     fmt = (request.args.get("format") or "json").strip().lower()
     if fmt not in API_FORMATS:
         raise ApiError(422, _("“format” must be json or csv."), "invalid")
-    db_session = db.session()
     filters = services.resolve_filters(
-        db_session,
+        db.session(),
         scope,
         organisation=request.args.get("organisation"),
         course=request.args.get("course"),
@@ -44,9 +43,11 @@ def completion_report() -> Response:
     locale = user.locale or request.accept_languages.best_match(languages) or "en"
 
     def chunks() -> Any:
-        # CSV headers and status words in the token owner's language.
+        # Runs as the body is sent, after the view's session was closed: it reads with
+        # a session of its own, closed when the body ends. CSV headers and status
+        # words in the token owner's language.
         with force_locale(locale):
-            rows = services.iter_completion_rows(db_session, filters, scope, sort)
+            rows = services.iter_completion_rows(db.session(), filters, scope, sort)
             yield from services.export_chunks(fmt, rows, UTC)
 
     media_type, _ext = services.EXPORT_FORMATS[fmt]

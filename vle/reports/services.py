@@ -249,14 +249,29 @@ def _subtree(path: str) -> ColumnElement[bool]:
     return Organisation.path.startswith(path, autoescape=True)
 
 
+def _members_of(path: str, user_id: Any) -> ColumnElement[bool]:
+    """`user_id` belongs to someone in the subtree at `path`. A semi-join rather than a
+    join: the database can walk from the (few) organisations to their members'
+    rows through the indexes, or check membership while it walks an index in sort
+    order — whichever is cheaper."""
+    return user_id.in_(
+        select(User.id).where(
+            User.organisation_id.in_(select(Organisation.id).where(_subtree(path)))
+        )
+    )
+
+
 def _scope_conditions(
-    scope: Scope, organisation: Organisation | None, course_id: Any = Enrolment.course_id
+    scope: Scope,
+    organisation: Organisation | None,
+    course_id: Any = Enrolment.course_id,
+    user_id: Any = Enrolment.user_id,
 ) -> list[ColumnElement[bool]]:
-    """The reader's scope and the organisation filter, on rows joined to users and
-    organisations (`course_id`: the column naming the row's course)."""
+    """The reader's scope and the organisation filter, on any rows that name a
+    learner (`user_id`) and a course (`course_id`)."""
     conditions: list[ColumnElement[bool]] = []
     if scope.organisation_path is not None:
-        conditions.append(_subtree(scope.organisation_path))
+        conditions.append(_members_of(scope.organisation_path, user_id))
     if scope.trainer_id is not None:
         conditions.append(
             course_id.in_(
@@ -265,15 +280,14 @@ def _scope_conditions(
                 )
             )
         )
-    if organisation is not None:
-        conditions.append(_subtree(organisation.path))
+    if organisation is not None and organisation.path != scope.organisation_path:
+        conditions.append(_members_of(organisation.path, user_id))
     return conditions
 
 
-def _conditions(filters: ReportFilters, scope: Scope) -> tuple[list[ColumnElement[bool]], bool]:
-    """WHERE conditions on enrolments, and whether they need users and organisations joined."""
+def _conditions(filters: ReportFilters, scope: Scope) -> list[ColumnElement[bool]]:
+    """WHERE conditions on enrolments (no join needed)."""
     conditions = _scope_conditions(scope, filters.organisation)
-    needs_organisation = scope.organisation_path is not None or filters.organisation is not None
     if filters.course is not None:
         conditions.append(Enrolment.course_id == filters.course.id)
     start, end = filters.period()
@@ -282,7 +296,7 @@ def _conditions(filters: ReportFilters, scope: Scope) -> tuple[list[ColumnElemen
                               _within(Enrolment.completed_at, start, end)))  # fmt: skip
     if filters.status is not None:
         conditions.append(Enrolment.status == filters.status)
-    return conditions, needs_organisation
+    return conditions
 
 
 def _within(column: Any, start: datetime | None, end: datetime | None) -> ColumnElement[bool]:
@@ -330,6 +344,7 @@ def _order_by(sort: str) -> list[Any]:
 
 
 def _best_score() -> Any:
+    """The learner's best graded attempt over the course's quizzes, per row (for a page)."""
     return (
         select(func.max(Attempt.score))
         .join(Item, Item.id == Attempt.item_id)
@@ -344,9 +359,59 @@ def _best_score() -> Any:
     )
 
 
-def _rows_query(filters: ReportFilters, scope: Scope, sort: str) -> Select[Any]:
-    conditions, _needs = _conditions(filters, scope)
+def _best_scores() -> Any:
+    """Best graded attempt per (learner, course), for all of them at once (for an export,
+    where one pass over the attempts beats a lookup per row)."""
     return (
+        select(
+            Attempt.user_id.label("user_id"),
+            Module.course_id.label("course_id"),
+            func.max(Attempt.score).label("best"),
+        )
+        .join(Item, Item.id == Attempt.item_id)
+        .join(Module, Module.id == Item.module_id)
+        .where(Attempt.state == AttemptState.GRADED)
+        .group_by(Attempt.user_id, Module.course_id)
+        .subquery("best_scores")
+    )
+
+
+def _needs_joins(sort: str) -> tuple[bool, bool, bool]:
+    """Which of users, organisations and courses the sort needs joined."""
+    key = sort.lstrip("-")
+    return key in ("learner", "email", "organisation"), key == "organisation", key == "course"
+
+
+def _page_ids(filters: ReportFilters, scope: Scope, sort: str, limit: int, offset: int) -> Any:
+    """The enrolment ids of one page: sorted and cut on the enrolments table alone (and
+    only the joins the filters or sort need), so that an index can serve the order."""
+    conditions = _conditions(filters, scope)
+    user, organisation, course = _needs_joins(sort)
+    query = select(Enrolment.id).select_from(Enrolment)
+    if user:
+        query = query.join(User, User.id == Enrolment.user_id)
+    if organisation:
+        query = query.join(Organisation, Organisation.id == User.organisation_id)
+    if course:
+        query = query.join(Course, Course.id == Enrolment.course_id)
+    return query.where(*conditions).order_by(*_order_by(sort)).limit(limit).offset(offset)
+
+
+def _rows_query(
+    filters: ReportFilters,
+    scope: Scope,
+    sort: str,
+    page: tuple[int, int] | None = None,
+) -> Select[Any]:
+    """The report's rows in `sort` order: all of them, or one page as (limit, offset)."""
+    if page is None:
+        conditions = _conditions(filters, scope)
+        best = _best_scores()
+        best_score: Any = best.c.best
+    else:
+        conditions = [Enrolment.id.in_(_page_ids(filters, scope, sort, *page))]
+        best, best_score = None, _best_score()
+    query = (
         select(
             Enrolment.id,
             User.name,
@@ -361,15 +426,18 @@ def _rows_query(filters: ReportFilters, scope: Scope, sort: str) -> Select[Any]:
             Enrolment.status,
             Enrolment.progress,
             Enrolment.completed_at,
-            _best_score(),
+            best_score,
         )
         .select_from(Enrolment)
         .join(User, User.id == Enrolment.user_id)
         .join(Organisation, Organisation.id == User.organisation_id)
         .join(Course, Course.id == Enrolment.course_id)
-        .where(*conditions)
-        .order_by(*_order_by(sort))
     )
+    if best is not None:
+        query = query.outerjoin(
+            best, and_(best.c.user_id == Enrolment.user_id, best.c.course_id == Enrolment.course_id)
+        )
+    return query.where(*conditions).order_by(*_order_by(sort))
 
 
 class ReportRow(NamedTuple):
@@ -440,13 +508,12 @@ class Totals:
 
 def completion_totals(db_session: Session, filters: ReportFilters, scope: Scope) -> Totals:
     """How many of the selected enrolments are in each status (one query)."""
-    conditions, needs_organisation = _conditions(filters, scope)
-    query = select(Enrolment.status, func.count()).select_from(Enrolment)
-    if needs_organisation:
-        query = query.join(User, User.id == Enrolment.user_id).join(
-            Organisation, Organisation.id == User.organisation_id
-        )
-    counts = dict(db_session.execute(query.where(*conditions).group_by(Enrolment.status)).all())
+    query = (
+        select(Enrolment.status, func.count())
+        .where(*_conditions(filters, scope))
+        .group_by(Enrolment.status)
+    )
+    counts = dict(db_session.execute(query).all())
     return Totals(**{status: counts.get(status, 0) for status in STATUSES})
 
 
@@ -487,7 +554,7 @@ def completion_page(
     pages = max(1, math.ceil(totals.enrolled / per_page))
     page = min(max(1, page), pages)
     raw = db_session.execute(
-        _rows_query(filters, scope, sort).limit(per_page).offset((page - 1) * per_page)
+        _rows_query(filters, scope, sort, page=(per_page, (page - 1) * per_page))
     ).all()
     competencies = _competencies(
         db_session, {r[5] for r in raw if r[10] == EnrolmentStatus.COMPLETED}
@@ -502,8 +569,9 @@ def iter_completion_rows(
     """Every selected row in the page's order, fetched from the database in chunks
     (a server-side cursor on PostgreSQL), so memory stays flat."""
     competencies = _competencies(db_session)
+    # Core, not the ORM: these are plain rows, and a million of them.
     query = _rows_query(filters, scope, sort).execution_options(yield_per=EXPORT_CHUNK)
-    for raw in db_session.execute(query):
+    for raw in db_session.connection().execute(query):
         yield _row(raw, competencies)
 
 
@@ -729,7 +797,6 @@ def dashboard(
             select(User.organisation_id, func.count(), completed)
             .select_from(Enrolment)
             .join(User, User.id == Enrolment.user_id)
-            .join(Organisation, Organisation.id == User.organisation_id)
             .where(*conditions)
             .group_by(User.organisation_id)
         )
@@ -749,10 +816,6 @@ def dashboard(
         .join(Course, Course.id == Enrolment.course_id)
         .group_by(Course.id, Course.title, Course.slug, Course.language)
     )
-    if organisation is not None or scope.organisation_path is not None:
-        course_query = course_query.join(User, User.id == Enrolment.user_id).join(
-            Organisation, Organisation.id == User.organisation_id
-        )
     by_course = sorted(
         (
             RateRow(label=title, code=slug, language=language, enrolled=n,
@@ -771,10 +834,10 @@ def dashboard(
         db_session.execute(
             select(month, func.count())
             .select_from(Completion)
-            .join(User, User.id == Completion.user_id)
-            .join(Organisation, Organisation.id == User.organisation_id)
             .where(Completion.completed_at >= first_month)
-            .where(*_scope_conditions(scope, organisation, Completion.course_id))
+            .where(
+                *_scope_conditions(scope, organisation, Completion.course_id, Completion.user_id)
+            )
             .group_by(month)
         ).all()
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, tzinfo
 from typing import Any
 
@@ -124,12 +125,18 @@ def download(fmt: str) -> Any:
     filters, _status = _filters(ReportFilterForm(request.args), scope)
     if filters is None:
         return _report_page(scope)  # the page, with the errors beside the filters
-    db_session = db.session()
-    tz = _reader_zone()
-    rows = services.iter_completion_rows(
-        db_session, filters, scope, services.parse_sort(request.args.get("sort"))
-    )
-    return stream_download(fmt, services.export_chunks(fmt, rows, tz))
+    sort = services.parse_sort(request.args.get("sort"))
+    rows = _streamed_rows(filters, scope, sort)
+    return stream_download(fmt, services.export_chunks(fmt, rows, _reader_zone()))
+
+
+def _streamed_rows(
+    filters: services.ReportFilters, scope: services.Scope, sort: str
+) -> Iterator[services.ReportRow]:
+    """The rows, read with a session opened when the streaming starts. The view's own
+    session is closed when the view returns (before the body is sent); a session
+    opened inside the streamed body belongs to it and is closed when it ends."""
+    yield from services.iter_completion_rows(db.session(), filters, scope, sort)
 
 
 def stream_download(fmt: str, chunks: Any, today: date | None = None) -> Response:

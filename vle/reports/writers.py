@@ -28,6 +28,7 @@ from typing import Any
 import xlsxwriter
 
 FORMULA_STARTS = frozenset("=+-@\t\r")
+_LOOK_CLOSER = FORMULA_STARTS | {" "}  # first characters that need a second look
 # A plain number, with a decimal point or comma and an optional exponent.
 NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 BOM = "\ufeff"
@@ -41,8 +42,8 @@ Cell = str | int | float | datetime | date | None
 
 def neutralise(value: str) -> str:
     """`value`, with a leading apostrophe if a spreadsheet would run it as a formula."""
-    if not value:
-        return value
+    if not value or value[0] not in _LOOK_CLOSER:
+        return value  # the common case, decided by the first character
     first = value[0]
     if first == " ":
         stripped = value.lstrip(" ")
@@ -54,10 +55,10 @@ def neutralise(value: str) -> str:
 
 def _text(value: Cell) -> str:
     """A cell as CSV text."""
+    if type(value) is str:  # most cells: checked first, and without isinstance
+        return value if not value or value[0] not in _LOOK_CLOSER else neutralise(value)
     if value is None:
         return ""
-    if isinstance(value, str):
-        return neutralise(value)
     if isinstance(value, bool):  # before int: bool is an int
         return "true" if value else "false"
     if isinstance(value, int):
@@ -66,7 +67,9 @@ def _text(value: Cell) -> str:
         return repr(value)  # the shortest text that reads back as the same number
     if isinstance(value, datetime):
         # ISO 8601 with a space: every spreadsheet reads it as a date and time.
-        return value.replace(tzinfo=None).isoformat(" ", "seconds")
+        if value.tzinfo is not None:
+            value = value.replace(tzinfo=None)
+        return value.isoformat(" ", "seconds")
     if isinstance(value, date):
         return value.isoformat()
     return neutralise(str(value))

@@ -448,3 +448,12 @@ def test_background_save_when_signed_out_is_not_a_save(
     response = client.put(url, json={"answer": "c1"}, headers={"X-CSRFToken": token})
     assert response.status_code in (302, 400, 401)  # never a 200 that quiz.js would take as saved
     assert count(session, Answer) == 0
+
+
+def test_percentages_are_written_as_the_locale_writes_them(app):
+    from vle.quizzes.kind import percent
+
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert [percent(s) for s in (91.67, 100.0, 0.0, 12.5)] == ["91.67%", "100%", "0%", "12.5%"]
+    with app.test_request_context(headers={"Accept-Language": "lt"}):
+        assert percent(round(100 * 5.5 / 6, 2)) == "91,67\xa0%"

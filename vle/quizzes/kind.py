@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from babel.numbers import format_percent
@@ -36,7 +37,9 @@ def percent(score: float | None) -> str:
     """A score 0..100 as the locale writes a percentage ("66.67%", "66,67 %")."""
     if score is None:
         return ""
-    return format_percent(score / 100, locale=get_locale(), decimal_quantization=False)
+    # Decimal, so that 91.67 shows as 91.67 and not as the float 0.9167000000000001 does.
+    share = Decimal(str(round(score, 2))) / 100
+    return format_percent(share, locale=get_locale(), decimal_quantization=False)
 
 
 def _passed(progress: ItemProgress | None) -> bool:

@@ -319,3 +319,26 @@ def test_attempt_routes_are_documented(client):
     assert "get" in paths["/api/v1/attempts/{id}"]
     assert "put" in paths["/api/v1/attempts/{id}/answers/{question_id}"]
     assert "post" in paths["/api/v1/attempts/{id}/submit"]
+
+
+def test_starting_again_after_the_time_ran_out_grades_the_old_attempt(
+    client, session, learner_quiz
+):
+    course, item, learner, headers = learner_quiz(time_limit_minutes=5, attempts=1)
+    attempt = start(client, item, headers).get_json()
+    qid = question_ids(session, item)["Capital"]
+    client.put(
+        f"/api/v1/attempts/{attempt['id']}/answers/{qid}", json={"answer": "c1"}, headers=headers
+    )
+    session.commit()
+    session.get(Attempt, attempt["id"]).deadline = utcnow() - timedelta(minutes=1)
+    session.commit()
+    # The only attempt was used up by the clock: no new one, and the old one is graded.
+    assert_error(start(client, item, headers), 409)
+    session.commit()
+    session.expire_all()
+    assert session.get(Attempt, attempt["id"]).state == "graded"  # by the refused start itself
+    body = client.get(f"/api/v1/attempts/{attempt['id']}", headers=headers).get_json()
+    assert body["state"] == "graded" and body["score"] == 20.0
+    session.commit()
+    assert session.scalar(select(func.count(Attempt.id))) == 1

@@ -98,7 +98,10 @@ def start_attempt(item_id: int) -> tuple[Response, int]:
     item = catalog.item_in(course, item_id)
     if item.kind != "quiz":
         raise NotFound(_("There is no such quiz."))
-    attempt, created = services.start_attempt(db_session, _user(), course, item, utcnow())
+    now = utcnow()
+    if services.close_overdue_attempt_of(db_session, course, item, _user(), now):
+        db_session.commit()
+    attempt, created = services.start_attempt(db_session, _user(), course, item, now)
     db_session.commit()
     return jsonify(attempt_json(attempt, course, item)), 201 if created else 200
 

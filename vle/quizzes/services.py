@@ -392,6 +392,15 @@ def close_if_overdue(
     return True
 
 
+def close_overdue_attempt_of(
+    db_session: Session, course: Course, item: Item, user: User, now: datetime | None = None
+) -> bool:
+    """Grade the learner's open attempt at this quiz if its time ran out (before
+    starting another, so that the grading stands even if starting is refused)."""
+    current = open_attempt(db_session, item, user)
+    return current is not None and close_if_overdue(db_session, current, now, course, item)
+
+
 def close_overdue_of_item(db_session: Session, course: Course, item: Item, now: datetime) -> int:
     """Grade every overdue open attempt of a quiz (before a results page)."""
     overdue = list(

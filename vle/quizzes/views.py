@@ -96,6 +96,8 @@ def start(slug: str, item_id: int) -> Response:
     item = _quiz(course, item_id)
     _check_csrf()
     db_session = db.session()
+    if services.close_overdue_attempt_of(db_session, course, item, current_user):
+        db_session.commit()
     try:
         services.start_attempt(db_session, current_user, course, item)
     except DomainError as error:

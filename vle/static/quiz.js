@@ -136,8 +136,8 @@
     }).then(function (response) {
       inFlight[id] = false;
       if (response.type === "opaqueredirect" || response.status === 401) {
-        pending[id] = true;
-        say("signed-out", "failed");
+        pending[id] = true;      // signed out: sent again on the next change after signing in
+        say("refused", "failed");
         return;
       }
       if (response.ok) {

@@ -34,6 +34,9 @@ class Enrolment(Base):
         Index("ix_enrolments_course_enrolled", "course_id", "enrolled_at"),
         Index("ix_enrolments_course_completed", "course_id", "completed_at"),
         Index("ix_enrolments_status", "status"),
+        # The whole network's report: newest enrolments first, and periods (migration 0004).
+        Index("ix_enrolments_enrolled_at", "enrolled_at", "id"),
+        Index("ix_enrolments_completed_at", "completed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

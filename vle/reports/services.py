@@ -893,8 +893,8 @@ def _roll_up(
         if n:
             rows.insert(
                 0,
-                RateRow(label=root.name, code=root.code, enrolled=n, completed=done,
-                        own_members_only=True),
+                RateRow(label=_("%(name)s (its own staff)", name=root.name), code=root.code,
+                        enrolled=n, completed=done, own_members_only=True),
             )  # fmt: skip
     return rows
 

@@ -292,6 +292,11 @@ def report_completion(
                 written += 1
                 yield row
 
+        with db.transaction() as audit_session:
+            reports.record_export(
+                audit_session, None, None, fmt, filters, reports.OPERATOR,
+                reports.parse_sort(sort), "cli",
+            )  # fmt: skip
         rows = counted(reports.iter_completion_rows(db_session, filters, reports.OPERATOR, sort))
         chunks = reports.export_chunks(fmt, rows, tz)
         if str(output) == "-":

@@ -197,3 +197,20 @@ def test_cli_bad_input_is_one_line_and_exit_1_and_writes_nothing(
 def test_cli_unwritable_target_is_a_clear_error(runner, network, tmp_path):
     result = run(runner, "--format", "csv", "-o", str(tmp_path / "missing" / "report.csv"))
     assert result.exit_code == 1 and "Cannot write" in result.output
+
+
+def test_api_and_cli_exports_are_in_the_audit_log(
+    client, runner, network, bearer, session, tmp_path
+):
+    from sqlalchemy import select
+
+    from vle.audit import AuditEntry
+
+    client.get(f"{URL}?format=csv&course=ethics", headers=bearer(network.users["netadmin"]))
+    assert run(runner, "--format", "json", "-o", str(tmp_path / "r.json")).exit_code == 0
+    api, cli = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert (api.details["via"], api.details["format"], api.details["filters"]) == (
+        "api", "csv", {"course": "ethics"},
+    )  # fmt: skip
+    assert api.actor_id == network.users["netadmin"].id and api.organisation_id is None
+    assert (cli.details["via"], cli.actor_id, cli.address) == ("cli", None, None)

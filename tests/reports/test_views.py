@@ -244,3 +244,27 @@ def test_a_download_gives_its_database_connection_back(admin_client, app):
         assert len(response.get_data()) > 0
         response.close()
         assert pool.checkedout() == 0
+
+
+def test_each_download_is_in_the_audit_log(client, network, session):
+    from sqlalchemy import select
+
+    from vle.audit import AuditEntry
+
+    signed_in(client, network.users["muniadmin"])
+    client.get("/reports/completion.csv?organisation=SCHOOL&status=completed").get_data()
+    client.get("/reports/completion.xlsx").get_data()
+    entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(e.action, e.target_type, e.details["format"], e.details["via"]) for e in entries] == [
+        ("report.export", "report", "csv", "page"),
+        ("report.export", "report", "xlsx", "page"),
+    ]
+    first, second = entries
+    assert first.actor_id == network.users["muniadmin"].id and first.address == "127.0.0.1"
+    assert first.details["filters"] == {"organisation": "SCHOOL", "status": "completed"}
+    # Readable by the administrators of what it covers: the school; the municipality.
+    assert first.organisation_id == network.orgs["SCHOOL"].id
+    assert second.organisation_id == network.orgs["MUNI"].id
+    # A refused download is no export.
+    client.get("/reports/completion.csv?organisation=OTHER")
+    assert len(session.scalars(select(AuditEntry)).all()) == 2

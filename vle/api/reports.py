@@ -21,6 +21,7 @@ API_FORMATS = ("json", "csv")
 
 
 @bp.get("/reports/completion")
+@db.writes  # the audit entry
 @token_required
 def completion_report() -> Response:
     user = _user()
@@ -39,6 +40,9 @@ def completion_report() -> Response:
         tz=UTC,
     )  # unknown names, bad dates: 422; outside the scope: 403
     sort = services.parse_sort(request.args.get("sort"))
+    db_session = db.session()
+    services.record_export(db_session, user, request.remote_addr, fmt, filters, scope, sort, "api")
+    db_session.commit()
     languages = current_app.config["LANGUAGES"]
     locale = user.locale or request.accept_languages.best_match(languages) or "en"
 

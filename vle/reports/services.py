@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from vle.accounts.models import Organisation, Role, User
+from vle.audit import audit
 from vle.catalog.models import Course, Item, Module, course_trainers
 from vle.errors import Forbidden, Invalid
 from vle.learning.models import Completion, Enrolment, EnrolmentStatus
@@ -686,6 +687,39 @@ def export_chunks(fmt: str, rows: Iterator[ReportRow], tz: tzinfo) -> Iterator[b
 def export_filename(fmt: str, today: date | None = None) -> str:
     today = today or datetime.now(UTC).date()
     return f"completion-report-{today.isoformat()}.{EXPORT_FORMATS[fmt][1]}"
+
+
+def record_export(
+    db_session: Session,
+    actor: User | None,
+    address: str | None,
+    fmt: str,
+    filters: ReportFilters,
+    scope: Scope,
+    sort: str,
+    via: str,
+) -> None:
+    """Note in the audit log who exported the report, with which filters, from where
+    (`via`: page, api or cli). The entry belongs to the narrowest organisation the
+    export covers, so that the administrators of that subtree can read it; the
+    caller commits."""
+    organisation_id = None
+    if filters.organisation is not None:
+        organisation_id = filters.organisation.id
+    elif scope.organisation_path is not None and scope.viewer is not None:
+        organisation_id = scope.viewer.organisation_id
+    args = filters.as_args()
+    audit(
+        db_session,
+        actor,
+        "report.export",
+        "report",
+        None,
+        address,
+        {"report": "completion", "format": fmt, "via": via, "filters": args, "sort": sort},
+        organisation_id=organisation_id,
+        label=" ".join(["completion", *(f"{k}={v}" for k, v in args.items())]),
+    )
 
 
 def zone(name: Any) -> tzinfo:

@@ -117,6 +117,7 @@ def completion() -> tuple[str, int]:
 
 
 @bp.get("/completion.<any(csv, xlsx, json):fmt>")
+@db.writes  # the audit entry
 @login_required
 def download(fmt: str) -> Any:
     """The rows the page shows for the same filters and sort — every page of them —
@@ -126,6 +127,11 @@ def download(fmt: str) -> Any:
     if filters is None:
         return _report_page(scope)  # the page, with the errors beside the filters
     sort = services.parse_sort(request.args.get("sort"))
+    db_session = db.session()
+    services.record_export(
+        db_session, current_user, request.remote_addr, fmt, filters, scope, sort, "page"
+    )
+    db_session.commit()
     rows = _streamed_rows(filters, scope, sort)
     return stream_download(fmt, services.export_chunks(fmt, rows, _reader_zone()))
 

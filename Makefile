@@ -11,11 +11,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-x tests/learning"`.
 PYTEST_ARGS ?=
+# Extra `vle demo` arguments, e.g. `make demo DEMO_ARGS="--port 8000"` or "--no-serve".
+DEMO_ARGS ?=
 
 .PHONY: demo test translations
 
 demo: $(STAMP)
-	$(BIN)/vle demo
+	$(BIN)/vle demo $(DEMO_ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -72,8 +72,9 @@ class Answer:
 class Connection:
     """One keep-alive connection with its own cookie jar (a browser, roughly)."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, keepalive: bool = True):
         self.port = port
+        self.keepalive = keepalive
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
         self.cookies: dict[str, str] = {}
@@ -109,6 +110,8 @@ class Connection:
             "Accept: text/html",
             "Accept-Language: en",
         ]
+        if not self.keepalive:
+            lines.append("Connection: close")
         if self.cookies:
             lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
         body = b""
@@ -255,8 +258,8 @@ def choose_users(database_url: str, count: int, seed: int) -> list[VirtualUser]:
     return users
 
 
-async def sign_in(user: VirtualUser, port: int, password: str) -> None:
-    connection = Connection(port)
+async def sign_in(user: VirtualUser, port: int, password: str, keepalive: bool = True) -> None:
+    connection = Connection(port, keepalive)
     page = await connection.request("GET", "/login")
     token = CSRF.search(page.body)
     if page.status != 200 or token is None:
@@ -295,6 +298,8 @@ class Result:
     client_cpu: float  # share of one core the load generator used
     server_cpu: float  # cores the gunicorn workers used (2.0 = both cores busy)
     cpu_ms: float  # server CPU time per request: steadier than req/s on a busy machine
+    worker_cores: list[float]  # per gunicorn process, busiest first: is the load balanced?
+    worker_sockets: list[int]  # open sockets per worker at the end (connections + listener)
     load_before: float
     error_samples: list[str]
 
@@ -382,10 +387,20 @@ def _frame_name(frame: str) -> str:
     return f"{name} ({where.rsplit(':', 1)[0]})" if where else name
 
 
-def server_cpu_seconds(master: int) -> float:
-    """User + system CPU time of gunicorn's workers (children of the master)."""
+def sockets_of(pid: int) -> int:
+    """Open sockets of a process (its client connections, plus the listener)."""
+    try:
+        return sum(
+            1 for fd in Path(f"/proc/{pid}/fd").iterdir() if os.readlink(fd).startswith("socket:")
+        )
+    except OSError:
+        return 0
+
+
+def server_cpu_seconds(master: int) -> dict[int, float]:
+    """User + system CPU seconds of gunicorn's master and each worker, by pid."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+    seconds = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -394,8 +409,8 @@ def server_cpu_seconds(master: int) -> float:
         except OSError:
             continue
         if int(fields[1]) == master or entry.name == str(master):  # ppid or the master
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
+            seconds[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    return seconds
 
 
 async def run_scenario(
@@ -452,7 +467,11 @@ async def run_scenario(
         await asyncio.sleep(0.05)
     state["stop"] = True
     seconds = time.perf_counter() - started
-    cpu, server = time.process_time() - cpu_start, server_cpu_seconds(master) - server_start
+    server_end = server_cpu_seconds(master)
+    sockets = sorted((sockets_of(pid) for pid in workers_of(master)), reverse=True)
+    cpu = time.process_time() - cpu_start
+    by_process = {pid: used - server_start.get(pid, 0.0) for pid, used in server_end.items()}
+    server = sum(by_process.values())
     await asyncio.gather(*tasks)
     for spy in spies:
         spy.wait()
@@ -471,6 +490,10 @@ async def run_scenario(
         client_cpu=round(cpu / seconds, 2),
         server_cpu=round(server / seconds, 2),
         cpu_ms=round(1000 * server / len(latencies), 2) if latencies else float("nan"),
+        worker_sockets=sockets,
+        worker_cores=sorted(
+            (round(used / seconds, 2) for used in by_process.values()), reverse=True
+        ),
         load_before=round(load_before, 2),
         error_samples=sorted(set(errors))[:5],
     )
@@ -547,7 +570,8 @@ def table(results: list[Result]) -> str:
     ceiling, ceiling_cpu = ceiling_rps(results), ceiling_cpu_ms(results)
     lines = [
         "| Scenario | Requests | Errors | req/s | p50 ms | p90 ms | p99 ms | max ms "
-        "| × ceiling | server CPU ms/req | × ceiling by CPU | server cores | client cores "
+        "| × ceiling | server CPU ms/req | × ceiling by CPU | server cores (per process) "
+        "| client cores "
         "| load before |",
         "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
@@ -558,7 +582,8 @@ def table(results: list[Result]) -> str:
         lines.append(
             f"| {r.name} | {r.requests} | {r.errors} | {r.rps:.0f} | {r.p50_ms:.1f} | "
             f"{r.p90_ms:.1f} | {r.p99_ms:.1f} | {r.max_ms:.0f} | {ratio} | {r.cpu_ms:.2f} | "
-            f"{cpu_ratio} | {r.server_cpu:.2f} | {r.client_cpu:.2f} | {r.load_before:.2f} |"
+            f"{cpu_ratio} | {r.server_cpu:.2f} ({'+'.join(f'{c:.2f}' for c in r.worker_cores)}) | "
+            f"{r.client_cpu:.2f} | {r.load_before:.2f} |"
         )
     return "\n".join(lines)
 
@@ -597,7 +622,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
 
         async def limited(user: VirtualUser) -> None:
             async with semaphore:
-                await sign_in(user, port, PASSWORD)
+                await sign_in(user, port, PASSWORD, keepalive=not args.no_keepalive)
 
         await asyncio.gather(*(limited(user) for user in users))
         print(
@@ -640,6 +665,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "threads": args.threads,
         "users": args.users,
         "pace_rps": args.pace or None,
+        "keepalive": not args.no_keepalive,
         "warmup_s": args.warmup,
         "duration_s": args.duration,
         "cpus": os.cpu_count(),
@@ -671,6 +697,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--server-log", default="/tmp/vle-bench-server.log")
     parser.add_argument("--skip-ceiling", action="store_true", help="pages only")
     parser.add_argument(
+        "--no-keepalive",
+        action="store_true",
+        help="a new connection for every request (as from a proxy that does not reuse them)",
+    )
+    parser.add_argument(
         "--pace",
         type=float,
         default=0.0,
@@ -693,6 +724,7 @@ def main(argv: list[str] | None = None) -> None:
     report = asyncio.run(bench(args))
     print()
     paced = f", paced at {args.pace:g} req/s in all" if args.pace else ", no think time"
+    paced += ", a new connection per request" if args.no_keepalive else ""
     print(
         f"{report['database']}, {args.workers} workers × {args.threads} threads, "
         f"{args.users} users{paced}, {args.duration:g} s per scenario, {report['date']}"

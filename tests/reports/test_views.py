@@ -268,3 +268,12 @@ def test_each_download_is_in_the_audit_log(client, network, session):
     # A refused download is no export.
     client.get("/reports/completion.csv?organisation=OTHER")
     assert len(session.scalars(select(AuditEntry)).all()) == 2
+
+
+def test_nonsense_paging_and_sorting_fall_back_to_the_defaults(admin_client, network):
+    response = admin_client.get("/reports?page=abc&per_page=7&sort=;drop table users")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert len(page_emails(html)) == 7 and 'aria-sort="descending"' in html
+    assert admin_client.get("/reports?page=-3").status_code == 200
+    assert admin_client.get("/reports?page=99999999999999999999").status_code == 200

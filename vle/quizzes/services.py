@@ -27,7 +27,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -436,9 +436,17 @@ def _check_writable(attempt: Attempt, now: datetime) -> None:
         raise Conflict(_l("The time for this attempt is up; its answers can no longer change."))
 
 
-def _normalise(question: Question, raw: Any) -> Any:
+def _normalise(spec: dict[str, Any], raw: Any) -> Any:
+    if isinstance(raw, str) and len(raw) > questions.MAX_ANSWER_LENGTH:
+        raise Invalid(
+            _l(
+                "This answer is too long: at most %(max)s characters, this one has %(length)s.",
+                max=f"{questions.MAX_ANSWER_LENGTH:,}",
+                length=f"{len(raw):,}",
+            )
+        )
     try:
-        return questions.normalise(question.spec, raw)
+        return questions.normalise(spec, raw)
     except questions.AnswerError as error:
         raise Invalid(
             _l("This answer cannot be saved: %(reason)s.", reason=error.message)
@@ -447,13 +455,21 @@ def _normalise(question: Question, raw: Any) -> Any:
         raise Invalid(_l("This question takes no answer.")) from None
 
 
-def _question_in(db_session: Session, attempt: Attempt, question_id: int) -> Question:
-    question = (
-        db_session.get(Question, question_id) if question_id in attempt.question_ids else None
-    )
-    if question is None:
+_QUESTIONS = Question.__table__
+_ANSWERS = Answer.__table__
+
+
+def _question_spec(db_session: Session, attempt: Attempt, question_id: int) -> dict[str, Any]:
+    """The spec of a question of the attempt (a plain column read: the autosave
+    path builds no ORM objects it does not need)."""
+    spec = None
+    if question_id in attempt.question_ids:
+        spec = db_session.execute(
+            select(_QUESTIONS.c.spec).where(_QUESTIONS.c.id == question_id)
+        ).scalar_one_or_none()
+    if spec is None:
         raise Invalid(_l("Question %(id)s is not part of this attempt.", id=question_id))
-    return question
+    return spec
 
 
 def _upsert(
@@ -461,15 +477,13 @@ def _upsert(
 ) -> None:
     """Replace or insert one answer. The caller holds the attempt's lock, so no
     other save of this attempt runs meanwhile and update-then-insert is safe."""
+    where = (_ANSWERS.c.attempt_id == attempt_id) & (_ANSWERS.c.question_id == question_id)
     updated = db_session.execute(
-        update(Answer)
-        .where(Answer.attempt_id == attempt_id, Answer.question_id == question_id)
-        .values(value=value, saved_at=now)
-        .execution_options(synchronize_session=False)
+        _ANSWERS.update().where(where).values(value=value, saved_at=now)
     ).rowcount
     if not updated:
         db_session.execute(
-            insert(Answer).values(
+            _ANSWERS.insert().values(
                 attempt_id=attempt_id, question_id=question_id, value=value, saved_at=now,
                 comment="",
             )
@@ -506,8 +520,7 @@ def save_answer(
     if not locked:
         attempt = _lock(db_session, attempt)
     _check_writable(attempt, now)
-    question = _question_in(db_session, attempt, question_id)
-    value = _normalise(question, raw)
+    value = _normalise(_question_spec(db_session, attempt, question_id), raw)
     if value is None:
         db_session.execute(
             delete(Answer).where(Answer.attempt_id == attempt.id, Answer.question_id == question_id)
@@ -543,7 +556,7 @@ def save_answers(
         if question is None:
             raise Invalid(_l("Question %(id)s is not part of this attempt.", id=question_id))
         try:
-            normalised[question_id] = _normalise(question, raw)
+            normalised[question_id] = _normalise(question.spec, raw)
         except Invalid as error:
             errors[question_id] = str(error.message)
     if errors:

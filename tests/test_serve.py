@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from tests.conftest import csrf_token
-from vle import create_app
+from vle import create_app, db
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -72,8 +72,8 @@ def test_failed_sign_ins_are_counted_across_processes_with_redis(_database, make
     redis.Redis.from_url(REDIS_URL).flushdb()  # db 15 is the tests' own
     # Two apps stand for two gunicorn workers sharing one Redis.
     settings = {**_database, "RATELIMIT_STORAGE_URL": REDIS_URL}
-    worker_a = create_app(settings, env="test").test_client()
-    worker_b = create_app(settings, env="test").test_client()
+    apps = [create_app(settings, env="test") for _ in range(2)]
+    worker_a, worker_b = (app.test_client() for app in apps)
     email = "someone@example.org"
     for _ in range(3):
         worker_a.post("/login", data={"email": email, "password": "x", "csrf_token": csrf_token(worker_a)})
@@ -84,3 +84,5 @@ def test_failed_sign_ins_are_counted_across_processes_with_redis(_database, make
         environ_base={"REMOTE_ADDR": "10.9.9.9"},
     )
     assert response.status_code == 429
+    for app in apps:
+        db.get_database(app).engine.dispose()

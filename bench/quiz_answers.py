@@ -227,6 +227,7 @@ class Phase:
     saves: list[float] = field(default_factory=list)  # seconds per acknowledged save
     started: list[float] = field(default_factory=list)  # when each of those was sent
     window: tuple[float, float] | None = None  # steady state: everyone started, nobody done
+    server_cpu: float = 0.0  # seconds of gunicorn CPU during the phase
     statuses: dict[int, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -259,6 +260,11 @@ class Phase:
             "max_ms": round(1000 * ordered[-1], 1) if ordered else float("nan"),
             "statuses": dict(sorted(self.statuses.items())),
             "server_errors": sum(n for s, n in self.statuses.items() if s >= 500),
+            "server_cpu_ms_per_request": round(
+                1000 * self.server_cpu / max(1, sum(self.statuses.values())), 2
+            )
+            if self.server_cpu and not steady
+            else None,
             "failures": self.failures[:5],
         }
 
@@ -383,6 +389,22 @@ def lost_answers(database_url: str, learners: list[Learner]) -> list[str]:
     return problems
 
 
+def server_cpu_seconds(master: int) -> float:
+    """User + system CPU time of gunicorn's master and workers (its children)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master or entry.name == str(master):
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
@@ -455,15 +477,20 @@ def main(argv: list[str] | None = None) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
     random.seed(1)
+    load_before = round(os.getloadavg()[0], 2)
     item_id, learners = seed(url, args.learners)
     log = Path(args.server_log)
     process = start_server(url, free_port(), args.workers, args.threads, log)
     port = int(process.args[process.args.index("--port") + 1])
     try:
+        cpu = server_cpu_seconds(process.pid)
         phases = [asyncio.run(paced(port, item_id, learners, args.pace, args.saves))]
+        phases[0].server_cpu = server_cpu_seconds(process.pid) - cpu
         lost = lost_answers(url, learners)
         if args.saturate:
+            cpu = server_cpu_seconds(process.pid)
             phases.append(asyncio.run(flat_out(port, item_id, learners, args.saturate)))
+            phases[-1].server_cpu = server_cpu_seconds(process.pid) - cpu
             lost += lost_answers(url, learners)
     finally:
         stop_server(process)
@@ -476,6 +503,7 @@ def main(argv: list[str] | None = None) -> None:
         "learners": args.learners,
         "pace_s": args.pace,
         "cpus": os.cpu_count(),
+        "load_average_before": load_before,
         "phases": [phases[0].summary(), phases[0].summary(steady=True)]
         + [phase.summary() for phase in phases[1:]],
         "lost_answers": len(lost),
@@ -484,15 +512,19 @@ def main(argv: list[str] | None = None) -> None:
     }
     print(
         f"{report['database']}, {args.workers} workers × {args.threads} threads, "
-        f"{args.learners} learners, {report['cpus']} CPUs, {report['date']}"
+        f"{args.learners} learners, {report['cpus']} CPUs, load average {load_before} before, "
+        f"{report['date']}"
     )
-    print("| Phase | Answer saves | Seconds | Saves/s | p50 ms | p90 ms | p99 ms | max ms | 5xx |")
-    print("|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+    print(
+        "| Phase | Answer saves | Seconds | Saves/s | p50 ms | p90 ms | p99 ms | max ms | 5xx "
+        "| server CPU ms/request |"
+    )
+    print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     for p in report["phases"]:
         print(
             f"| {p['phase']} | {p['answer_saves']} | {p['seconds']} | {p['saves_per_s']} | "
             f"{p['p50_ms']} | {p['p90_ms']} | {p['p99_ms']} | {p['max_ms']} | "
-            f"{p['server_errors']} |"
+            f"{p['server_errors']} | {p['server_cpu_ms_per_request'] or '—'} |"
         )
     paced_phase = report["phases"][0]
     print(

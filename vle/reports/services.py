@@ -638,13 +638,23 @@ def spreadsheet_headers(tz: tzinfo) -> list[str]:
 SPREADSHEET_WIDTHS = (28, 32, 14, 30, 24, 36, 18, 14, 10, 18, 12, 24)
 
 
-def spreadsheet_rows(rows: Iterator[ReportRow], tz: tzinfo) -> Iterator[list[Any]]:
-    """Rows as typed cells: status words in the reader's language, times in the
-    reader's time zone (the writers leave the zone out of the cell; the header
-    names it)."""
+def spreadsheet_rows(
+    rows: Iterator[ReportRow], tz: tzinfo, text_times: bool = False
+) -> Iterator[list[Any]]:
+    """Rows as cells: status words in the reader's language, times in the reader's
+    time zone — date-time values for XLSX, or (`text_times`, for CSV) text such as
+    "2025-03-01 14:05:00", which every spreadsheet reads as a date and time. The
+    zone is named in the header, not in the cells."""
     labels = {status: status_label(status) for status in STATUSES}
     for row in rows:
+        enrolled_at = row.enrolled_at.astimezone(tz)
         completed_at = row.completed_at
+        if completed_at is not None:
+            completed_at = completed_at.astimezone(tz)
+        if text_times:
+            enrolled_at = enrolled_at.isoformat(" ", "seconds")[:19]
+            if completed_at is not None:
+                completed_at = completed_at.isoformat(" ", "seconds")[:19]
         yield [
             row.learner_name,
             row.email,
@@ -652,10 +662,10 @@ def spreadsheet_rows(rows: Iterator[ReportRow], tz: tzinfo) -> Iterator[list[Any
             row.organisation_name,
             row.course,
             row.course_title,
-            row.enrolled_at.astimezone(tz),
+            enrolled_at,
             labels.get(row.status, row.status),
             row.progress,
-            None if completed_at is None else completed_at.astimezone(tz),
+            completed_at,
             row.best_score,
             ", ".join(row.competencies),
         ]
@@ -674,7 +684,7 @@ def export_chunks(fmt: str, rows: Iterator[ReportRow], tz: tzinfo) -> Iterator[b
     if fmt == "json":
         return writers.json_chunks(json_row(row) for row in rows)
     headers = spreadsheet_headers(tz)
-    cells = spreadsheet_rows(rows, tz)
+    cells = spreadsheet_rows(rows, tz, text_times=fmt == "csv")
     if fmt == "xlsx":
         return writers.xlsx_chunks(
             headers, cells, sheet_name=_("Completion report"), widths=SPREADSHEET_WIDTHS

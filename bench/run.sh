@@ -13,6 +13,8 @@
 #   BENCH_PG=postgresql+psycopg://postgres@127.0.0.1:5432   the PostgreSQL server; a fresh
 #                                     database vle_bench_<pid> is created there and dropped at the end
 #   BENCH_OUT=bench/results           where the JSON results go (one file per database)
+#   BENCH_PACE=32                     then also a paced pass: users with think time, offering
+#                                     this many requests/s in all (latency at a steady load)
 #   BENCH_PROFILE=1                   also sample the workers with py-spy (must be on PATH)
 #   BENCH_SEED_ARGS="--learners 1000 --enrolments 20000"   a smaller population (a quick try)
 # Everything it makes (SQLite file, PostgreSQL database, exported source, server log) is
@@ -78,6 +80,14 @@ run() { # label database-url
     --duration "$DURATION" --warmup "$WARMUP" --label "$label" \
     --server-log "$WORK/server-$label.log" --json "$OUT/$STAMP-$label.json" "${profile[@]}")
   echo "results: $OUT/$STAMP-$label.json"
+  if [ -n "${BENCH_PACE:-}" ]; then
+    echo "== $label: paced, $BENCH_PACE requests/s offered by $USERS users"
+    (cd "$WORK" && "$PYTHON" "$SRC/bench/load.py" --database-url "$url" \
+      --users "$USERS" --workers "$WORKERS" --threads "$THREADS" \
+      --duration "$DURATION" --warmup "$WARMUP" --label "$label-paced" --pace "$BENCH_PACE" \
+      --server-log "$WORK/server-$label-paced.log" --json "$OUT/$STAMP-$label-paced.json")
+    echo "results: $OUT/$STAMP-$label-paced.json"
+  fi
 }
 
 if [ "$WHICH" != postgres ]; then

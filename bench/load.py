@@ -301,6 +301,9 @@ class Result:
     worker_cores: list[float]  # per gunicorn process, busiest first: is the load balanced?
     worker_sockets: list[int]  # open sockets per worker at the end (connections + listener)
     load_before: float
+    # Share of the measured time during which some task waited for a CPU: 0 on an
+    # idle machine; near 1 means the CPUs were oversubscribed throughout.
+    cpu_pressure: float | None
     error_samples: list[str]
 
 
@@ -387,6 +390,16 @@ def _frame_name(frame: str) -> str:
     return f"{name} ({where.rsplit(':', 1)[0]})" if where else name
 
 
+def cpu_pressure_us() -> int | None:
+    """Linux pressure stall information: microseconds during which some runnable
+    task waited for a CPU (None where /proc/pressure is missing)."""
+    try:
+        some = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return None
+    return int(some.rsplit("total=", 1)[1])
+
+
 def sockets_of(pid: int) -> int:
     """Open sockets of a process (its client connections, plus the listener)."""
     try:
@@ -461,6 +474,7 @@ async def run_scenario(
     state["measuring"] = True
     spies = start_py_spy(py_spy, master, profile, scenario, duration) if profile else []
     cpu_start, server_start = time.process_time(), server_cpu_seconds(master)
+    pressure_start = cpu_pressure_us()
     started = time.perf_counter()
     deadline = started + duration
     while not state["stop"] and time.perf_counter() < deadline:
@@ -468,6 +482,7 @@ async def run_scenario(
     state["stop"] = True
     seconds = time.perf_counter() - started
     server_end = server_cpu_seconds(master)
+    pressure_end = cpu_pressure_us()
     sockets = sorted((sockets_of(pid) for pid in workers_of(master)), reverse=True)
     cpu = time.process_time() - cpu_start
     by_process = {pid: used - server_start.get(pid, 0.0) for pid, used in server_end.items()}
@@ -495,6 +510,11 @@ async def run_scenario(
             (round(used / seconds, 2) for used in by_process.values()), reverse=True
         ),
         load_before=round(load_before, 2),
+        cpu_pressure=(
+            round((pressure_end - pressure_start) / (seconds * 1e6), 2)
+            if pressure_start is not None and pressure_end is not None
+            else None
+        ),
         error_samples=sorted(set(errors))[:5],
     )
 
@@ -571,9 +591,9 @@ def table(results: list[Result]) -> str:
     lines = [
         "| Scenario | Requests | Errors | req/s | p50 ms | p90 ms | p99 ms | max ms "
         "| × ceiling | server CPU ms/req | × ceiling by CPU | server cores (per process) "
-        "| client cores "
+        "| client cores | CPU pressure "
         "| load before |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in results:
         ratio = cpu_ratio = "—"
@@ -583,9 +603,13 @@ def table(results: list[Result]) -> str:
             f"| {r.name} | {r.requests} | {r.errors} | {r.rps:.0f} | {r.p50_ms:.1f} | "
             f"{r.p90_ms:.1f} | {r.p99_ms:.1f} | {r.max_ms:.0f} | {ratio} | {r.cpu_ms:.2f} | "
             f"{cpu_ratio} | {r.server_cpu:.2f} ({'+'.join(f'{c:.2f}' for c in r.worker_cores)}) | "
-            f"{r.client_cpu:.2f} | {r.load_before:.2f} |"
+            f"{r.client_cpu:.2f} | {_share(r.cpu_pressure)} | {r.load_before:.2f} |"
         )
     return "\n".join(lines)
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
 
 
 def verdicts(results: list[Result], paced: bool = False) -> list[str]:

@@ -284,21 +284,15 @@ def report_completion(
             db_session, reports.OPERATOR, organisation=organisation, course=course,
             since=since, until=until, status=status, tz=tz,
         )  # fmt: skip
-        written = 0
-
-        def counted(rows: Any) -> Any:
-            nonlocal written
-            for row in rows:
-                written += 1
-                yield row
-
         with db.transaction() as audit_session:
             reports.record_export(
                 audit_session, None, None, fmt, filters, reports.OPERATOR,
                 reports.parse_sort(sort), "cli",
             )  # fmt: skip
-        rows = counted(reports.iter_completion_rows(db_session, filters, reports.OPERATOR, sort))
-        chunks = reports.export_chunks(fmt, rows, tz)
+        written = reports.completion_totals(db_session, filters, reports.OPERATOR).enrolled
+        chunks = reports.export_chunks(
+            fmt, lambda: db_session, filters, reports.OPERATOR, reports.parse_sort(sort), tz
+        )
         if str(output) == "-":
             for chunk in chunks:
                 sys.stdout.buffer.write(chunk)

@@ -280,3 +280,17 @@ def test_filtered_rows_are_a_subset_inside_the_scope(
         if start or end:
             moments = [m for m in (row.enrolled_at, row.completed_at) if m is not None]
             assert any((not start or m >= start) and (not end or m < end) for m in moments)
+
+
+@pytest.mark.parametrize("text_times", [False, True])
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Vilnius"])
+def test_export_cells_are_the_report_rows_cells(session, network, text_times, zone):
+    # The export's one-pass fast path and the row objects the page uses must agree.
+    tz = services.zone(zone)
+    filters = services.resolve_filters(session, OPERATOR)
+    for sort in ("-enrolled", "learner"):
+        slow = services.spreadsheet_rows(
+            services.iter_completion_rows(session, filters, OPERATOR, sort), tz, text_times
+        )
+        fast = services._export_cells(lambda: session, filters, OPERATOR, sort, tz, text_times)
+        assert list(fast) == list(slow)

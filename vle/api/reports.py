@@ -51,8 +51,7 @@ def completion_report() -> Response:
         # a session of its own, closed when the body ends. CSV headers and status
         # words in the token owner's language.
         with force_locale(locale):
-            rows = services.iter_completion_rows(db.session(), filters, scope, sort)
-            yield from services.export_chunks(fmt, rows, UTC)
+            yield from services.export_chunks(fmt, db.session, filters, scope, sort, UTC)
 
     media_type, _ext = services.EXPORT_FORMATS[fmt]
     response = Response(stream_with_context(chunks()), mimetype=media_type)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, tzinfo
 from typing import Any
 
@@ -132,17 +131,11 @@ def download(fmt: str) -> Any:
         db_session, current_user, request.remote_addr, fmt, filters, scope, sort, "page"
     )
     db_session.commit()
-    rows = _streamed_rows(filters, scope, sort)
-    return stream_download(fmt, services.export_chunks(fmt, rows, _reader_zone()))
-
-
-def _streamed_rows(
-    filters: services.ReportFilters, scope: services.Scope, sort: str
-) -> Iterator[services.ReportRow]:
-    """The rows, read with a session opened when the streaming starts. The view's own
-    session is closed when the view returns (before the body is sent); a session
-    opened inside the streamed body belongs to it and is closed when it ends."""
-    yield from services.iter_completion_rows(db.session(), filters, scope, sort)
+    # `db.session`, not a session: the view's own session is closed when the view
+    # returns, before the body is sent; the body opens its own when it starts, and
+    # that one is closed when the body ends.
+    chunks = services.export_chunks(fmt, db.session, filters, scope, sort, _reader_zone())
+    return stream_download(fmt, chunks)
 
 
 def stream_download(fmt: str, chunks: Any, today: date | None = None) -> Response:

@@ -326,6 +326,12 @@ def measure_export(url: str, fmt: str) -> dict[str, Any]:
     }
 
 
+def _timed(work: Any) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
 def _in_fresh_process(*args: str) -> dict[str, Any]:
     done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
                           env=os.environ.copy())  # fmt: skip
@@ -347,7 +353,12 @@ def measure(url: str, runs: int, formats: list[str]) -> None:
             f"{engine.dialect.name} {'.'.join(map(str, engine.dialect.server_version_info or ()))}"
         )
     engine.dispose()
-    print(f"\n{backend}: {total:,} enrolments", flush=True)
+    calibration = min(
+        _timed(lambda: sum(range(1_000_000))) for _ in range(5)
+    )  # ~15 ms on an idle 2020s laptop core
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    print(f"\n{backend}: {total:,} enrolments; {os.cpu_count()} CPUs, load average {load}, "
+          f"sum(range(10**6)) in {calibration * 1000:.0f} ms", flush=True)  # fmt: skip
     pages = _in_fresh_process("_pages", "--url", url, "--runs", str(runs))
     print(f"  {'page':<34} {'first':>8} {'median':>8}")
     for name, figures in pages.items():

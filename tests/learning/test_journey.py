@@ -99,6 +99,7 @@ def test_enrolment_key(client, make_course, make_user, session):
     response = post_form(client, "/courses/keyed/enrol", {"key": "wrong"})
     assert response.status_code == 422
     assert "The enrolment key is not correct." in response.get_data(as_text=True)
+    assert 'role="alert"' in response.get_data(as_text=True)  # announced to screen readers
     assert session.scalar(select(func.count()).select_from(Enrolment)) == 0
     assert post_form(client, "/courses/keyed/enrol", {"key": "open-sesame"}).status_code == 302
     session.rollback()  # end the read snapshot taken above

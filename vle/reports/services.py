@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from vle.accounts.models import Organisation, Role, User
+from vle.accounts.services import tree_order
 from vle.audit import audit
 from vle.catalog.models import Course, Item, Module, course_trainers
 from vle.errors import Forbidden, Invalid
@@ -823,24 +824,7 @@ def organisations_in_scope(db_session: Session, scope: Scope) -> list[tuple[Orga
     if scope.organisation_path is not None:
         query = query.where(_subtree(scope.organisation_path))
     orgs = list(db_session.scalars(query))
-    return _tree_order(orgs)
-
-
-def _tree_order(orgs: list[Organisation]) -> list[tuple[Organisation, int]]:
-    ids = {org.id for org in orgs}
-    children: dict[int | None, list[Organisation]] = {}
-    for org in orgs:
-        parent = org.parent_id if org.parent_id in ids else None
-        children.setdefault(parent, []).append(org)
-    ordered: list[tuple[Organisation, int]] = []
-
-    def walk(parent: int | None, depth: int) -> None:
-        for org in sorted(children.get(parent, []), key=lambda o: (o.name.casefold(), o.code)):
-            ordered.append((org, depth))
-            walk(org.id, depth + 1)
-
-    walk(None, 0)
-    return ordered
+    return tree_order(orgs)
 
 
 def courses_in_scope(db_session: Session, scope: Scope) -> list[Course]:

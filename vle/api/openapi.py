@@ -5,24 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 
-def _ref(name: str) -> dict[str, str]:
+def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+def json_response(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _errors(*statuses: int) -> dict[str, Any]:
-    words = {
-        400: "Malformed request",
-        401: "Missing or invalid token",
-        403: "Not allowed",
-        404: "Not found (drafts included, for those who may not see them)",
-        409: "Conflict with the current state",
-        422: "Invalid data",
-    }
-    return {str(s): _json(_ref("Error"), words[s]) for s in statuses}
+ERROR_WORDS = {
+    400: "Malformed request",
+    401: "Missing or invalid token",
+    403: "Not allowed",
+    404: "Not found (drafts included, for those who may not see them)",
+    409: "Conflict with the current state",
+    422: "Invalid data",
+}
+
+
+def errors(*statuses: int, words: dict[int, str] | None = None) -> dict[str, Any]:
+    """Error responses for `statuses`; `words` overrides the descriptions of some."""
+    described = {**ERROR_WORDS, **(words or {})}
+    return {str(s): json_response(ref("Error"), described[s]) for s in statuses}
 
 
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -93,7 +97,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "Course": {
         "allOf": [
-            _ref("CourseSummary"),
+            ref("CourseSummary"),
             {
                 "type": "object",
                 "properties": {
@@ -104,7 +108,7 @@ SCHEMAS: dict[str, Any] = {
                             "properties": {
                                 "slug": {"type": "string"},
                                 "title": {"type": "string"},
-                                "items": {"type": "array", "items": _ref("Item")},
+                                "items": {"type": "array", "items": ref("Item")},
                             },
                         },
                     }
@@ -125,21 +129,21 @@ PATHS: dict[str, Any] = {
     "/api/v1/me": {
         "get": {
             "summary": "The token's user",
-            "responses": {"200": _json(_ref("Me"), "The user"), **_errors(401)},
+            "responses": {"200": json_response(ref("Me"), "The user"), **errors(401)},
         }
     },
     "/api/v1/me/enrolments": {
         "get": {
             "summary": "The user's enrolments, newest first",
             "responses": {
-                "200": _json(
+                "200": json_response(
                     {
                         "type": "object",
-                        "properties": {"enrolments": {"type": "array", "items": _ref("Enrolment")}},
+                        "properties": {"enrolments": {"type": "array", "items": ref("Enrolment")}},
                     },
                     "Enrolments",
                 ),
-                **_errors(401),
+                **errors(401),
             },
         }
     },
@@ -147,18 +151,23 @@ PATHS: dict[str, Any] = {
         "get": {
             "summary": "The catalogue of published courses",
             "parameters": [
-                {"name": "q", "in": "query", "required": False, "schema": {"type": "string"},
-                 "description": "search in titles"}
+                {
+                    "name": "q",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string"},
+                    "description": "search in titles",
+                }
             ],
             "responses": {
-                "200": _json(
+                "200": json_response(
                     {
                         "type": "object",
-                        "properties": {"courses": {"type": "array", "items": _ref("CourseSummary")}},
+                        "properties": {"courses": {"type": "array", "items": ref("CourseSummary")}},
                     },
                     "Courses",
                 ),
-                **_errors(401),
+                **errors(401),
             },
         }
     },
@@ -166,7 +175,7 @@ PATHS: dict[str, Any] = {
         "get": {
             "summary": "A course with its modules and items",
             "parameters": [SLUG],
-            "responses": {"200": _json(_ref("Course"), "The course"), **_errors(401, 404)},
+            "responses": {"200": json_response(ref("Course"), "The course"), **errors(401, 404)},
         }
     },
     "/api/v1/courses/{slug}/enrolments": {
@@ -191,9 +200,9 @@ PATHS: dict[str, Any] = {
                 },
             },
             "responses": {
-                "201": _json(_ref("Enrolment"), "Enrolled"),
-                "200": _json(_ref("Enrolment"), "Already enrolled: the same enrolment"),
-                **_errors(400, 401, 403, 404, 422),
+                "201": json_response(ref("Enrolment"), "Enrolled"),
+                "200": json_response(ref("Enrolment"), "Already enrolled: the same enrolment"),
+                **errors(400, 401, 403, 404, 422),
             },
         }
     },
@@ -202,8 +211,8 @@ PATHS: dict[str, Any] = {
             "summary": "Mark an item complete (lessons); returns the course enrolment",
             "parameters": [ITEM_ID],
             "responses": {
-                "200": _json(_ref("Enrolment"), "The enrolment with its new progress"),
-                **_errors(401, 403, 404, 422),
+                "200": json_response(ref("Enrolment"), "The enrolment with its new progress"),
+                **errors(401, 403, 404, 422),
             },
         }
     },

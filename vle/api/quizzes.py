@@ -13,7 +13,7 @@ from flask import Response, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from vle import db
-from vle.api.openapi import register_paths
+from vle.api.openapi import errors, json_response, ref, register_paths
 from vle.api.views import ApiError, _time, _user, bp, token_required
 from vle.catalog import services as catalog
 from vle.catalog.models import Course, Item
@@ -147,24 +147,16 @@ def submit_attempt(attempt_id: int) -> Response:
 # --------------------------------------------------------------------------- OpenAPI
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+_ERROR_WORDS = {
+    403: "Not allowed (not enrolled)",
+    404: "Not found (another learner's attempt included)",
+    409: "Conflict: submitted, past the deadline, or no attempts left",
+    422: "Invalid: a question not in the attempt, or a malformed or oversized answer",
+}
 
 
 def _errors(*statuses: int) -> dict[str, Any]:
-    words = {
-        400: "Malformed request",
-        401: "Missing or invalid token",
-        403: "Not allowed (not enrolled)",
-        404: "Not found (another learner's attempt included)",
-        409: "Conflict: submitted, past the deadline, or no attempts left",
-        422: "Invalid: a question not in the attempt, or a malformed or oversized answer",
-    }
-    return {str(s): _json(_ref("Error"), words[s]) for s in statuses}
+    return errors(*statuses, words=_ERROR_WORDS)
 
 
 def _path_id(name: str) -> dict[str, Any]:
@@ -212,7 +204,7 @@ SCHEMAS = {
             "started_at": {"type": "string", "format": "date-time"},
             "deadline": {"type": ["string", "null"], "format": "date-time"},
             "submitted_at": {"type": ["string", "null"], "format": "date-time"},
-            "questions": {"type": "array", "items": _ref("Question")},
+            "questions": {"type": "array", "items": ref("Question")},
             "answers": {
                 "type": "object",
                 "description": "question id → the saved answer",
@@ -257,8 +249,8 @@ register_paths(
                 "summary": "Start an attempt at a quiz, or resume the open one",
                 "parameters": [_path_id("id")],
                 "responses": {
-                    "201": _json(_ref("Attempt"), "A new attempt"),
-                    "200": _json(_ref("Attempt"), "The learner's open attempt (resumed)"),
+                    "201": json_response(ref("Attempt"), "A new attempt"),
+                    "200": json_response(ref("Attempt"), "The learner's open attempt (resumed)"),
                     **_errors(401, 403, 404, 409),
                 },
             }
@@ -267,7 +259,10 @@ register_paths(
             "get": {
                 "summary": "One of your attempts",
                 "parameters": [_path_id("id")],
-                "responses": {"200": _json(_ref("Attempt"), "The attempt"), **_errors(401, 404)},
+                "responses": {
+                    "200": json_response(ref("Attempt"), "The attempt"),
+                    **_errors(401, 404),
+                },
             }
         },
         "/api/v1/attempts/{id}/answers/{question_id}": {
@@ -276,7 +271,7 @@ register_paths(
                 "parameters": [_path_id("id"), _path_id("question_id")],
                 "requestBody": ANSWER_BODY,
                 "responses": {
-                    "200": _json(
+                    "200": json_response(
                         {
                             "type": "object",
                             "properties": {"saved_at": {"type": "string", "format": "date-time"}},
@@ -292,7 +287,7 @@ register_paths(
                 "summary": "Submit and grade (again: the same result)",
                 "parameters": [_path_id("id")],
                 "responses": {
-                    "200": _json(_ref("Attempt"), "Graded, or awaiting a trainer's grading"),
+                    "200": json_response(ref("Attempt"), "Graded, or awaiting a trainer's grading"),
                     **_errors(401, 404),
                 },
             }

@@ -31,7 +31,7 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("page", choices=["ceiling", "course", "lesson", "my", "complete"])
+    parser.add_argument("page", choices=["ceiling", "floor", "course", "lesson", "my", "complete"])
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--sort", default="cumulative", help="cumulative or tottime")
     parser.add_argument("--top", type=int, default=45)
@@ -89,6 +89,8 @@ def main(argv: list[str] | None = None) -> None:
         turn["n"] += 1
         if args.page == "ceiling":
             return client.get("/bench/ceiling").status_code
+        if args.page == "floor":
+            return client.get("/bench/page").status_code
         if args.page == "course":
             return client.get(f"/courses/{slug}").status_code
         if args.page == "lesson":
@@ -128,7 +130,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     if args.no_profile:
         return
-    pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
+    stats = pstats.Stats(profiler).sort_stats(args.sort)
+    if os.environ.get("PROFILE_CALLERS"):
+        stats.print_callers(os.environ["PROFILE_CALLERS"])
+        return
+    stats.print_stats(args.top)
 
 
 if __name__ == "__main__":

@@ -86,3 +86,12 @@ def test_failed_sign_ins_are_counted_across_processes_with_redis(_database, make
     assert response.status_code == 429
     for app in apps:
         db.get_database(app).engine.dispose()
+
+
+def test_kept_alive_connections_spread_across_workers():
+    from vle.server import gunicorn_options
+
+    # gunicorn's default lets one threaded worker keep 1,000 connections, so
+    # 32 clients could all sit on one worker while the others idle.
+    assert gunicorn_options("127.0.0.1", 8000, workers=2, threads=4)["worker_connections"] == 16
+    assert gunicorn_options("127.0.0.1", 8000, 2, 4, connections=64)["worker_connections"] == 64

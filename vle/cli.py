@@ -319,11 +319,17 @@ def report_completion(
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
-def serve(host: str, port: int, workers: int, threads: int) -> None:
+@click.option(
+    "--connections",
+    type=click.IntRange(1, 10_000),
+    help="Open connections a worker holds at most (default: 4 per thread), so that "
+    "kept-alive connections spread across the workers.",
+)
+def serve(host: str, port: int, workers: int, threads: int, connections: int | None) -> None:
     """Serve vle with gunicorn (production)."""
     from vle.server import run
 
-    run(host=host, port=port, workers=workers, threads=threads)
+    run(host=host, port=port, workers=workers, threads=threads, connections=connections)
 
 
 @cli.command("demo")

@@ -23,14 +23,25 @@ class _Server(BaseApplication):  # type: ignore[misc]
         return create_app()
 
 
-def run(host: str, port: int, workers: int, threads: int) -> None:
-    _Server(
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "threads": threads,
-            "worker_class": "gthread" if threads > 1 else "sync",
-            "accesslog": "-",
-            "timeout": 60,
-        }
-    ).run()
+def gunicorn_options(
+    host: str, port: int, workers: int, threads: int, connections: int | None = None
+) -> dict[str, Any]:
+    """gunicorn's settings for `vle serve`. A threaded worker accepts new
+    connections while it holds fewer than `worker_connections` and keeps the
+    kept-alive ones: with gunicorn's default (1,000) one worker can take every
+    client's connection while the others idle. A few per thread (4 by default)
+    makes them spread across the workers; more clients than workers × that
+    wait until an idle connection closes (gunicorn's keep-alive: 2 s)."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread" if threads > 1 else "sync",
+        "worker_connections": connections or threads * 4,
+        "accesslog": "-",
+        "timeout": 60,
+    }
+
+
+def run(host: str, port: int, workers: int, threads: int, connections: int | None = None) -> None:
+    _Server(gunicorn_options(host, port, workers, threads, connections)).run()

@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, redirect, render_template, request
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from vle.accounts.forms import LanguageForm
 from vle.accounts.views import LANGUAGE_NAMES
 from vle.errors import json_error
 
@@ -26,17 +28,44 @@ ERROR_TITLES = {
 }
 
 
-def _language_form() -> LanguageForm:
-    form = LanguageForm(formdata=None)
-    form.locale.choices = list(LANGUAGE_NAMES.items())
-    form.locale.data = str(get_locale())
-    form.next.data = request.full_path.rstrip("?")
-    return form
+def _template_gettext() -> dict[str, Any]:
+    """`_`, `gettext` and `ngettext` for one render, bound to the request's
+    translations. Flask-Babel's template callables look the translations up
+    again on every call (about 20 µs each, dozens of calls a page); these fetch
+    them once. Same rules as Jinja's newstyle gettext, which they replace: the
+    result is escaped when autoescaping and always %-formatted (a text without
+    a "%" is its own formatting, so that step is skipped)."""
+    translations = get_translations()
+
+    @pass_context
+    def gettext(context: Context, string: str, /, **variables: Any) -> str:
+        text = translations.ugettext(string)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 -- our catalogues, as Jinja treats them
+        return text % variables if variables or "%" in text else text
+
+    @pass_context
+    def ngettext(
+        context: Context, singular: str, plural: str, num: int, /, **variables: Any
+    ) -> str:
+        variables.setdefault("num", num)
+        text = translations.ungettext(singular, plural, num)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 -- our catalogues, as Jinja treats them
+        return text % variables
+
+    return {"gettext": gettext, "ngettext": ngettext}
 
 
 def register_web(app: Flask) -> None:
+    # Jinja's `_` resolves `gettext` from the template's context, so the
+    # per-render callables above take precedence over Flask-Babel's globals.
+    app.context_processor(_template_gettext)
     app.jinja_env.globals.update(
-        language_form=_language_form,
+        # The language switcher in base.html is plain HTML (a WTForms form
+        # built on every page cost more than the rest of the header);
+        # POST /language validates it with LanguageForm.
+        languages=tuple(LANGUAGE_NAMES.items()),
         format_date=format_date,
         format_datetime=format_datetime,
         format_decimal=format_decimal,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, joinedload, raiseload
 
 from vle.catalog.models import Course, CourseStatus, Item, Module
 from vle.errors import NotFound
@@ -23,25 +24,68 @@ def published_courses(db_session: Session, search: str = "") -> list[Course]:
     return list(db_session.scalars(query))
 
 
-def course_for(db_session: Session, slug: str, user: Any) -> Course:
+# Built once (statement building costs as much as the lookup). With items:
+# one query joining the modules and items (three separate eager loads cost
+# twice as much per page); the authors' sources are for export only and stay
+# out. Trainers load only when asked (`can_edit`), which an enrolled learner's
+# pages never do.
+_COURSE_WITH_ITEMS = (
+    select(Course)
+    .where(Course.slug == bindparam("slug"))
+    .options(joinedload(Course.modules).joinedload(Module.items).defer(Item.source))
+)
+_COURSE_ALONE = (
+    select(Course).where(Course.slug == bindparam("slug")).options(raiseload(Course.modules))
+)
+_CONTENTS = (
+    select(Module.id, Module.title, Item.id, Item.title, Item.kind, Item.minutes, Item.required)
+    .outerjoin(Item, Item.module_id == Module.id)
+    .where(Module.course_id == bindparam("course_id"))
+    .order_by(Module.position, Module.id, Item.position, Item.id)
+)
+
+
+def course_for(db_session: Session, slug: str, user: Any, *, with_items: bool = True) -> Course:
     """The course with its modules and items, if `user` may see it; a draft
-    the user may not see does not exist for them."""
-    # One query: the course joined to its modules and items (three separate
-    # eager loads cost twice as much per page). The authors' sources are for
-    # export only and stay out. Trainers load only when asked (`can_edit`),
-    # which an enrolled learner's pages never do.
-    course = (
-        db_session.scalars(
-            select(Course)
-            .where(Course.slug == slug)
-            .options(joinedload(Course.modules).joinedload(Module.items).defer(Item.source))
-        )
-        .unique()
-        .one_or_none()
-    )
+    the user may not see does not exist for them. `with_items=False`: the
+    course alone (its modules must then not be touched; `contents` lists them)."""
+    query = _COURSE_WITH_ITEMS if with_items else _COURSE_ALONE
+    course = db_session.scalars(query, {"slug": slug}).unique().one_or_none()
     if course is None or not course.can_view(user):
         raise NotFound(_l("There is no such course."))
     return course
+
+
+@dataclass(frozen=True, slots=True)
+class ItemEntry:
+    """An item as a table of contents lists it."""
+
+    id: int
+    title: str
+    kind: str
+    minutes: int | None
+    required: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleEntry:
+    id: int
+    title: str
+    items: tuple[ItemEntry, ...]
+
+
+def contents(db_session: Session, course: Course) -> list[ModuleEntry]:
+    """The course's table of contents: its modules and their items in order,
+    in one query of plain columns. A learner's course page needs nothing
+    more, and building a few dozen ORM objects (with every lesson's text)
+    cost that page more than all its other queries together."""
+    rows = db_session.execute(_CONTENTS, {"course_id": course.id})
+    modules: dict[int, tuple[str, list[ItemEntry]]] = {}
+    for module_id, module_title, item_id, title, kind, minutes, required in rows:
+        items = modules.setdefault(module_id, (module_title, []))[1]
+        if item_id is not None:
+            items.append(ItemEntry(item_id, title, kind, minutes, required))
+    return [ModuleEntry(mid, title, tuple(items)) for mid, (title, items) in modules.items()]
 
 
 def item_in(course: Course, item_id: int) -> Item:

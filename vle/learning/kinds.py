@@ -9,10 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
-from vle.catalog.models import Item
-from vle.learning.models import ItemProgress
+
+class Progress(Protocol):
+    """What deciding "done" reads of a learner's progress on an item: an
+    `ItemProgress` or a row of those two columns."""
+
+    @property
+    def completed_at(self) -> datetime | None: ...
+
+    @property
+    def passed(self) -> bool | None: ...
+
+
+class HasKind(Protocol):
+    @property
+    def kind(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -23,7 +37,7 @@ class ItemKind:
     # Can the learner mark it complete themselves (a lesson) or does something
     # else decide (a quiz is done when passed)?
     manual_completion: bool
-    is_done: Callable[[ItemProgress | None], bool]
+    is_done: Callable[[Progress | None], bool]
     # Extra template context: (db_session, item, user, enrolment) -> dict
     context: Callable[..., dict[str, Any]] = field(default=lambda *args: {})
 
@@ -35,11 +49,11 @@ def register(kind: ItemKind) -> None:
     KINDS[kind.name] = kind
 
 
-def kind_of(item: Item) -> ItemKind:
+def kind_of(item: HasKind) -> ItemKind:
     return KINDS[item.kind]
 
 
-def _completed(progress: ItemProgress | None) -> bool:
+def _completed(progress: Progress | None) -> bool:
     return progress is not None and progress.completed_at is not None
 
 

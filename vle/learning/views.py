@@ -20,9 +20,9 @@ from vle.learning.kinds import kind_of
 bp = Blueprint("learning", __name__)
 
 
-def _course(slug: str) -> Course:
+def _course(slug: str, *, with_items: bool = True) -> Course:
     try:
-        return catalog.course_for(db.session(), slug, current_user)
+        return catalog.course_for(db.session(), slug, current_user, with_items=with_items)
     except NotFound:
         abort(404)
 
@@ -36,20 +36,32 @@ def catalogue() -> str:
 
 @bp.get("/courses/<slug>")
 def course(slug: str) -> str:
-    course = _course(slug)
+    course = _course(slug, with_items=False)
     db_session = db.session()
     enrolment = services.enrolment_for(db_session, current_user, course)
-    progress = services.progress_by_item(db_session, current_user, course) if enrolment else {}
-    done = {item.id for item in course.items if kind_of(item).is_done(progress.get(item.id))}
     may_enrol = enrolment is None and current_user.is_authenticated
+    return _course_page(course, enrolment, EnrolForm() if may_enrol else None)
+
+
+def _course_page(course: Course, enrolment: Any, enrol_form: EnrolForm | None) -> str:
+    db_session = db.session()
+    modules = catalog.contents(db_session, course)
+    progress = services.progress_by_item(db_session, current_user, course) if enrolment else {}
+    done = {
+        item.id
+        for module in modules
+        for item in module.items
+        if kind_of(item).is_done(progress.get(item.id))
+    }
     return render_template(
         "learning/course.html",
         course=course,
+        modules=modules,
         enrolment=enrolment,
         done=done,
         # Asked once here, not once per item in the template.
         may_open_items=enrolment is not None or course.can_edit(current_user),
-        enrol_form=EnrolForm() if may_enrol else None,  # only shown to those not enrolled
+        enrol_form=enrol_form,  # only for those who may enrol
         open_for_enrolment=services.can_self_enrol(course),
     )
 
@@ -57,7 +69,7 @@ def course(slug: str) -> str:
 @bp.post("/courses/<slug>/enrol")
 @login_required
 def enrol(slug: str) -> Response | tuple[str, int]:
-    course = _course(slug)
+    course = _course(slug, with_items=False)
     form = EnrolForm()
     if form.validate_on_submit():
         try:
@@ -73,15 +85,7 @@ def enrol(slug: str) -> Response | tuple[str, int]:
                 flash(_("You are enrolled in %(title)s.", title=course.title), "success")
             return redirect(url_for("learning.course", slug=slug))
     # The course page again, with the error beside the key field.
-    return render_template(
-        "learning/course.html",
-        course=course,
-        enrolment=None,
-        done=set(),
-        may_open_items=course.can_edit(current_user),
-        enrol_form=form,
-        open_for_enrolment=services.can_self_enrol(course),
-    ), 422
+    return _course_page(course, None, form), 422
 
 
 @bp.get("/courses/<slug>/items/<int:item_id>")

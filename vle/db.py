@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -12,6 +13,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -75,7 +77,7 @@ def make_engine(url: str) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_S * 1000}")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
             # SQLite's own lower() knows only ASCII: "Žemaitė" would not match "žemait".
@@ -88,12 +90,56 @@ def make_engine(url: str) -> Engine:
         def _no_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None
 
+        writer = threading.Lock()
+
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if _writing() else "BEGIN")
+            if not _writing():
+                conn.exec_driver_sql("BEGIN")
+                return
+            # The writers of one process queue on a lock of their own, where a
+            # finished writer wakes the next at once; in SQLite's busy handler
+            # they would poll with sleeps of up to 100 ms, and under load some
+            # would lose again and again (seconds of tail latency). Writers in
+            # other processes still meet in SQLite's lock, as before.
+            if not writer.acquire(timeout=_BUSY_TIMEOUT_S):
+                raise OperationalError("BEGIN IMMEDIATE", None, TimeoutError("database is locked"))
+            conn.info[_HOLDS_WRITER] = writer
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                _release_writer(conn)
+                raise
 
+        # The lock goes with the transaction: released as it commits or rolls
+        # back, or, should neither happen, when the connection goes back to
+        # the pool or is thrown away.
+        event.listen(engine, "commit", _release_writer)
+        event.listen(engine, "rollback", _release_writer)
+        event.listen(engine.pool, "checkin", _release_writer_record)
+        event.listen(engine.pool, "invalidate", _release_writer_record_exc)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+_BUSY_TIMEOUT_S = 30  # as PRAGMA busy_timeout
+_HOLDS_WRITER = "vle_writer_lock"
+
+
+def _release_writer(conn: Any) -> None:
+    lock = conn.info.pop(_HOLDS_WRITER, None)
+    if lock is not None:
+        lock.release()
+
+
+def _release_writer_record(_dbapi_connection: Any, record: Any) -> None:
+    lock = record.info.pop(_HOLDS_WRITER, None) if record is not None else None
+    if lock is not None:
+        lock.release()
+
+
+def _release_writer_record_exc(dbapi_connection: Any, record: Any, _exc: Any) -> None:
+    _release_writer_record(dbapi_connection, record)
 
 
 def _lower(value: Any) -> Any:

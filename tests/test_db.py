@@ -1,0 +1,44 @@
+"""The database layer: concurrent writers queue and all succeed; a writer that
+fails holds up nobody."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from vle import db
+from vle.accounts.models import Organisation
+
+
+def _add_organisation(app, code: str, fail: bool = False) -> None:
+    with app.app_context(), db.transaction() as db_session:
+        db_session.add(Organisation(code=code, name=code))
+        db_session.flush()
+        if fail:
+            raise RuntimeError("the service refused")
+
+
+def test_concurrent_writers_all_commit_and_a_failed_one_blocks_nobody(app, session):
+    # A writer that fails mid-transaction: its lock must go with its rollback.
+    with pytest.raises(RuntimeError):
+        _add_organisation(app, "FAILED", fail=True)
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            _add_organisation(app, f"W{n}")
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert not any(thread.is_alive() for thread in threads), "a writer is stuck"
+    assert errors == []
+    codes = set(session.scalars(select(Organisation.code)))
+    assert codes == {f"W{n}" for n in range(12)}
+    assert session.scalar(select(func.count()).select_from(Organisation)) == 12

@@ -389,8 +389,8 @@ def test_trainer_results_page(client, session, make_quiz, make_user, enrol, coun
     assert "Ona" in page and "Jonas" in page and "100%" in page and "20%" in page
     assert "2 learners have attempted this quiz" in page and "1 has passed" in page
     # Capital: both right; Baltic: one of two.
-    assert re.search(r"Capital</th>\s*<td>single choice</td>\s*<td>2</td>\s*<td>100% \(2\)", page)
-    assert re.search(r"Baltic</th>\s*<td>true false</td>\s*<td>2</td>\s*<td>50% \(1\)", page)
+    assert re.search(r"Capital</th>\s*<td>Single choice</td>\s*<td>2</td>\s*<td>100% \(2\)", page)
+    assert re.search(r"Baltic</th>\s*<td>True/false</td>\s*<td>2</td>\s*<td>50% \(1\)", page)
     for _n in range(3):
         attempt_for(make_user(), RIGHT)
     with count_queries() as more:

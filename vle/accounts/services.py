@@ -447,7 +447,9 @@ def erase_user(
     password are replaced, the language and time zone cleared, API tokens
     deleted, the account deactivated, and the audit log's labels for it
     replaced. Its enrolments, progress and completions stay, now anonymous, so
-    that report totals keep their counts."""
+    that report totals keep their counts. This is the account's part only:
+    erase through vle.admin.services.erase_user, which also erases what the
+    floors above hold (the answers a learner typed in quizzes)."""
     require_manages(actor, user)
     if actor is not None and actor.id == user.id:
         raise Forbidden(_l("You cannot erase your own account."))

@@ -1,6 +1,7 @@
 """Administration: the scoped lists administrators browse (users, the audit log),
-a user's own data as a zip (GDPR art. 15 and 20), and the users file waiting
-for confirmation between a dry run and its import.
+a user's own data as a zip (GDPR art. 15 and 20), erasing it (art. 17) in
+every domain that holds some, and the users file waiting for confirmation
+between a dry run and its import.
 
 The rules that change accounts and organisations live in `vle.accounts.services`
 and `vle.accounts.bulk`; writing an audit entry is `vle.audit.audit`.
@@ -24,13 +25,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, inspect, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
+from vle.accounts import services as accounts
 from vle.accounts.models import ApiToken, Organisation, User
 from vle.audit import AuditEntry, audit
+from vle.catalog.models import Item, Module
 from vle.certificates.models import Certificate
 from vle.db import utcnow
 from vle.errors import Invalid, NotFound
 from vle.learning.models import Completion, Enrolment, ItemProgress
-from vle.quizzes.models import Accommodation, Attempt
+from vle.quizzes import services as quizzes
+from vle.quizzes.models import Accommodation, Answer, Attempt
 
 T = TypeVar("T")
 
@@ -253,10 +257,18 @@ def user_data(db_session: Session, user: User) -> dict[str, Any]:
         db_session.scalars(
             select(Attempt)
             .where(Attempt.user_id == user.id)
-            .options(selectinload(Attempt.answers))
-            .order_by(Attempt.started_at)
+            .options(selectinload(Attempt.answers).joinedload(Answer.question))
+            .order_by(Attempt.started_at, Attempt.id)
         )
     )
+    quizzes_by_id = {
+        item.id: item
+        for item in db_session.scalars(
+            select(Item)
+            .where(Item.id.in_(sorted({a.item_id for a in attempts})))
+            .options(joinedload(Item.module).joinedload(Module.course))
+        )
+    }
     accommodations = list(
         db_session.scalars(select(Accommodation).where(Accommodation.user_id == user.id))
     )
@@ -330,7 +342,16 @@ def user_data(db_session: Session, user: User) -> dict[str, Any]:
         "quiz_attempts": [
             {
                 **_columns(a, skip=("user_id",)),
-                "answers": [_columns(answer, skip=("attempt_id",)) for answer in a.answers],
+                "course": quizzes_by_id[a.item_id].module.course.slug,
+                "quiz_title": quizzes_by_id[a.item_id].title,
+                "answers": [
+                    {
+                        **_columns(answer, skip=("attempt_id",)),
+                        "question_title": answer.question.title,
+                        "question_type": answer.question.type,
+                    }
+                    for answer in sorted(a.answers, key=lambda answer: answer.question_id)
+                ],
             }
             for a in attempts
         ],
@@ -363,6 +384,19 @@ def user_data_zip(
         organisation_id=user.organisation_id, label=user.email,
     )  # fmt: skip
     return buffer.getvalue()
+
+
+def erase_user(
+    db_session: Session, actor: User | None, user: User, address: str | None = None
+) -> None:
+    """Erase a user's personal data (GDPR art. 17) everywhere it is held: the
+    account (accounts.erase_user: who may, what is replaced, the audit entry)
+    and the answers they gave in quizzes (quizzes.erase_personal_data). Every
+    place that erases a user goes through here, so none leaves a part behind.
+    Enrolments, progress, completions, attempts and scores stay, anonymously,
+    so that report and quiz-result totals keep their counts. The caller commits."""
+    accounts.erase_user(db_session, actor, user, address)
+    quizzes.erase_personal_data(db_session, user)
 
 
 # --- A users file between its dry run and its import --------------------------------

@@ -361,7 +361,7 @@ def erase_user(user_id: int) -> Any:
     if form.validate_on_submit():
         db_session = db.session()
         try:
-            accounts.erase_user(db_session, current_user, user, _address())
+            services.erase_user(db_session, current_user, user, _address())
         except DomainError as error:
             db_session.rollback()
             form.confirm.errors.append(error.message)

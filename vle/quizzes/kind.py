@@ -30,7 +30,7 @@ from vle.learning.kinds import register as register_kind
 from vle.learning.models import Enrolment, ItemProgress
 from vle.quizzes import services
 from vle.quizzes.models import Accommodation, Attempt
-from vle.quizzes.questions import MAX_ANSWER_LENGTH
+from vle.quizzes.questions import MAX_ANSWER_LENGTH, type_label
 
 
 def percent(score: float | None) -> str:
@@ -177,7 +177,11 @@ def context(
 
 
 def template_helpers() -> dict[str, Any]:
-    return {"quiz_percent": percent, "quiz_max_answer_length": MAX_ANSWER_LENGTH}
+    return {
+        "quiz_percent": percent,
+        "quiz_max_answer_length": MAX_ANSWER_LENGTH,
+        "quiz_type_label": type_label,
+    }
 
 
 def answer_url(course: Course, item: Item, attempt: Attempt) -> str:

@@ -13,13 +13,17 @@ the API and the review pages never branch on the type themselves:
   grade (a non-empty essay) or nothing is gradable (a description);
 - `feedback(question, value)` and `correct_answer(question)` — for review.
 
+Each type also has a `label` (its name for trainers, e.g. "Short answer").
+
 Choice ids are stable strings independent of how the choices are displayed, so a
 shuffled order never changes what an answer means: "c1", "c2"... by the choices'
 order in the GIFT file; "true"/"false"; matching stems "s1"... in file order and
 options "o1"... for the distinct option texts in alphabetical order (by first
 appearance they would pair o1 with s1, o2 with s2, and give the answer away).
 
-Everything here is pure: no database, no Flask.
+Everything here is pure: no database, no request. The words a person reads
+(an answer's problem, the right answer, a type's label) go through gettext, so
+they come in the request's language; outside a request they are English.
 """
 
 from __future__ import annotations
@@ -30,6 +34,11 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
+
+from babel.numbers import format_decimal
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from vle.quizzes.gift import Choice, NumericAnswer, Question
 
@@ -45,11 +54,23 @@ _EDGE = 1e-12
 
 
 class AnswerError(ValueError):
-    """A submitted answer has the wrong shape for its question."""
+    """A submitted answer has the wrong shape for its question. `message` is
+    lazily translated: it becomes text in the language of the request that
+    shows it (a phrase that completes "This answer cannot be saved: ...")."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: Any) -> None:
         super().__init__(message)
         self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+def _shown(value: Any) -> str:
+    """A learner's value quoted in a message, cut short so that a long one does
+    not flood the page."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 QUESTION_TYPES: dict[str, type[QuestionType]] = {}
@@ -109,6 +130,13 @@ def correct_answer(question: Question | Mapping[str, Any]) -> str:
     return question_type(q).correct_answer(q)
 
 
+def type_label(name: str) -> str:
+    """A question type's name for trainers, in the request's language (the
+    type's own name for a type this version does not know)."""
+    cls = QUESTION_TYPES.get(name)
+    return str(cls.label) if cls else name
+
+
 def is_gradable(question: Question | Mapping[str, Any]) -> bool:
     """Whether the question counts towards a quiz's score (descriptions do not)."""
     return question_type(question).gradable
@@ -146,14 +174,25 @@ def _clamp(value: float) -> float:
 def _text_answer(raw: Any) -> str:
     """A free-text answer: a string (numbers are accepted as their text)."""
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-        raise AnswerError("the answer must be text")
+        raise AnswerError(_l("the answer must be text"))
     text = raw if isinstance(raw, str) else str(raw)
     if len(text) > MAX_ANSWER_LENGTH:
         raise AnswerError(
-            f"the answer is too long: at most {MAX_ANSWER_LENGTH:,} characters, "
-            f"this one has {len(text):,}"
+            _l(
+                "the answer is too long: at most %(max)s characters, this one has %(length)s",
+                max=number_text(MAX_ANSWER_LENGTH, grouped=True),
+                length=number_text(len(text), grouped=True),
+            )
         )
     return text
+
+
+def _either(texts: Sequence[str]) -> str:
+    """Alternatives in words: "A", "A or B", "A or B or C"."""
+    result = ""
+    for index, text in enumerate(texts):
+        result = text if index == 0 else _("%(first)s or %(second)s", first=result, second=text)
+    return result
 
 
 # --------------------------------------------------------------------------- types
@@ -163,6 +202,7 @@ class QuestionType:
     """The interface every question type implements."""
 
     name: ClassVar[str]
+    label: ClassVar[Any]  # the type's name for trainers (lazily translated)
     # False for types that take no answer and never count towards a score.
     gradable: ClassVar[bool] = True
 
@@ -229,15 +269,18 @@ class _ChoiceType(QuestionType):
     @classmethod
     def _check_id(cls, question: Question, choice_id: Any) -> str:
         if not isinstance(choice_id, str):
-            raise AnswerError('a choice is given by its id, a string such as "c1"')
+            raise AnswerError(_l('a choice is given by its id, a string such as "c1"'))
         if choice_id not in cls._by_id(question):
-            raise AnswerError(f"{choice_id!r} is not a choice of this question")
+            raise AnswerError(
+                _l("%(choice)s is not a choice of this question", choice=_shown(choice_id))
+            )
         return choice_id
 
 
 @register
 class SingleChoice(_ChoiceType):
     name = "single_choice"
+    label = _l("Single choice")
 
     @classmethod
     def normalise(cls, question: Question, raw: Any) -> str | None:
@@ -257,19 +300,20 @@ class SingleChoice(_ChoiceType):
     @classmethod
     def correct_answer(cls, question: Question) -> str:
         best = max((choice.fraction for choice in question.choices), default=0.0)
-        return " or ".join(c.text for c in question.choices if c.fraction == best)
+        return _either([c.text for c in question.choices if c.fraction == best])
 
 
 @register
 class MultipleChoice(_ChoiceType):
     name = "multiple_choice"
+    label = _l("Multiple choice")
 
     @classmethod
     def normalise(cls, question: Question, raw: Any) -> list[str] | None:
         if raw is None:
             return None
         if isinstance(raw, str) or not isinstance(raw, Sequence):
-            raise AnswerError("a multiple-answer question takes a list of choice ids")
+            raise AnswerError(_l("a multiple-answer question takes a list of choice ids"))
         chosen = {cls._check_id(question, choice_id) for choice_id in raw}
         # Stored in file order so that equal answers compare equal.
         return [choice_id for choice_id in cls.choice_ids(question) if choice_id in chosen]
@@ -299,7 +343,12 @@ class MultipleChoice(_ChoiceType):
 @register
 class TrueFalse(QuestionType):
     name = "true_false"
+    label = _l("True/false")
     _IDS = ("true", "false")
+
+    @staticmethod
+    def _text(choice_id: str) -> str:
+        return _("True") if choice_id == "true" else _("False")
 
     @classmethod
     def public(cls, question: Question, choice_order: Order = None) -> dict[str, Any]:
@@ -307,7 +356,7 @@ class TrueFalse(QuestionType):
         return {
             "type": question.type,
             "text": question.text,
-            "choices": [{"id": choice_id, "text": choice_id.capitalize()} for choice_id in ids],
+            "choices": [{"id": choice_id, "text": cls._text(choice_id)} for choice_id in ids],
         }
 
     @classmethod
@@ -317,7 +366,7 @@ class TrueFalse(QuestionType):
         if isinstance(raw, bool):  # a JSON true/false is clear enough
             return "true" if raw else "false"
         if raw not in cls._IDS:
-            raise AnswerError('a true/false question takes "true" or "false"')
+            raise AnswerError(_l('a true/false question takes "true" or "false"'))
         return str(raw)
 
     @classmethod
@@ -332,7 +381,7 @@ class TrueFalse(QuestionType):
 
     @classmethod
     def correct_answer(cls, question: Question) -> str:
-        return "True" if question.correct else "False"
+        return cls._text("true" if question.correct else "false")
 
 
 def _normalise_text(text: str) -> str:
@@ -352,6 +401,7 @@ def _wildcard_matches(pattern: str, response: str) -> bool:
 @register
 class ShortAnswer(QuestionType):
     name = "short_answer"
+    label = _l("Short answer")
 
     @classmethod
     def normalise(cls, question: Question, raw: Any) -> str | None:
@@ -378,7 +428,7 @@ class ShortAnswer(QuestionType):
 
     @classmethod
     def correct_answer(cls, question: Question) -> str:
-        return " or ".join(c.text for c in question.choices if c.fraction == 1)
+        return _either([c.text for c in question.choices if c.fraction == 1])
 
 
 def parse_number(raw: Any) -> float | None:
@@ -418,13 +468,14 @@ def within(answer: NumericAnswer, number: float) -> bool:
 @register
 class Numerical(QuestionType):
     name = "numerical"
+    label = _l("Numerical")
 
     @classmethod
     def normalise(cls, question: Question, raw: Any) -> float | int | str | None:
         if raw is None:
             return None
         if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-            raise AnswerError("a numerical question takes a number or a numeric string")
+            raise AnswerError(_l("a numerical question takes a number or a numeric string"))
         if isinstance(raw, float) and not math.isfinite(raw):
             return str(raw)
         if isinstance(raw, str):
@@ -461,29 +512,42 @@ class Numerical(QuestionType):
 
     @classmethod
     def correct_answer(cls, question: Question) -> str:
-        return " or ".join(
-            _describe_range(answer)
-            for answer in question.numeric
-            if answer.value is not None and answer.fraction == 1
+        return _either(
+            [
+                _describe_range(answer)
+                for answer in question.numeric
+                if answer.value is not None and answer.fraction == 1
+            ]
         )
 
 
-def _number_text(value: float) -> str:
-    return f"{value:g}" if abs(value) < 1e15 else repr(value)
+def number_text(value: float, grouped: bool = False) -> str:
+    """A number as the request's locale writes it ("3.5", "3,5"), every digit
+    the author gave kept; without thousands separators unless `grouped` (a
+    year stays 2004). Outside a request, in English."""
+    if not math.isfinite(value) or abs(value) >= 1e15:
+        return f"{value:g}"
+    return format_decimal(
+        value,
+        format="#,##0.#" if grouped else "0.#",
+        locale=get_locale() or "en",
+        decimal_quantization=False,
+    )
 
 
 def _describe_range(answer: NumericAnswer) -> str:
     assert answer.value is not None
     if answer.min is not None and answer.max is not None:
-        return f"{_number_text(answer.min)} to {_number_text(answer.max)}"
+        return _("%(low)s to %(high)s", low=number_text(answer.min), high=number_text(answer.max))
     if answer.tolerance:
-        return f"{_number_text(answer.value)} ± {_number_text(answer.tolerance)}"
-    return _number_text(answer.value)
+        return f"{number_text(answer.value)} ± {number_text(answer.tolerance)}"
+    return number_text(answer.value)
 
 
 @register
 class Matching(QuestionType):
     name = "matching"
+    label = _l("Matching")
 
     @staticmethod
     def stems(question: Question) -> dict[str, str]:
@@ -529,14 +593,18 @@ class Matching(QuestionType):
         if raw is None:
             return None
         if not isinstance(raw, Mapping):
-            raise AnswerError("a matching question takes an object {stem id: option id}")
+            raise AnswerError(_l("a matching question takes an object {stem id: option id}"))
         stems, options = cls.stems(question), cls.options(question)
         for stem_id, option_id in raw.items():
             if stem_id not in stems:
-                raise AnswerError(f"{stem_id!r} is not a stem of this question")
+                raise AnswerError(
+                    _l("%(stem)s is not a stem of this question", stem=_shown(stem_id))
+                )
             known = isinstance(option_id, str) and option_id in options
             if option_id is not None and not known:
-                raise AnswerError(f"{option_id!r} is not an option of this question")
+                raise AnswerError(
+                    _l("%(option)s is not an option of this question", option=_shown(option_id))
+                )
         # Unanswered stems (null) are left out; stems kept in their order.
         return {s: raw[s] for s in stems if s in raw and raw[s] is not None}
 
@@ -556,6 +624,7 @@ class Matching(QuestionType):
 @register
 class Essay(QuestionType):
     name = "essay"
+    label = _l("Essay")
 
     @classmethod
     def normalise(cls, question: Question, raw: Any) -> str | None:
@@ -575,12 +644,13 @@ class Description(QuestionType):
     """Text between questions: takes no answer and is not part of the score."""
 
     name = "description"
+    label = _l("Text to read")
     gradable = False
 
     @classmethod
     def normalise(cls, question: Question, raw: Any) -> None:
         if raw is not None:
-            raise AnswerError("this item is text to read and takes no answer")
+            raise AnswerError(_l("this item is text to read and takes no answer"))
         return None
 
     @classmethod

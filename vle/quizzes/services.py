@@ -441,8 +441,8 @@ def _normalise(spec: dict[str, Any], raw: Any) -> Any:
         raise Invalid(
             _l(
                 "This answer is too long: at most %(max)s characters, this one has %(length)s.",
-                max=f"{questions.MAX_ANSWER_LENGTH:,}",
-                length=f"{len(raw):,}",
+                max=questions.number_text(questions.MAX_ANSWER_LENGTH, grouped=True),
+                length=questions.number_text(len(raw), grouped=True),
             )
         )
     try:
@@ -740,6 +740,7 @@ class ShownQuestion:
     gradable: bool
     review: Review | None = None
     answer: Answer | None = field(default=None, repr=False)
+    erased: bool = False  # the learner's answer was erased with their personal data
 
 
 def _outcome(fraction: float | None) -> str:
@@ -755,7 +756,8 @@ def _review(question: Question, spec: gift.Question, answer: Answer | None) -> R
     fraction = answer.fraction if answer else 0.0
     fmt = spec.text_format
     try:
-        feedback = questions.feedback(spec, value) if value is not None else []
+        shows_feedback = value is not None and not is_erased_answer(value)
+        feedback = questions.feedback(spec, value) if shows_feedback else []
         correct = questions.correct_answer(spec)
     except ValueError:
         feedback, correct = [], ""
@@ -833,6 +835,7 @@ def shown_questions(
                 gradable=gradable,
                 review=_review(question, spec, answer) if with_review and gradable else None,
                 answer=answer,
+                erased=is_erased_answer(value),
             )
         )
     return shown
@@ -1070,3 +1073,41 @@ def quiz_results(db_session: Session, user: User, course: Course, item: Item) ->
         passed=sum(1 for score in counting.values() if score >= settings.pass_mark),
         counting=counting,
     )
+
+
+# --------------------------------------------------------------------------- personal data
+
+# What an erased learner's answers hold instead of what they gave. No answer a
+# learner can save looks like it: matching answers are keyed by stem ids ("s1").
+ERASED_ANSWER: dict[str, Any] = {"erased": True}
+
+
+def is_erased_answer(value: Any) -> bool:
+    return value == ERASED_ANSWER
+
+
+def erase_personal_data(db_session: Session, user: User) -> int:
+    """GDPR erasure, the quiz part (accounts erases the account itself): every
+    answer the user gave is replaced by ERASED_ANSWER, with the trainers'
+    comments on it, and the notes of their accommodations are emptied. Every
+    answer, not only short answers and essays: a question edited since may have
+    changed type, and a choice id means nothing without the person anyway.
+    Attempts, their scores and pass/fail, and each answer's credit stay, so
+    that quiz results and reports keep their counts. Returns how many answers
+    were erased. The caller commits."""
+    answers = db_session.scalars(
+        select(Answer)
+        .join(Attempt, Attempt.id == Answer.attempt_id)
+        .where(Attempt.user_id == user.id)
+    ).all()
+    erased = 0
+    for answer in answers:
+        if answer.value is not None and not is_erased_answer(answer.value):
+            answer.value = dict(ERASED_ANSWER)
+            erased += 1
+        answer.comment = ""
+    db_session.execute(
+        update(Accommodation).where(Accommodation.user_id == user.id).values(note="")
+    )
+    db_session.flush()
+    return erased

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session, joinedload, raiseload
+from sqlalchemy.orm import Session, defer, joinedload, raiseload
 
 from vle.catalog.models import Course, CourseStatus, Item, Module
 from vle.errors import NotFound
@@ -86,6 +86,22 @@ def contents(db_session: Session, course: Course) -> list[ModuleEntry]:
         if item_id is not None:
             items.append(ItemEntry(item_id, title, kind, minutes, required))
     return [ModuleEntry(mid, title, tuple(items)) for mid, (title, items) in modules.items()]
+
+
+_ITEM = (
+    select(Item)
+    .join(Module, Module.id == Item.module_id)
+    .where(Item.id == bindparam("item_id"), Module.course_id == bindparam("course_id"))
+    .options(defer(Item.source))
+)
+
+
+def item_of(db_session: Session, course: Course, item_id: int) -> Item:
+    """Item `item_id` of `course` (one query), or NotFound."""
+    item = db_session.scalar(_ITEM, {"item_id": item_id, "course_id": course.id})
+    if item is None:
+        raise NotFound(_l("There is no such item in this course."))
+    return item
 
 
 def item_in(course: Course, item_id: int) -> Item:

@@ -12,7 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from vle.accounts.models import User
+from vle.catalog import services as catalog
 from vle.catalog.models import Course, CourseStatus, Item, Module
+from vle.catalog.services import ItemEntry
 from vle.db import utcnow
 from vle.errors import Forbidden, Invalid
 from vle.learning.kinds import Progress, kind_of
@@ -178,18 +180,28 @@ def update_progress(
     required item done (lessons completed, quizzes passed). Completion, once
     reached, is recorded with its time and history and is never taken back."""
     progress = progress_by_item(db_session, enrolment.user, course)
-    _apply_progress(db_session, enrolment, course, progress, now or utcnow())
+    required = _required_items(db_session, course)
+    _apply_progress(db_session, enrolment, course, required, progress, now or utcnow())
     db_session.flush()
+
+
+def _required_items(db_session: Session, course: Course) -> list[ItemEntry]:
+    return [
+        item
+        for module in catalog.contents(db_session, course)
+        for item in module.items
+        if item.required
+    ]
 
 
 def _apply_progress(
     db_session: Session,
     enrolment: Enrolment,
     course: Course,
+    required: list[ItemEntry],
     progress: dict[int, Progress],
     now: datetime,
 ) -> None:
-    required = [item for item in course.items if item.required]
     done = sum(1 for item in required if kind_of(item).is_done(progress.get(item.id)))
     if enrolment.status == EnrolmentStatus.COMPLETED:
         return
@@ -220,31 +232,40 @@ def recount_course(db_session: Session, course: Course, now: datetime | None = N
     )
     if not enrolments:
         return
-    item_ids = [item.id for item in course.items]
     by_user: dict[int, dict[int, Progress]] = {}
-    if item_ids:
-        rows = db_session.scalars(
-            select(ItemProgress)
-            .join(Enrolment, Enrolment.user_id == ItemProgress.user_id)
-            .where(Enrolment.course_id == course.id, ItemProgress.item_id.in_(item_ids))
+    rows = db_session.execute(
+        select(
+            ItemProgress.user_id,
+            ItemProgress.item_id,
+            ItemProgress.completed_at,
+            ItemProgress.passed,
         )
-        for row in rows:
-            by_user.setdefault(row.user_id, {})[row.item_id] = row
+        .join(Enrolment, Enrolment.user_id == ItemProgress.user_id)
+        .join(Item, Item.id == ItemProgress.item_id)
+        .join(Module, Module.id == Item.module_id)
+        .where(Enrolment.course_id == course.id, Module.course_id == course.id)
+    )
+    for row in rows:
+        by_user.setdefault(row.user_id, {})[row.item_id] = row
+    required = _required_items(db_session, course)
     now = now or utcnow()
     for enrolment in enrolments:
-        _apply_progress(db_session, enrolment, course, by_user.get(enrolment.user_id, {}), now)
+        _apply_progress(
+            db_session, enrolment, course, required, by_user.get(enrolment.user_id, {}), now
+        )
     db_session.flush()
 
 
 @dataclass(frozen=True)
 class Neighbours:
-    previous: Item | None
-    next: Item | None
+    previous: ItemEntry | None
+    next: ItemEntry | None
 
 
-def neighbours(course: Course, item: Item) -> Neighbours:
-    items = course.items
-    index = next(i for i, candidate in enumerate(items) if candidate.id == item.id)
+def neighbours(db_session: Session, course: Course, item_id: int) -> Neighbours:
+    """The items before and after item `item_id` in the course's order."""
+    items = [entry for module in catalog.contents(db_session, course) for entry in module.items]
+    index = next(i for i, candidate in enumerate(items) if candidate.id == item_id)
     return Neighbours(
         previous=items[index - 1] if index > 0 else None,
         next=items[index + 1] if index + 1 < len(items) else None,

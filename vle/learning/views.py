@@ -92,7 +92,7 @@ def enrol(slug: str) -> Response | tuple[str, int]:
 @db.writes
 @login_required
 def item(slug: str, item_id: int) -> str:
-    course = _course(slug)
+    course = _course(slug, with_items=False)
     item = _item(course, item_id)
     db_session = db.session()
     enrolment = services.enrolment_for(db_session, current_user, course)
@@ -109,7 +109,7 @@ def item(slug: str, item_id: int) -> str:
         kind=kind,
         enrolment=enrolment,
         done=kind.is_done(progress),
-        neighbours=services.neighbours(course, item),
+        neighbours=services.neighbours(db_session, course, item.id),
         form=ActionForm(),
         **kind.context(db_session, item, current_user, enrolment),
     )
@@ -117,7 +117,7 @@ def item(slug: str, item_id: int) -> str:
 
 def _item(course: Course, item_id: int) -> Any:
     try:
-        return catalog.item_in(course, item_id)
+        return catalog.item_of(db.session(), course, item_id)
     except NotFound:
         abort(404)
 
@@ -125,7 +125,7 @@ def _item(course: Course, item_id: int) -> Any:
 @bp.post("/courses/<slug>/items/<int:item_id>/complete")
 @login_required
 def complete(slug: str, item_id: int) -> Response:
-    course = _course(slug)
+    course = _course(slug, with_items=False)
     item = _item(course, item_id)
     form = ActionForm()
     if not form.validate_on_submit():
@@ -139,7 +139,7 @@ def complete(slug: str, item_id: int) -> Response:
     db_session.commit()
     if enrolment.status == "completed":
         flash(_("Well done: you have completed %(title)s.", title=course.title), "success")
-    nxt = services.neighbours(course, item).next
+    nxt = services.neighbours(db_session, course, item.id).next
     if nxt is not None:
         return redirect(url_for("learning.item", slug=slug, item_id=nxt.id))
     return redirect(url_for("learning.course", slug=slug))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+from decimal import Decimal
 from typing import Any
 
-from flask import Flask, redirect, render_template, request
-from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
+from babel import Locale, dates, numbers
+from flask import Flask, g, redirect, render_template, request
+from flask_babel import get_locale, get_timezone, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -55,6 +59,40 @@ def _template_gettext() -> dict[str, Any]:
         return text % variables
 
     return {"gettext": gettext, "ngettext": ngettext}
+
+
+@dataclass(frozen=True, slots=True)
+class _Formats:
+    locale: Locale
+    timezone: tzinfo
+
+
+def _formats() -> _Formats:
+    """The request's locale and time zone, looked up once: Flask-Babel's
+    formatters look both up again on every call, and a list page formats a
+    date and a number on every row."""
+    formats = g.get("vle_formats")
+    if formats is None:
+        formats = g.vle_formats = _Formats(get_locale() or Locale("en"), get_timezone())
+    return formats
+
+
+def format_date(value: date | datetime, format: str = "medium") -> str:  # noqa: A002
+    """A date (a datetime: its day in the user's time zone), per locale."""
+    formats = _formats()
+    if isinstance(value, datetime):
+        value = value.astimezone(formats.timezone)
+    return dates.format_date(value, format, locale=formats.locale)
+
+
+def format_datetime(value: datetime, format: str = "medium") -> str:  # noqa: A002
+    """A moment in the user's time zone, per locale."""
+    formats = _formats()
+    return dates.format_datetime(value, format, tzinfo=formats.timezone, locale=formats.locale)
+
+
+def format_decimal(number: float | Decimal) -> str:
+    return numbers.format_decimal(number, locale=_formats().locale)
 
 
 def register_web(app: Flask) -> None:

@@ -159,6 +159,8 @@ def _writing() -> bool:
         return True
     if not has_request_context():
         return False
+    if g.get("db_reads_first"):
+        return False
     return request.method not in SAFE_METHODS or bool(g.get("db_write"))
 
 
@@ -169,6 +171,20 @@ def writes(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         g.db_write = True
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def reads_first(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view that changes state but reads first in a plain transaction
+    and takes the write lock itself, with `transaction()`, only around its
+    writes: on SQLite, writers then wait for each other only as long as a
+    write takes, not a whole request. Put it outermost."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        g.db_reads_first = True
         return view(*args, **kwargs)
 
     return wrapper

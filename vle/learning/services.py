@@ -22,8 +22,13 @@ from vle.learning.models import Completion, Enrolment, EnrolmentStatus, ItemProg
 
 # The queries every learner's page runs, built once: building a statement
 # costs as much as running it on an indexed lookup.
-_ENROLMENT = select(Enrolment).where(
-    Enrolment.user_id == bindparam("user_id"), Enrolment.course_id == bindparam("course_id")
+# An enrolment is read as the database has it now, even when the session
+# holds it from an earlier transaction (a view that reads first and writes in
+# a transaction of its own).
+_ENROLMENT = (
+    select(Enrolment)
+    .where(Enrolment.user_id == bindparam("user_id"), Enrolment.course_id == bindparam("course_id"))
+    .execution_options(populate_existing=True)
 )
 _PROGRESS = (
     select(ItemProgress.item_id, ItemProgress.completed_at, ItemProgress.passed)
@@ -89,10 +94,27 @@ def progress_by_item(db_session: Session, user: User, course: Course) -> dict[in
     return {row.item_id: row for row in rows}
 
 
-def _progress_row(db_session: Session, user: User, item: Item) -> ItemProgress:
-    row = db_session.scalar(
+def progress_on(db_session: Session, user: User, item: Item) -> ItemProgress | None:
+    """The user's progress on one item, if any."""
+    return db_session.scalar(
         select(ItemProgress).where(ItemProgress.user_id == user.id, ItemProgress.item_id == item.id)
     )
+
+
+def is_first_view(enrolment: Enrolment | None, progress: ItemProgress | None) -> bool:
+    """Has `record_view` something to record? (Nothing for someone not
+    enrolled, nor for an item already viewed in a course already started.)"""
+    if enrolment is None:
+        return False
+    return (
+        progress is None
+        or progress.viewed_at is None
+        or enrolment.status == EnrolmentStatus.NOT_STARTED
+    )
+
+
+def _progress_row(db_session: Session, user: User, item: Item) -> ItemProgress:
+    row = progress_on(db_session, user, item)
     if row is None:
         row = ItemProgress(user_id=user.id, item_id=item.id)
         db_session.add(row)
@@ -278,7 +300,12 @@ def my_enrolments(db_session: Session, user: User) -> list[Enrolment]:
         db_session.scalars(
             select(Enrolment)
             .where(Enrolment.user_id == user.id)
-            .options(joinedload(Enrolment.course))
+            # What the list shows of a course; its competencies and key stay out.
+            .options(
+                joinedload(Enrolment.course).load_only(
+                    Course.slug, Course.title, Course.language, Course.status
+                )
+            )
             .order_by(Enrolment.enrolled_at.desc(), Enrolment.id.desc())
         )
     )

@@ -89,7 +89,6 @@ def enrol(slug: str) -> Response | tuple[str, int]:
 
 
 @bp.get("/courses/<slug>/items/<int:item_id>")
-@db.writes
 @login_required
 def item(slug: str, item_id: int) -> str:
     course = _course(slug, with_items=False)
@@ -99,8 +98,11 @@ def item(slug: str, item_id: int) -> str:
     if enrolment is None and not course.can_edit(current_user):
         flash(_("Enrol in the course to open its items."), "info")
         return redirect(url_for("learning.course", slug=slug))  # type: ignore[return-value]
-    progress = services.record_view(db_session, current_user, course, item, enrolment=enrolment)
-    db_session.commit()
+    progress = services.progress_on(db_session, current_user, item) if enrolment else None
+    if services.is_first_view(enrolment, progress):
+        # Only a first view writes; the write lock is taken for the write alone.
+        with db.transaction() as write_session:
+            progress = services.record_view(write_session, current_user, course, item)
     kind = kind_of(item)
     return render_template(
         "learning/item.html",
@@ -123,6 +125,7 @@ def _item(course: Course, item_id: int) -> Any:
 
 
 @bp.post("/courses/<slug>/items/<int:item_id>/complete")
+@db.reads_first
 @login_required
 def complete(slug: str, item_id: int) -> Response:
     course = _course(slug, with_items=False)
@@ -130,13 +133,11 @@ def complete(slug: str, item_id: int) -> Response:
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    db_session = db.session()
     try:
-        enrolment = services.complete_item(db_session, current_user, course, item)
+        with db.transaction() as db_session:
+            enrolment = services.complete_item(db_session, current_user, course, item)
     except DomainError as error:
-        db_session.rollback()
         abort(error.status, error.message)
-    db_session.commit()
     if enrolment.status == "completed":
         flash(_("Well done: you have completed %(title)s.", title=course.title), "success")
     nxt = services.neighbours(db_session, course, item.id).next

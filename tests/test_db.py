@@ -42,3 +42,35 @@ def test_concurrent_writers_all_commit_and_a_failed_one_blocks_nobody(app, sessi
     codes = set(session.scalars(select(Organisation.code)))
     assert codes == {f"W{n}" for n in range(12)}
     assert session.scalar(select(func.count()).select_from(Organisation)) == 12
+
+
+WRITER = """
+import sys
+from vle import create_app, db
+from vle.accounts.models import Organisation
+app = create_app({"DATABASE_URL": sys.argv[1], "INSTANCE_PATH": sys.argv[2]}, env="test")
+with app.app_context():
+    for n in range(int(sys.argv[4])):
+        with db.transaction() as s:
+            s.add(Organisation(code=f"{sys.argv[3]}{n}", name="x"))
+db.get_database(app).engine.dispose()
+"""
+
+
+def test_writers_in_several_processes_take_turns(app, session, _database, tmp_path):
+    # As gunicorn's workers do: each process writes in its own transactions.
+    import subprocess
+    import sys
+
+    url, instance = _database["DATABASE_URL"], _database["INSTANCE_PATH"]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, url, instance, prefix, "40"],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for prefix in ("P", "Q", "R")
+    ]
+    errors = [process.communicate(timeout=120)[1] for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0], errors
+    assert session.scalar(select(func.count()).select_from(Organisation)) == 120

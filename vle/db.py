@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -90,19 +93,14 @@ def make_engine(url: str) -> Engine:
         def _no_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None
 
-        writer = threading.Lock()
+        writer = _WriterLock(url)
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
             if not _writing():
                 conn.exec_driver_sql("BEGIN")
                 return
-            # The writers of one process queue on a lock of their own, where a
-            # finished writer wakes the next at once; in SQLite's busy handler
-            # they would poll with sleeps of up to 100 ms, and under load some
-            # would lose again and again (seconds of tail latency). Writers in
-            # other processes still meet in SQLite's lock, as before.
-            if not writer.acquire(timeout=_BUSY_TIMEOUT_S):
+            if not writer.acquire(_BUSY_TIMEOUT_S):
                 raise OperationalError("BEGIN IMMEDIATE", None, TimeoutError("database is locked"))
             conn.info[_HOLDS_WRITER] = writer
             try:
@@ -123,6 +121,64 @@ def make_engine(url: str) -> Engine:
 
 
 _BUSY_TIMEOUT_S = 30  # as PRAGMA busy_timeout
+
+
+class _WriterLock:
+    """One writer at a time for one SQLite file, queued by vle itself.
+
+    SQLite lets one transaction write at a time; the others wait in its busy
+    handler, which polls with sleeps growing to 100 ms, so under load some
+    writers lose again and again (seconds of tail latency). Here the writers
+    of one process queue on a thread lock, where a finished writer wakes the
+    next at once, and the processes (gunicorn workers) take turns on an
+    advisory lock on a file beside the database, polled every millisecond.
+    BEGIN IMMEDIATE then finds the database free; SQLite's own lock still
+    guards against any other program writing to the file."""
+
+    def __init__(self, url: str):
+        self._thread_lock = threading.Lock()
+        database = url.removeprefix("sqlite:///")
+        in_memory = url in {"sqlite://", "sqlite:///:memory:"} or not database
+        self._path = None if in_memory else f"{database}-writer.lock"
+        self._fd: int | None = None
+        self._pid = 0
+
+    def _file(self) -> int | None:
+        if self._path is None:
+            return None
+        if self._fd is None or self._pid != os.getpid():  # opened again after a fork
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    def acquire(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        if not self._thread_lock.acquire(timeout=timeout):
+            return False
+        try:
+            fd = self._file()
+            while fd is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        self._thread_lock.release()
+                        return False
+                    time.sleep(0.001)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        return True
+
+    def release(self) -> None:
+        try:
+            if self._fd is not None and self._pid == os.getpid():
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+
 _HOLDS_WRITER = "vle_writer_lock"
 
 

@@ -90,6 +90,40 @@ def test_csv_is_utf8_with_bom_typed_and_neutralised():
     assert parsed[3] == ["-5", "", "2025-01-02", "+1"]
 
 
+def csv_module(headers, rows) -> bytes:
+    """The CSV Python's csv module writes of the neutralised cells: what the writer
+    writes, made the slow way."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in [headers, *rows]:
+        writer.writerow([neutralise(cell) if isinstance(cell, str) else cell for cell in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+TRICKY = st.text(
+    st.one_of(
+        st.sampled_from(list(" ,\"\r\n=+-@\t'1.;")), st.characters(blacklist_categories=["Cs"])
+    )
+)
+CELLS = st.one_of(
+    TRICKY, st.none(), st.integers(), st.floats(allow_nan=False, allow_infinity=False)
+)
+
+
+@given(st.integers(1, 4).flatmap(
+    lambda width: st.tuples(
+        st.lists(TRICKY, min_size=width, max_size=width),
+        st.lists(st.lists(CELLS, min_size=width, max_size=width), max_size=6),
+    )
+))  # fmt: skip
+@example(([""], [[""], [None], ["a"]]))  # a lone empty field is written ""
+@example((["a", "b"], [["x,y", 'say "hi"'], ["line\r\nbreak", "=1,2"]]))
+@example((["a", "b"], [["cr\ronly", "lf\nonly"], ["-3", "+1,5"], [" =1", "'x"]]))
+def test_csv_is_what_the_csv_module_writes(table):
+    headers, rows = table
+    assert b"".join(writers.csv_chunks(headers, rows)) == csv_module(headers, rows)
+
+
 def test_csv_and_json_stream_without_reading_every_row_first():
     endless = itertools.repeat(["Ona", 1, None, "x"])
     first = next(writers.csv_chunks(HEADERS, endless))

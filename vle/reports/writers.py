@@ -16,8 +16,7 @@ would change the data.
 
 from __future__ import annotations
 
-import csv
-import io
+import itertools
 import json
 import math
 import re
@@ -29,8 +28,9 @@ from typing import Any
 import xlsxwriter
 
 FORMULA_STARTS = frozenset("=+-@\t\r")
-_LOOK_CLOSER = FORMULA_STARTS | {" "}  # first characters that need a second look
-_PLAIN = frozenset({int, type(None)})  # cells the csv module writes right by itself
+# First characters that need a second look: text starting with anything else is
+# never neutralised, which decides most cells with one test (`text[:1] in ...`).
+MAYBE_FORMULA = FORMULA_STARTS | {" "}
 # A plain number, with a decimal point or comma and an optional exponent.
 NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 BOM = "\ufeff"
@@ -44,7 +44,7 @@ Cell = str | int | float | datetime | date | None
 
 def neutralise(value: str) -> str:
     """`value`, with a leading apostrophe if a spreadsheet would run it as a formula."""
-    if not value or value[0] not in _LOOK_CLOSER:
+    if not value or value[0] not in MAYBE_FORMULA:
         return value  # the common case, decided by the first character
     first = value[0]
     if first == " ":
@@ -55,10 +55,23 @@ def neutralise(value: str) -> str:
     return value
 
 
-def _text(value: Cell) -> str:
-    """A cell as CSV text."""
+def csv_field(text: str) -> str:
+    """Text as one CSV field: neutralised, then quoted when it holds a comma, a
+    double quote or a line break (its quotes doubled) — RFC 4180, and what
+    Python's csv module writes (a test holds the two equal)."""
+    if text[:1] in MAYBE_FORMULA:
+        text = neutralise(text)
+    if '"' in text:
+        return '"' + text.replace('"', '""') + '"'
+    if "," in text or "\n" in text or "\r" in text:
+        return '"' + text + '"'
+    return text
+
+
+def _field(value: Cell) -> str:
+    """A cell as a CSV field."""
     if type(value) is str:  # most cells: checked first, and without isinstance
-        return value if not value or value[0] not in _LOOK_CLOSER else neutralise(value)
+        return csv_field(value)
     if value is None:
         return ""
     if isinstance(value, bool):  # before int: bool is an int
@@ -74,38 +87,32 @@ def _text(value: Cell) -> str:
         return value.isoformat(" ", "seconds")[:19]
     if isinstance(value, date):
         return value.isoformat()
-    return neutralise(str(value))
+    return csv_field(str(value))
 
 
 def csv_chunks(headers: Sequence[str], rows: Iterable[Sequence[Cell]]) -> Iterator[bytes]:
     """CSV in UTF-8 with a byte order mark (so Excel shows Lithuanian and Polish
     letters), comma-separated, CRLF line ends (RFC 4180), every text cell neutralised."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    buffer.write(BOM)
-    writer.writerow([neutralise(h) for h in headers])
-    pending = 0
-    look_closer, plain = _LOOK_CLOSER, _PLAIN
-    for row in rows:
-        # The common cells decided inline (a million rows, a dozen cells each): text
-        # that cannot start a formula, and what the csv module writes as it should
-        # (whole numbers, None as an empty cell); the rest through _text.
-        writer.writerow(
-            [
-                cell
-                if (type(cell) is str and (not cell or cell[0] not in look_closer))
-                or type(cell) in plain
-                else _text(cell)
-                for cell in row
-            ]
-        )
-        pending += 1
-        if pending >= CHUNK_ROWS:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-            pending = 0
-    yield buffer.getvalue().encode("utf-8")
+    fields = ([_field(cell) for cell in row] for row in rows)
+    return csv_batches(headers, iter(lambda: list(itertools.islice(fields, CHUNK_ROWS)), []))
+
+
+def csv_batches(headers: Sequence[str], batches: Iterable[list[Sequence[str]]]) -> Iterator[bytes]:
+    """CSV as `csv_chunks` writes it, one chunk per batch of rows, from rows whose
+    cells are CSV fields already: text made with `csv_field`, numbers as text, ""
+    for an empty cell — for a caller that can make a million rows' fields cheaper
+    than cell by cell, knowing what each of its columns holds."""
+    one_column = len(headers) == 1
+    header = ",".join(csv_field(h) for h in headers)
+    if one_column and not header:
+        header = '""'
+    yield (BOM + header + "\r\n").encode("utf-8")
+    for batch in batches:
+        if not batch:
+            continue
+        if one_column:  # a lone empty field is written "" (an empty line is no row)
+            batch = [row if row[0] else ('""',) for row in batch]
+        yield ("\r\n".join(map(",".join, batch)) + "\r\n").encode("utf-8")
 
 
 def json_chunks(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:

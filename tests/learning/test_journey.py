@@ -188,3 +188,33 @@ def test_my_learning_query_count_does_not_grow_with_enrolments(client, make_cour
             assert client.get("/my").status_code == 200
         counts.append(counter.count)
     assert counts[0] == counts[1]
+
+
+def test_lesson_page_and_completion_query_counts_do_not_grow_with_content(
+    client, session, make_course, make_user, count_queries
+):
+    from vle.catalog.models import Course
+
+    make_user(email="ona@example.org")
+    login(client, "ona@example.org")
+    views, completions = [], []
+    for slug, modules, lessons in (("small", 1, 3), ("large", 6, 10)):
+        make_course(slug=slug, modules=modules, lessons=lessons)
+        post_form(client, f"/courses/{slug}/enrol")
+        session.rollback()
+        course = session.scalar(select(Course).where(Course.slug == slug))
+        first, second = course.items[0].id, course.items[1].id
+        session.rollback()  # end the read, as the app writes meanwhile
+        client.get(f"/courses/{slug}/items/{first}")  # the first view writes; later ones read
+        with count_queries() as counter:
+            assert client.get(f"/courses/{slug}/items/{first}").status_code == 200
+        views.append(counter.count)
+        token = csrf_token(client, "/courses")
+        with count_queries() as counter:
+            response = client.post(
+                f"/courses/{slug}/items/{second}/complete", data={"csrf_token": token}
+            )
+            assert response.status_code == 302
+        completions.append(counter.count)
+    assert views[0] == views[1]
+    assert completions[0] == completions[1]

@@ -1,8 +1,12 @@
 """Quiz attempts over the API: start or resume, read, save an answer, submit.
 
-The same services as the quiz pages. An attempt is its learner's alone: anyone
-else gets 404 for it, whatever their role. Correctness, marks and feedback appear
-(under "review") only when the quiz's review settings allow the learner to see them.
+The same services as the quiz pages. Only its learner starts, answers and
+submits an attempt. Reading it (GET) is also open to those who may see that
+learner's answers, as on the trainer's attempt page (services.readable_attempt:
+the course's trainers, network admins, admins whose scope holds the learner);
+anyone else gets 404 for it. Correctness, marks and feedback appear (under
+"review") to the learner only when the quiz's review settings allow it; those
+who may see the learner's answers see them once it is submitted.
 """
 
 from __future__ import annotations
@@ -40,27 +44,34 @@ def _review_json(entry: services.ShownQuestion) -> dict[str, Any]:
     }
 
 
-def attempt_json(attempt: Attempt, course: Course, item: Item) -> dict[str, Any]:
+def attempt_json(attempt: Attempt, course: Course, item: Item, own: bool = True) -> dict[str, Any]:
     """The Attempt shape of PRODUCT.md, plus its page's URL, its number, times
-    and — only when the review settings allow it — the review."""
+    and — only when the review settings allow it — the review. `own`: the
+    learner reads it; otherwise someone who may see their answers (the URL is
+    then the trainer's page of the attempt, and the review shown once it is
+    submitted)."""
     db_session = db.session()
     settings = services.QuizSettings.of(item)
-    review = False
-    if attempt.finished:
+    review = attempt.finished and not own
+    if own and attempt.finished:
         attempts = services.attempts_of(db_session, item, _user())
         accommodation = services.accommodation_for(db_session, item, _user())
         review = services.review_allowed(settings, attempt, attempts, accommodation)
     shown = services.shown_questions(db_session, attempt, with_review=review)
-    return {
-        "id": attempt.id,
-        "quiz": item.id,
-        "url": url_for(
+    if own:
+        url = url_for(
             "quizzes.result",
             slug=course.slug,
             item_id=item.id,
             attempt_id=attempt.id,
             _external=True,
-        ),
+        )
+    else:
+        url = url_for("quizzes.trainer_attempt", attempt_id=attempt.id, _external=True)
+    return {
+        "id": attempt.id,
+        "quiz": item.id,
+        "url": url,
         "number": attempt.number,
         "state": attempt.state,
         "started_at": _time(attempt.started_at),
@@ -109,9 +120,10 @@ def start_attempt(item_id: int) -> tuple[Response, int]:
 @bp.get("/attempts/<int:attempt_id>")
 @token_required
 def get_attempt(attempt_id: int) -> Response:
-    attempt, item, course = _own(attempt_id)
+    # The learner's own, or one whose learner's answers the caller may see; 404 else.
+    attempt, item, course, own = services.readable_attempt(db.session(), _user(), attempt_id)
     _close_if_overdue(attempt, course, item)
-    return jsonify(attempt_json(attempt, course, item))
+    return jsonify(attempt_json(attempt, course, item, own=own))
 
 
 @bp.put("/attempts/<int:attempt_id>/answers/<int:question_id>")
@@ -149,7 +161,7 @@ def submit_attempt(attempt_id: int) -> Response:
 
 _ERROR_WORDS = {
     403: "Not allowed (not enrolled)",
-    404: "Not found (another learner's attempt included)",
+    404: "Not found (another learner's attempt included; GET reads one whose answers you may see)",
     409: "Conflict: submitted, past the deadline, or no attempts left",
     422: "Invalid: a question not in the attempt, or a malformed or oversized answer",
 }
@@ -257,7 +269,9 @@ register_paths(
         },
         "/api/v1/attempts/{id}": {
             "get": {
-                "summary": "One of your attempts",
+                "summary": "One of your attempts, or a learner's whose answers you may see "
+                "(the course's trainers, network admins, admins whose organisation holds "
+                "the learner)",
                 "parameters": [_path_id("id")],
                 "responses": {
                     "200": json_response(ref("Attempt"), "The attempt"),

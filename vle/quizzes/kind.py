@@ -112,6 +112,7 @@ class QuizView:
     counting: float | None
     can_start: bool
     is_editor: bool
+    sees_results: bool  # may see some learners' answers (AnswerScope): the results link
     open: AttemptPage | None
     reviewable: set[int]
     now: datetime
@@ -160,6 +161,7 @@ def quiz_view(
         and gradable > 0
         and (allowed is None or len(attempts) < allowed),
         is_editor=course.can_edit(user),
+        sees_results=not services.answer_scope(user, course).nobody,
         open=attempt_page(db_session, current, settings, page, errors, posted) if current else None,
         reviewable={
             a.id for a in attempts if services.review_allowed(settings, a, attempts, accommodation)

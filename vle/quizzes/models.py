@@ -9,16 +9,23 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    ColumnElement,
     ForeignKey,
     Index,
     String,
     Text,
     UniqueConstraint,
+    and_,
+    false,
+    or_,
+    select,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from vle.accounts.models import User
+from vle.accounts.models import Organisation, User
+from vle.catalog.models import Course, CourseStatus, course_trainers
 from vle.db import Base, utcnow
 
 
@@ -153,3 +160,86 @@ class Accommodation(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     user: Mapped[User] = relationship()
+
+
+class AnswerScope:
+    """Whose quiz answers in a course a user may see, and whether they may mark
+    them: the one answer to PRODUCT.md §1, "a course has one or more trainers,
+    and only they (and admins whose scope holds the course's learners) see its
+    learners' answers". Every path asks it: the results page, a learner's
+    attempt (page and API), the grading queue.
+
+    - the course's trainers and network administrators: every learner's;
+    - an administrator scoped to an organisation: the learners whose
+      organisation is inside that subtree, in any course they can see (not
+      drafts, which do not exist for them);
+    - anyone else: no one's. A learner reads their own attempts as their
+      owner (services.attempt_for), not through this.
+
+    Seeing is not grading. Marking an essay is the course's teaching: only its
+    editors (its trainers, and network administrators, who may edit any
+    course) mark, as in other LMSs where graders are the course's teachers.
+    A scoped administrator follows the answers and sees what waits, but a mark
+    from someone outside the course would be a mark the trainers did not give."""
+
+    __slots__ = ("_admin", "everyone", "grades")
+
+    def __init__(self, everyone: bool = False, admin: User | None = None, grades: bool = False):
+        self.everyone = everyone
+        self._admin = admin  # a scoped administrator: their subtree's learners
+        self.grades = grades
+
+    @classmethod
+    def of(cls, user: Any, course: Course) -> AnswerScope:
+        if not getattr(user, "is_authenticated", False):
+            return cls()
+        if course.can_edit(user):
+            return cls(everyone=True, grades=True)
+        if user.is_admin and course.can_view(user):  # a draft is its editors' alone
+            return cls(admin=user)
+        return cls()
+
+    @property
+    def nobody(self) -> bool:
+        return not self.everyone and self._admin is None
+
+    def holds(self, learner: User) -> bool:
+        """Are `learner`'s answers in this scope?"""
+        if self.everyone:
+            return True
+        return self._admin is not None and self._admin.administers(learner.organisation)
+
+    def holds_sql(self, user_id: Any) -> ColumnElement[bool]:
+        """holds() in SQL, over a column of learner ids (Attempt.user_id)."""
+        if self.everyone:
+            return true()
+        if self._admin is None:
+            return false()
+        return _in_subtree(user_id, self._admin)
+
+    @staticmethod
+    def across_courses(user: Any) -> ColumnElement[bool]:
+        """holds() for lists of attempts that span courses (the grading queue):
+        the rule of of() for every course, in SQL over Attempt and Course."""
+        if not getattr(user, "is_authenticated", False):
+            return false()
+        if user.is_network_admin:
+            return true()
+        trained = Course.id.in_(
+            select(course_trainers.c.course_id).where(course_trainers.c.user_id == user.id)
+        )
+        if user.is_admin:
+            visible = Course.status != CourseStatus.DRAFT
+            return or_(trained, and_(visible, _in_subtree(Attempt.user_id, user)))
+        return trained
+
+
+def _in_subtree(user_id: Any, admin: User) -> ColumnElement[bool]:
+    """Learners whose organisation `admin` administers (Organisation.contains in SQL)."""
+    if admin.network:
+        return true()
+    return user_id.in_(
+        select(User.id)
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .where(Organisation.path.startswith(admin.organisation.path))
+    )

@@ -29,15 +29,22 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from vle.accounts.models import User
-from vle.catalog.models import Course, Item, Module, course_trainers
+from vle.catalog.models import Course, Item, Module
 from vle.db import utcnow
 from vle.errors import Conflict, Forbidden, Invalid, NotFound
 from vle.learning import services as learning
 from vle.quizzes import gift, questions
-from vle.quizzes.models import Accommodation, Answer, Attempt, AttemptState, Question
+from vle.quizzes.models import (
+    Accommodation,
+    Answer,
+    AnswerScope,
+    Attempt,
+    AttemptState,
+    Question,
+)
 from vle.sanitize import clean_html, markdown_to_html
 
 # Answers may arrive this long after the deadline: the request left the browser in
@@ -894,21 +901,49 @@ def pages(shown: list[ShownQuestion], settings: QuizSettings) -> list[list[Shown
 # --------------------------------------------------------------------------- trainers
 
 
-def _require_editor(course: Course, user: User) -> None:
-    if not course.can_edit(user):
-        raise Forbidden(_l("Only the course's trainers can see its learners' answers."))
+def answer_scope(user: User, course: Course) -> AnswerScope:
+    """Whose answers in `course` the user may see, and whether they grade
+    (AnswerScope: the one place that decides)."""
+    return AnswerScope.of(user, course)
 
 
-def attempt_for_trainer(
+def _require_grader(course: Course, user: User) -> None:
+    # Scoped administrators see answers but do not mark them: see AnswerScope.
+    if not answer_scope(user, course).grades:
+        raise Forbidden(_l("Only the course's trainers can grade its learners' answers."))
+
+
+def learners_attempt(
     db_session: Session, user: User, attempt_id: int
-) -> tuple[Attempt, Item, Course]:
-    """Any learner's attempt, for the trainers of its course."""
+) -> tuple[Attempt, Item, Course, AnswerScope]:
+    """A learner's attempt, for those who may see that learner's answers in its
+    course (AnswerScope): NotFound when there is no such attempt, Forbidden
+    when it is not theirs to see."""
     attempt = db_session.get(Attempt, attempt_id)
     if attempt is None:
         raise NotFound(_l("There is no such attempt."))
     item, course = item_and_course(db_session, attempt)
-    _require_editor(course, user)
-    return attempt, item, course
+    scope = answer_scope(user, course)
+    if not scope.holds(attempt.user):
+        raise Forbidden(_l("Only the course's trainers can see its learners' answers."))
+    return attempt, item, course, scope
+
+
+def readable_attempt(
+    db_session: Session, user: User, attempt_id: int
+) -> tuple[Attempt, Item, Course, bool]:
+    """An attempt its owner, or someone who may see its learner's answers, reads.
+    The last value says whether the reader is the owner. Anyone else gets
+    NotFound, as if it did not exist (the API tells nothing of others')."""
+    attempt = db_session.get(Attempt, attempt_id)
+    if attempt is not None and attempt.user_id == getattr(user, "id", None):
+        item, course = item_and_course(db_session, attempt)
+        return attempt, item, course, True
+    try:
+        attempt, item, course, _scope = learners_attempt(db_session, user, attempt_id)
+    except Forbidden:
+        raise NotFound(_l("There is no such attempt.")) from None
+    return attempt, item, course, False
 
 
 def grade_essays(
@@ -923,7 +958,7 @@ def grade_essays(
     counting result goes to learning. Regrading a graded essay is allowed."""
     now = now or utcnow()
     item, course = item_and_course(db_session, attempt)
-    _require_editor(course, grader)
+    _require_grader(course, grader)
     if attempt.is_open:
         raise Conflict(_l("This attempt has not been submitted yet."))
     attempt = _lock(db_session, attempt)
@@ -958,24 +993,24 @@ class QueueEntry:
     item: Item
     course: Course
     waiting: int  # essay answers without a mark
+    grades: bool = True  # may the user mark it? (a scoped administrator only sees it)
 
 
 def grading_queue(db_session: Session, user: User) -> list[QueueEntry]:
-    """Submitted attempts waiting for a trainer, oldest first, in the courses the
-    user edits (their own courses; every course for a network admin)."""
+    """Submitted attempts waiting for a trainer, oldest first, whose answers the
+    user may see (AnswerScope): every course's for a network admin, their own
+    courses' for a trainer, their subtree's learners' for a scoped admin, who
+    sees what waits but leaves the marking to the course's trainers."""
     query = (
         select(Attempt, Item, Course)
         .join(Item, Item.id == Attempt.item_id)
         .join(Module, Module.id == Item.module_id)
         .join(Course, Course.id == Module.course_id)
         .where(Attempt.state == AttemptState.AWAITING_GRADING)
-        .options(joinedload(Attempt.user))
+        .where(AnswerScope.across_courses(user))
+        .options(joinedload(Attempt.user), selectinload(Course.trainers))
         .order_by(Attempt.submitted_at, Attempt.id)
     )
-    if not user.is_network_admin:
-        query = query.join(course_trainers, course_trainers.c.course_id == Course.id).where(
-            course_trainers.c.user_id == user.id
-        )
     rows = db_session.execute(query).all()
     waiting = (
         dict(
@@ -992,7 +1027,14 @@ def grading_queue(db_session: Session, user: User) -> list[QueueEntry]:
         else {}
     )
     return [
-        QueueEntry(attempt=a, item=i, course=c, waiting=waiting.get(a.id, 0)) for a, i, c in rows
+        QueueEntry(
+            attempt=a,
+            item=i,
+            course=c,
+            waiting=waiting.get(a.id, 0),
+            grades=answer_scope(user, c).grades,
+        )
+        for a, i, c in rows
     ]
 
 
@@ -1018,13 +1060,18 @@ class QuizResults:
 
 
 def quiz_results(db_session: Session, user: User, course: Course, item: Item) -> QuizResults:
-    """Every attempt at a quiz, and per question the share of learners who got it
-    right, for the course's trainers. A fixed number of queries."""
-    _require_editor(course, user)
+    """The attempts at a quiz, and per question the share of learners who got it
+    right, over the learners whose answers the user may see (AnswerScope): all
+    of them for the course's trainers, a scoped administrator's subtree for
+    them. Forbidden for anyone who may see no one's. A fixed number of queries."""
+    scope = answer_scope(user, course)
+    if scope.nobody:
+        raise Forbidden(_l("Only the course's trainers can see its learners' answers."))
+    in_scope = scope.holds_sql(Attempt.user_id)
     attempts = list(
         db_session.scalars(
             select(Attempt)
-            .where(Attempt.item_id == item.id)
+            .where(Attempt.item_id == item.id, in_scope)
             .options(joinedload(Attempt.user))
             .order_by(Attempt.user_id, Attempt.number)
         )
@@ -1032,7 +1079,7 @@ def quiz_results(db_session: Session, user: User, course: Course, item: Item) ->
     rows = db_session.execute(
         select(Attempt.user_id, Attempt.number, Answer.question_id, Answer.fraction)
         .join(Attempt, Attempt.id == Answer.attempt_id)
-        .where(Attempt.item_id == item.id, Attempt.state == AttemptState.GRADED)
+        .where(Attempt.item_id == item.id, Attempt.state == AttemptState.GRADED, in_scope)
         .order_by(Attempt.user_id, Attempt.number)
     ).all()
     latest: dict[tuple[int, int], float] = {}

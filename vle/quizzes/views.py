@@ -349,12 +349,28 @@ def _quiz_for_editor(item_id: int) -> tuple[Course, Item]:
     return course, item
 
 
+def _quiz_for_staff(item_id: int) -> tuple[Course, Item]:
+    """A quiz whose results the user may see some of (AnswerScope), or 404/403."""
+    db_session = db.session()
+    try:
+        course = catalog.course_of_item(db_session, item_id, current_user)
+        item = catalog.item_in(course, item_id)
+    except NotFound:
+        abort(404)
+    if item.kind != "quiz":
+        abort(404)
+    if services.answer_scope(current_user, course).nobody:
+        abort(403)
+    return course, item
+
+
 @bp.get("/trainer/quizzes/<int:item_id>/results")
 @db.writes
 @login_required
 def results(item_id: int) -> str:
-    """A quiz's attempts and scores, and per question the share who got it right."""
-    course, item = _quiz_for_editor(item_id)
+    """A quiz's attempts and scores, and per question the share who got it right,
+    over the learners whose answers the user may see."""
+    course, item = _quiz_for_staff(item_id)
     db_session = db.session()
     if services.close_overdue_of_item(db_session, course, item, utcnow()):
         db_session.commit()
@@ -365,6 +381,7 @@ def results(item_id: int) -> str:
         item=item,
         results=found,
         settings=services.QuizSettings.of(item),
+        is_editor=course.can_edit(current_user),
     )
 
 
@@ -407,10 +424,12 @@ def _read_grades(attempt_shown: list[services.ShownQuestion]) -> tuple[dict, dic
 @login_required
 def trainer_attempt(attempt_id: int) -> Any:
     """A learner's attempt as its trainers see it: every answer with its marks,
-    and a mark and comment for each essay."""
+    and a mark and comment for each essay (for those who grade: AnswerScope)."""
     db_session = db.session()
     try:
-        attempt, item, course = services.attempt_for_trainer(db_session, current_user, attempt_id)
+        attempt, item, course, scope = services.learners_attempt(
+            db_session, current_user, attempt_id
+        )
     except NotFound:
         abort(404)
     except DomainError:
@@ -421,6 +440,8 @@ def trainer_attempt(attempt_id: int) -> Any:
     errors: dict[int, str] = {}
     form = ActionForm()
     if request.method == "POST":
+        if not scope.grades:
+            abort(403)
         if not form.validate_on_submit():
             abort(400)
         grades, errors = _read_grades(shown)
@@ -443,6 +464,7 @@ def trainer_attempt(attempt_id: int) -> Any:
         shown=shown,
         errors=errors,
         form=form,
+        grades=scope.grades,
     ), (422 if errors else 200)
 
 

@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, has_request_context, request, session
+from flask import Blueprint, Flask, g, has_request_context, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -146,11 +146,18 @@ def _local_secret(instance: Path) -> str:
 
 
 def select_locale() -> str:
+    """The request's language: the user's own setting, then the one chosen
+    before signing in, then the browser's (Accept-Language). The user is the
+    API token's owner on the API (vle.api.views puts them in g.api_user), the
+    signed-in user on the pages: one rule for both."""
     languages = default_config.Config.LANGUAGES
     if not has_request_context():  # the CLI speaks the default language
         return default_config.Config.DEFAULT_LANGUAGE
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
+    user = g.get("api_user")
+    if user is None and current_user and current_user.is_authenticated:
+        user = current_user
+    if user is not None and user.locale in languages:
+        return user.locale
     if session.get("locale") in languages:
         return session["locale"]
     return request.accept_languages.best_match(languages) or "en"

@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from tests.conftest import login
 from vle.accounts import services as accounts
 from vle.learning.models import Enrolment
 
@@ -93,7 +94,9 @@ def test_enrol_then_again_then_complete(client, make_course, make_user, token_fo
 def test_enrolment_key(client, make_course, make_user, token_for):
     make_course(slug="keyed", key="sesame")
     headers = token_for(make_user())
-    assert_error(client.post("/api/v1/courses/keyed/enrolments", headers=headers, json={"key": "x"}), 422)
+    assert_error(
+        client.post("/api/v1/courses/keyed/enrolments", headers=headers, json={"key": "x"}), 422
+    )
     assert_error(client.post("/api/v1/courses/keyed/enrolments", headers=headers), 422)
     ok = client.post("/api/v1/courses/keyed/enrolments", headers=headers, json={"key": "sesame"})
     assert ok.status_code == 201
@@ -109,7 +112,9 @@ def test_malformed_json_is_400(client, make_course, make_user, token_for):
 def test_completion_without_enrolment_is_403(client, make_course, make_user, token_for):
     course = make_course(slug="c")
     headers = token_for(make_user())
-    assert_error(client.post(f"/api/v1/items/{course.items[0].id}/completion", headers=headers), 403)
+    assert_error(
+        client.post(f"/api/v1/items/{course.items[0].id}/completion", headers=headers), 403
+    )
     assert_error(client.post("/api/v1/items/999999/completion", headers=headers), 404)
 
 
@@ -122,8 +127,13 @@ def test_drafts_are_404_except_for_their_trainers_and_network_admins(
     learner_headers = token_for(make_user(org=org))
     assert_error(client.get("/api/v1/courses/draft", headers=learner_headers), 404)
     assert_error(client.post("/api/v1/courses/draft/enrolments", headers=learner_headers), 404)
-    assert_error(client.post(f"/api/v1/items/{course.items[0].id}/completion", headers=learner_headers), 404)
-    assert "draft" not in [c["slug"] for c in client.get("/api/v1/courses", headers=learner_headers).get_json()["courses"]]
+    assert_error(
+        client.post(f"/api/v1/items/{course.items[0].id}/completion", headers=learner_headers), 404
+    )
+    assert "draft" not in [
+        c["slug"]
+        for c in client.get("/api/v1/courses", headers=learner_headers).get_json()["courses"]
+    ]
     assert client.get("/api/v1/courses/draft", headers=token_for(trainer)).status_code == 200
     admin = make_user("admin", org=org, network=True)
     assert client.get("/api/v1/courses/draft", headers=token_for(admin)).status_code == 200
@@ -140,7 +150,9 @@ def test_course_detail_lists_modules_and_items_with_urls(client, make_course, ma
     assert item["url"] == f"http://localhost/courses/c/items/{course.items[0].id}"
 
 
-def test_admin_enrols_a_user_in_scope_only(client, make_course, make_org, make_user, token_for, session):
+def test_admin_enrols_a_user_in_scope_only(
+    client, make_course, make_org, make_user, token_for, session
+):
     make_course(slug="c")
     city = make_org("CITY")
     school = make_org("SCHOOL", parent=city)
@@ -149,11 +161,23 @@ def test_admin_enrols_a_user_in_scope_only(client, make_course, make_org, make_u
     inside = make_user(org=school, email="in@example.org")
     make_user(org=other, email="out@example.org")
     headers = token_for(admin)
-    ok = client.post("/api/v1/courses/c/enrolments", headers=headers, json={"user": "in@example.org"})
+    ok = client.post(
+        "/api/v1/courses/c/enrolments", headers=headers, json={"user": "in@example.org"}
+    )
     assert ok.status_code == 201
-    assert_error(client.post("/api/v1/courses/c/enrolments", headers=headers, json={"user": "out@example.org"}), 404)
+    assert_error(
+        client.post(
+            "/api/v1/courses/c/enrolments", headers=headers, json={"user": "out@example.org"}
+        ),
+        404,
+    )
     learner_headers = token_for(inside)
-    assert_error(client.post("/api/v1/courses/c/enrolments", headers=learner_headers, json={"user": admin.id}), 403)
+    assert_error(
+        client.post(
+            "/api/v1/courses/c/enrolments", headers=learner_headers, json={"user": admin.id}
+        ),
+        403,
+    )
 
 
 def test_unknown_api_route_is_json_404(client):
@@ -175,3 +199,61 @@ def test_every_api_route_is_documented(app, client):
         path = re.sub(r"<(?:[a-z]+:)?[a-z_]+>", "{}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (path, method.lower()) in documented, f"{method} {path} is not in openapi.json"
+
+
+def test_the_api_speaks_the_token_owners_language_then_the_browsers(
+    client, session, make_course, make_user, token_for
+):
+    make_course(slug="keyed", key="sesame")
+    lithuanian = make_user(email="ona@example.org")
+    lithuanian.locale = "lt"
+    session.commit()
+    unset = make_user(email="jonas@example.org")  # no language of their own
+    wrong_key = {"json": {"key": "x"}}
+
+    def message(headers, **kwargs):
+        response = client.post("/api/v1/courses/keyed/enrolments", headers=headers, **kwargs)
+        assert_error(response, 422 if "json" in kwargs else 400)
+        return response.get_json()["error"]["message"]
+
+    ona = token_for(lithuanian)
+    assert message(ona, **wrong_key) == "Neteisingas registracijos raktas."
+    assert message(ona, data="[1]", content_type="application/json") == (
+        "Užklausos turinys turi būti JSON objektas."
+    )
+    # Her own setting goes before what the client asks for.
+    assert (
+        message({**ona, "Accept-Language": "pl"}, **wrong_key)
+        == "Neteisingas registracijos raktas."
+    )
+    # Without a setting of their own: the client's Accept-Language, else English.
+    jonas = token_for(unset)
+    assert message({**jonas, "Accept-Language": "nb"}, **wrong_key) == "Påmeldingsnøkkelen er feil."
+    assert message(jonas, **wrong_key) == "The enrolment key is not correct."
+    # A signed-in browser session of someone else does not speak for the token's owner.
+    login(client, "jonas@example.org")
+    assert message(ona, **wrong_key) == "Neteisingas registracijos raktas."
+
+
+def test_the_token_owners_language_holds_even_if_something_asked_for_one_before(
+    app, client, session, make_course, make_user, token_for
+):
+    """A hook that looks at the language before the token is read (a rate limit's
+    message, a logger) must not leave the request speaking the browser's."""
+    from flask_babel import get_locale
+
+    @app.before_request
+    def look_at_the_language() -> None:
+        get_locale()
+
+    make_course(slug="keyed", key="sesame")
+    user = make_user()
+    user.locale = "pl"
+    session.commit()
+    response = client.post(
+        "/api/v1/courses/keyed/enrolments",
+        headers={**token_for(user), "Accept-Language": "nb"},
+        json={"key": "x"},
+    )
+    assert_error(response, 422)
+    assert response.get_json()["error"]["message"] == "Nieprawidłowy klucz zapisu."

@@ -209,3 +209,32 @@ def test_the_trainer_results_name_question_types_in_the_trainers_language(
                   "Trumpas atsakymas"):  # fmt: skip
         assert f"<td>{label}</td>" in page, label
     assert "single choice" not in page and "short answer" not in page
+
+
+def test_a_lithuanian_learners_api_errors_are_lithuanian_without_accept_language(
+    client, session, make_quiz, make_user, enrol
+):
+    """The token owner's own language, as a signed-in learner's pages have it."""
+    course, item = make_quiz()
+    learner = _learner(make_user, enrol, course, "lt")
+    headers = {"Authorization": f"Bearer {accounts.create_token(session, learner)}"}
+    session.commit()
+    attempt = client.post(f"/api/v1/quizzes/{item.id}/attempts", headers=headers).get_json()
+    url = f"/api/v1/attempts/{attempt['id']}"
+    response = client.put(f"{url}/answers/999999", json={"answer": "c1"}, headers=headers)
+    assert response.status_code == 422
+    assert response.get_json()["error"] == {
+        "code": "invalid",
+        "message": "Klausimo 999999 šiame bandyme nėra.",
+    }
+    assert client.post(f"{url}/submit", headers=headers).status_code == 200
+    capital = question_ids(session, item)["Capital"]
+    response = client.put(f"{url}/answers/{capital}", json={"answer": "c1"}, headers=headers)
+    assert response.status_code == 409
+    assert response.get_json()["error"] == {
+        "code": "conflict",
+        "message": "Šis bandymas jau pateiktas; jo atsakymų keisti nebegalima.",
+    }
+    response = client.get("/api/v1/attempts/999999", headers=headers)
+    assert response.status_code == 404
+    assert response.get_json()["error"]["message"] == "Tokio bandymo nėra."

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 from werkzeug.wrappers import Response
 
 from vle import db
@@ -51,6 +52,7 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
         if user is None:
             raise ApiError(401, _("The API token is not valid."))
         g.api_user = user
+        refresh()  # the locale is the token owner's from here on (vle.select_locale)
         return view(*args, **kwargs)
 
     return wrapper

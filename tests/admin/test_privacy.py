@@ -121,6 +121,10 @@ def test_erasing_a_user_anonymises_them_and_keeps_report_totals(
     login(client, "sch-admin@example.org")
     page = client.get(f"/admin/users/{world.pupil.id}/erase").get_data(as_text=True)
     assert "cannot be undone" in page
+    # What erasure does, quiz answers included, and what it keeps.
+    assert "erases every answer the person gave in quizzes" in page
+    assert "quiz attempts with their scores" in page and "quiz results keep their counts" in page
+    assert "the name, email, password and quiz answers are erased for good" in page
     # Without the confirmation box: nothing happens.
     response = post_form(client, f"/admin/users/{world.pupil.id}/erase", page="/admin/users")
     assert response.status_code == 422 and "Tick the box" in response.get_data(as_text=True)
@@ -175,3 +179,15 @@ def test_a_scoped_admin_cannot_erase_outside_the_subtree(client, session, world)
     session.rollback()
     assert session.get(User, world.krakow.id).name == "Zofia Łącka"
     assert accounts.authenticate(session, "zofia@example.org", PASSWORD) is not None
+
+
+def test_the_erase_page_says_what_happens_to_quiz_answers_in_the_admins_language(
+    client, session, world
+):
+    world.school_admin.locale = "lt"
+    session.commit()
+    login(client, "sch-admin@example.org")
+    page = client.get(f"/admin/users/{world.pupil.id}/erase").get_data(as_text=True)
+    assert "ištrinami visi asmens atsakymai testuose" in page
+    assert "testų bandymai su jų rezultatais" in page
+    assert "slaptažodis ir atsakymai testuose bus ištrinti negrįžtamai" in page

@@ -111,7 +111,7 @@ class ActionForm(Form):
 
 class EraseForm(Form):
     confirm = BooleanField(
-        _l("I understand that the name, email and password are erased for good."),
+        _l("I understand that the name, email, password and quiz answers are erased for good."),
         validators=[DataRequired(_l("Tick the box to confirm."))],
     )
 

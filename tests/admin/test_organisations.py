@@ -168,4 +168,7 @@ def test_administration_is_for_administrators(client, world, make_user):
     other = client.application.test_client()
     login(other, "net@example.org")
     assert "Administration" in other.get("/my").get_data(as_text=True)
-    assert other.get("/admin/").status_code == 200
+    index = other.get("/admin/")
+    assert index.status_code == 200
+    # Administrators reach their learners' quiz answers from here.
+    assert 'href="/trainer/grading"' in index.get_data(as_text=True)

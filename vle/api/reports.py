@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from flask import Response, current_app, request, stream_with_context
-from flask_babel import force_locale
+from flask import Response, request, stream_with_context
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
 from vle import db
@@ -43,8 +43,7 @@ def completion_report() -> Response:
     db_session = db.session()
     services.record_export(db_session, user, request.remote_addr, fmt, filters, scope, sort, "api")
     db_session.commit()
-    languages = current_app.config["LANGUAGES"]
-    locale = user.locale or request.accept_languages.best_match(languages) or "en"
+    locale = str(get_locale())  # the token owner's language (vle.select_locale)
 
     def chunks() -> Any:
         # Runs as the body is sent, after the view's session was closed: it reads with

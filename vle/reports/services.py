@@ -56,11 +56,12 @@ ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 def status_label(status: str) -> str:
     """A status in the reader's language."""
-    return {
+    labels: dict[str, str] = {
         EnrolmentStatus.NOT_STARTED: _("Not started"),
         EnrolmentStatus.IN_PROGRESS: _("In progress"),
         EnrolmentStatus.COMPLETED: _("Completed"),
-    }.get(status, status)
+    }
+    return labels.get(status, status)
 
 
 # --- scope and filters -------------------------------------------------------------------
@@ -699,6 +700,9 @@ def spreadsheet_rows(
     zone is named in the header, not in the cells."""
     labels = {status: status_label(status) for status in STATUSES}
     for row in rows:
+        # Date-times, or their text for CSV.
+        enrolled_at: datetime | str
+        completed_at: datetime | str | None
         enrolled_at = row.enrolled_at.astimezone(tz)
         completed_at = row.completed_at
         if completed_at is not None:
@@ -1041,7 +1045,7 @@ def dashboard(
     now = now or datetime.now(UTC)
     first_month = _month_start(now, months - 1)
     month = _month_expression(db_session)
-    counted = dict(
+    counted: dict[str, int] = dict(
         db_session.execute(
             select(month, func.count())
             .select_from(Completion)

@@ -97,7 +97,9 @@ def csv_chunks(headers: Sequence[str], rows: Iterable[Sequence[Cell]]) -> Iterat
     return csv_batches(headers, iter(lambda: list(itertools.islice(fields, CHUNK_ROWS)), []))
 
 
-def csv_batches(headers: Sequence[str], batches: Iterable[list[Sequence[str]]]) -> Iterator[bytes]:
+def csv_batches(
+    headers: Sequence[str], batches: Iterable[Sequence[Sequence[str]]]
+) -> Iterator[bytes]:
     """CSV as `csv_chunks` writes it, one chunk per batch of rows, from rows whose
     cells are CSV fields already: text made with `csv_field`, numbers as text, ""
     for an empty cell — for a caller that can make a million rows' fields cheaper

@@ -326,6 +326,11 @@ class _Src:
         pieces.append(self[start:])
         return pieces
 
+    def split_once(self, sep: str) -> tuple[_Src, _Src | None]:
+        """What precedes the first unescaped `sep`, and what follows it (None without one)."""
+        head, *tail = self.split(sep, 1)
+        return head, (tail[0] if tail else None)
+
     def split_before(self, markers: str) -> list[_Src]:
         """Cut before every unescaped marker character; the first piece is what
         precedes the first marker (often empty)."""
@@ -601,7 +606,7 @@ def _read_short_answers(question: Question, inner: _Src, report: _Report) -> Non
 
 
 def _choice(body: _Src, fraction: float | None, default: str, report: _Report) -> Choice | None:
-    answer, feedback = (*body.split("#", 1), None)[:2]
+    answer, feedback = body.split_once("#")
     text_format, text = _part(answer, default)
     if not text:
         report(body.line, "an answer is empty")
@@ -629,7 +634,8 @@ def _weight(body: _Src, default: float, report: _Report) -> tuple[float | None, 
 
 
 def _read_true_false(question: Question, inner: _Src, report: _Report) -> None:
-    verdict, wrong, right = (*inner.split("#", 2), None, None)[:3]
+    verdict, feedback = inner.split_once("#")
+    wrong, right = feedback.split_once("#") if feedback is not None else (None, None)
     question.correct = _TRUE_FALSE[verdict.strip().text]
     wrong_format, wrong_text = _part(wrong, question.text_format) if wrong else (None, "")
     right_format, right_text = _part(right, question.text_format) if right else (None, "")
@@ -674,7 +680,7 @@ def _read_numerical(question: Question, body: _Src, report: _Report) -> None:
     all_read = True
     for piece in pieces:
         fraction, rest = _weight(piece.strip(), 1.0, report)
-        number, feedback = (*rest.split("#", 1), None)[:2]
+        number, feedback = rest.split_once("#")
         feedback_format, feedback_text = (
             _part(feedback, question.text_format) if feedback else (None, "")
         )

@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session
 from vle.accounts.models import User
 from vle.catalog.models import Course, Item
 from vle.db import utcnow
-from vle.learning.kinds import ItemKind
+from vle.learning.kinds import ItemKind, Progress
 from vle.learning.kinds import register as register_kind
-from vle.learning.models import Enrolment, ItemProgress
+from vle.learning.models import Enrolment
 from vle.quizzes import services
 from vle.quizzes.models import Accommodation, Attempt
 from vle.quizzes.questions import MAX_ANSWER_LENGTH, type_label
@@ -42,7 +42,7 @@ def percent(score: float | None) -> str:
     return format_percent(share, locale=get_locale(), decimal_quantization=False)
 
 
-def _passed(progress: ItemProgress | None) -> bool:
+def _passed(progress: Progress | None) -> bool:
     return progress is not None and bool(progress.passed)
 
 

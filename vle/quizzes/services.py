@@ -23,11 +23,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, Table, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -150,6 +150,10 @@ class QuizSettings:
                 return None
             return value
 
+        def one_of(key: str, allowed: tuple[str, ...], default: str) -> str:
+            value = raw.get(key)
+            return value if value in allowed else default
+
         pass_mark = raw.get("pass_mark", 60)
         if isinstance(pass_mark, bool) or not isinstance(pass_mark, int | float):
             pass_mark = 60
@@ -159,9 +163,9 @@ class QuizSettings:
             time_limit_minutes=positive("time_limit_minutes"),
             shuffle=bool(raw.get("shuffle", False)),
             draw=positive("draw"),
-            layout=raw.get("layout") if raw.get("layout") in LAYOUTS else "all_on_one_page",
-            review=raw.get("review") if raw.get("review") in REVIEWS else "after_submit",
-            grading=raw.get("grading") if raw.get("grading") in GRADINGS else "highest",
+            layout=one_of("layout", LAYOUTS, "all_on_one_page"),
+            review=one_of("review", REVIEWS, "after_submit"),
+            grading=one_of("grading", GRADINGS, "highest"),
         )
 
 
@@ -316,9 +320,9 @@ def start_attempt(
     settings = QuizSettings.of(item)
     accommodation = accommodation_for(db_session, item, user)
     allowed = attempts_allowed(settings, accommodation)
-    used = db_session.scalar(
+    used = db_session.execute(
         select(func.count(Attempt.id)).where(Attempt.item_id == item.id, Attempt.user_id == user.id)
-    )
+    ).scalar_one()
     if allowed is not None and used >= allowed:
         raise Conflict(_l("You have used all %(count)d attempts at this quiz.", count=allowed))
     bank = questions_of(db_session, item)
@@ -462,8 +466,9 @@ def _normalise(spec: dict[str, Any], raw: Any) -> Any:
         raise Invalid(_l("This question takes no answer.")) from None
 
 
-_QUESTIONS = Question.__table__
-_ANSWERS = Answer.__table__
+# Declarative classes map to a Table; SQLAlchemy types __table__ as the wider FromClause.
+_QUESTIONS = cast(Table, Question.__table__)
+_ANSWERS = cast(Table, Answer.__table__)
 
 
 def _question_spec(db_session: Session, attempt: Attempt, question_id: int) -> dict[str, Any]:
@@ -485,8 +490,10 @@ def _upsert(
     """Replace or insert one answer. The caller holds the attempt's lock, so no
     other save of this attempt runs meanwhile and update-then-insert is safe."""
     where = (_ANSWERS.c.attempt_id == attempt_id) & (_ANSWERS.c.question_id == question_id)
-    updated = db_session.execute(
-        _ANSWERS.update().where(where).values(value=value, saved_at=now)
+    # An UPDATE returns a CursorResult (which has rowcount); Session.execute is typed as Result.
+    updated = cast(
+        "CursorResult[Any]",
+        db_session.execute(_ANSWERS.update().where(where).values(value=value, saved_at=now)),
     ).rowcount
     if not updated:
         db_session.execute(
@@ -624,11 +631,14 @@ def _finish(
     now: datetime,
     submitted_at: datetime | None,
 ) -> Attempt:
-    flipped = db_session.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.state == AttemptState.OPEN)
-        .values(state=AttemptState.AWAITING_GRADING, submitted_at=submitted_at or now)
-        .execution_options(synchronize_session=False)
+    flipped = cast(
+        "CursorResult[Any]",
+        db_session.execute(
+            update(Attempt)
+            .where(Attempt.id == attempt.id, Attempt.state == AttemptState.OPEN)
+            .values(state=AttemptState.AWAITING_GRADING, submitted_at=submitted_at or now)
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     db_session.refresh(attempt)
     if flipped != 1:

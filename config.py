@@ -7,6 +7,7 @@ the tests pick their own) and then applies the environment overrides below.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -65,7 +66,7 @@ CONFIGS = {
 }
 
 # Environment variable → setting name, and how to read it.
-ENVIRONMENT = {
+ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "VLE_INSTANCE_PATH": ("INSTANCE_PATH", str),
     "VLE_DATABASE_URL": ("DATABASE_URL", str),
     "VLE_SECRET_KEY": ("SECRET_KEY", str),

@@ -226,7 +226,7 @@ def export_users() -> Response:
         if organisation or not current_user.network else None,
     )  # fmt: skip
     db_session.commit()
-    actor = current_user._get_current_object()  # type: ignore[attr-defined]
+    actor = current_user._get_current_object()
 
     def lines() -> Iterator[bytes]:
         # The request's session is closed once the view returns: the rows are

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 from vle.accounts.models import User
 from vle.catalog import services as catalog
 from vle.catalog.models import Course, CourseStatus, Item, Module
-from vle.catalog.services import ItemEntry
+from vle.catalog.services import ItemEntry, ModuleEntry
 from vle.db import utcnow
 from vle.errors import Forbidden, Invalid
 from vle.learning.kinds import Progress, kind_of
@@ -153,11 +153,19 @@ def record_view(
 
 
 def complete_item(
-    db_session: Session, user: User, course: Course, item: Item, now: datetime | None = None
+    db_session: Session,
+    user: User,
+    course: Course,
+    item: Item,
+    now: datetime | None = None,
+    *,
+    contents: list[ModuleEntry] | None = None,
 ) -> Enrolment:
     """Mark an item complete for an enrolled learner and update the course's
     progress. Completing again changes nothing. Items whose completion is decided
-    elsewhere (a quiz is complete when passed) cannot be marked by hand."""
+    elsewhere (a quiz is complete when passed) cannot be marked by hand.
+    `contents`: the course's table of contents, when the caller has read it
+    (on SQLite, read before the write transaction, it shortens the write)."""
     enrolment = _require_enrolment(db_session, user, course)
     if not kind_of(item).manual_completion:
         raise Invalid(_l("This item is completed by passing it, not by marking it."))
@@ -166,7 +174,7 @@ def complete_item(
     row.viewed_at = row.viewed_at or now
     row.completed_at = row.completed_at or now
     db_session.flush()
-    update_progress(db_session, enrolment, course, now)
+    update_progress(db_session, enrolment, course, now, contents=contents)
     return enrolment
 
 
@@ -196,24 +204,24 @@ def _add_months(moment: datetime, months: int) -> datetime:
 
 
 def update_progress(
-    db_session: Session, enrolment: Enrolment, course: Course, now: datetime | None = None
+    db_session: Session,
+    enrolment: Enrolment,
+    course: Course,
+    now: datetime | None = None,
+    *,
+    contents: list[ModuleEntry] | None = None,
 ) -> None:
     """Recount the enrolment's progress by the default completion rule: every
     required item done (lessons completed, quizzes passed). Completion, once
     reached, is recorded with its time and history and is never taken back."""
     progress = progress_by_item(db_session, enrolment.user, course)
-    required = _required_items(db_session, course)
+    required = _required_items(contents or catalog.contents(db_session, course))
     _apply_progress(db_session, enrolment, course, required, progress, now or utcnow())
     db_session.flush()
 
 
-def _required_items(db_session: Session, course: Course) -> list[ItemEntry]:
-    return [
-        item
-        for module in catalog.contents(db_session, course)
-        for item in module.items
-        if item.required
-    ]
+def _required_items(contents: list[ModuleEntry]) -> list[ItemEntry]:
+    return [item for module in contents for item in module.items if item.required]
 
 
 def _apply_progress(
@@ -269,7 +277,7 @@ def recount_course(db_session: Session, course: Course, now: datetime | None = N
     )
     for row in rows:
         by_user.setdefault(row.user_id, {})[row.item_id] = row
-    required = _required_items(db_session, course)
+    required = _required_items(catalog.contents(db_session, course))
     now = now or utcnow()
     for enrolment in enrolments:
         _apply_progress(
@@ -284,9 +292,9 @@ class Neighbours:
     next: ItemEntry | None
 
 
-def neighbours(db_session: Session, course: Course, item_id: int) -> Neighbours:
-    """The items before and after item `item_id` in the course's order."""
-    items = [entry for module in catalog.contents(db_session, course) for entry in module.items]
+def neighbours(contents: list[ModuleEntry], item_id: int) -> Neighbours:
+    """The items before and after item `item_id` in a course's table of contents."""
+    items = [entry for module in contents for entry in module.items]
     index = next(i for i, candidate in enumerate(items) if candidate.id == item_id)
     return Neighbours(
         previous=items[index - 1] if index > 0 else None,

@@ -111,7 +111,7 @@ def item(slug: str, item_id: int) -> str:
         kind=kind,
         enrolment=enrolment,
         done=kind.is_done(progress),
-        neighbours=services.neighbours(db_session, course, item.id),
+        neighbours=services.neighbours(catalog.contents(db_session, course), item.id),
         form=ActionForm(),
         **kind.context(db_session, item, current_user, enrolment),
     )
@@ -133,14 +133,17 @@ def complete(slug: str, item_id: int) -> Response:
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
+    contents = catalog.contents(db.session(), course)  # read before the write lock
     try:
         with db.transaction() as db_session:
-            enrolment = services.complete_item(db_session, current_user, course, item)
+            enrolment = services.complete_item(
+                db_session, current_user, course, item, contents=contents
+            )
     except DomainError as error:
         abort(error.status, error.message)
     if enrolment.status == "completed":
         flash(_("Well done: you have completed %(title)s.", title=course.title), "success")
-    nxt = services.neighbours(db_session, course, item.id).next
+    nxt = services.neighbours(contents, item.id).next
     if nxt is not None:
         return redirect(url_for("learning.item", slug=slug, item_id=nxt.id))
     return redirect(url_for("learning.course", slug=slug))

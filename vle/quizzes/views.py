@@ -226,7 +226,7 @@ def _item_page_with_errors(
         kind=kind,
         enrolment=enrolment,
         done=kind.is_done(progress.get(item.id)),
-        neighbours=learning.neighbours(db_session, course, item.id),
+        neighbours=learning.neighbours(catalog.contents(db_session, course), item.id),
         form=ActionForm(),
         quiz=view,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
@@ -65,6 +65,9 @@ def _template_gettext() -> dict[str, Any]:
 class _Formats:
     locale: Locale
     timezone: tzinfo
+    # A list repeats its days and numbers (a progress of 100 %, today's date):
+    # each is formatted once a request.
+    done: dict[tuple[Any, ...], str] = field(default_factory=dict)
 
 
 def _formats() -> _Formats:
@@ -80,9 +83,12 @@ def _formats() -> _Formats:
 def format_date(value: date | datetime, format: str = "medium") -> str:  # noqa: A002
     """A date (a datetime: its day in the user's time zone), per locale."""
     formats = _formats()
-    if isinstance(value, datetime):
-        value = value.astimezone(formats.timezone)
-    return dates.format_date(value, format, locale=formats.locale)
+    day = value.astimezone(formats.timezone).date() if isinstance(value, datetime) else value
+    key = ("date", day, format)
+    text = formats.done.get(key)
+    if text is None:
+        text = formats.done[key] = dates.format_date(day, format, locale=formats.locale)
+    return text
 
 
 def format_datetime(value: datetime, format: str = "medium") -> str:  # noqa: A002
@@ -92,7 +98,12 @@ def format_datetime(value: datetime, format: str = "medium") -> str:  # noqa: A0
 
 
 def format_decimal(number: float | Decimal) -> str:
-    return numbers.format_decimal(number, locale=_formats().locale)
+    formats = _formats()
+    key = ("decimal", type(number), number)
+    text = formats.done.get(key)
+    if text is None:
+        text = formats.done[key] = numbers.format_decimal(number, locale=formats.locale)
+    return text
 
 
 def register_web(app: Flask) -> None:

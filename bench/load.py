@@ -529,7 +529,7 @@ def free_port() -> int:
 
 
 def start_server(
-    database_url: str, port: int, workers: int, threads: int, log: Path
+    database_url: str, port: int, workers: int, threads: int, connections: int, log: Path
 ) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -543,6 +543,8 @@ def start_server(
     vle = Path(sys.executable).parent / "vle"
     command = [str(vle), "serve", "--host", HOST, "--port", str(port)]
     command += ["--workers", str(workers), "--threads", str(threads)]
+    if connections:
+        command += ["--connections", str(connections)]
     with log.open("wb") as out:
         process = subprocess.Popen(
             command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -640,7 +642,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     users = choose_users(args.database_url, args.users, args.seed)
     port = args.port or free_port()
     log = Path(args.server_log)
-    process = start_server(args.database_url, port, args.workers, args.threads, log)
+    process = start_server(
+        args.database_url, port, args.workers, args.threads, args.connections, log
+    )
     try:
         semaphore = asyncio.Semaphore(4)  # sign-in hashes passwords: a few at a time
 
@@ -706,6 +710,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--users", type=int, default=32, help="concurrent virtual users")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=16,
+        help="vle serve --connections: open connections a worker keeps (0: gunicorn's "
+        "default). 16 a worker holds the 32 users on two workers, half on each, as a "
+        "proxy's keep-alive pool of 16 a worker would",
+    )
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds, not measured")
     parser.add_argument("--duration", type=float, default=15.0, help="measured seconds")

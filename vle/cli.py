@@ -322,8 +322,8 @@ def report_completion(
 @click.option(
     "--connections",
     type=click.IntRange(1, 10_000),
-    help="Open connections a worker holds at most (default: 4 per thread), so that "
-    "kept-alive connections spread across the workers.",
+    help="Open connections a worker holds at most (default: gunicorn's, 1000). A few per "
+    "thread spread kept-alive connections (a proxy's upstream pool) across the workers.",
 )
 def serve(host: str, port: int, workers: int, threads: int, connections: int | None) -> None:
     """Serve vle with gunicorn (production)."""

@@ -26,21 +26,25 @@ class _Server(BaseApplication):
 def gunicorn_options(
     host: str, port: int, workers: int, threads: int, connections: int | None = None
 ) -> dict[str, Any]:
-    """gunicorn's settings for `vle serve`. A threaded worker accepts new
-    connections while it holds fewer than `worker_connections` and keeps the
-    kept-alive ones: with gunicorn's default (1,000) one worker can take every
-    client's connection while the others idle. A few per thread (4 by default)
-    makes them spread across the workers; more clients than workers × that
-    wait until an idle connection closes (gunicorn's keep-alive: 2 s)."""
-    return {
+    """gunicorn's settings for `vle serve`. `connections`: the open connections
+    a threaded worker holds at most (gunicorn's `worker_connections`, 1,000 by
+    default). A worker accepts while below it and keeps kept-alive connections,
+    so when many clients connect at once one worker can take them all while
+    the others idle; a cap of a few per thread makes them spread, but clients
+    beyond workers × cap then wait until an idle connection closes (gunicorn's
+    keep-alive: 2 s). Behind a proxy that opens a connection per request
+    neither happens, so the default is gunicorn's; see bench/README.md."""
+    options: dict[str, Any] = {
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
         "worker_class": "gthread" if threads > 1 else "sync",
-        "worker_connections": connections or threads * 4,
         "accesslog": "-",
         "timeout": 60,
     }
+    if connections:
+        options["worker_connections"] = connections
+    return options
 
 
 def run(host: str, port: int, workers: int, threads: int, connections: int | None = None) -> None:

@@ -102,18 +102,22 @@ def _close_if_overdue(attempt: Attempt, course: Course, item: Item) -> None:
 
 
 @bp.post("/quizzes/<int:item_id>/attempts")
+@db.reads_first
 @token_required
 def start_attempt(item_id: int) -> tuple[Response, int]:
-    db_session = db.session()
-    course = catalog.course_of_item(db_session, item_id, _user())
+    course = catalog.course_of_item(db.session(), item_id, _user())
     item = catalog.item_in(course, item_id)
     if item.kind != "quiz":
         raise NotFound(_("There is no such quiz."))
     now = utcnow()
-    if services.close_overdue_attempt_of(db_session, course, item, _user(), now):
-        db_session.commit()
-    attempt, created = services.start_attempt(db_session, _user(), course, item, now)
-    db_session.commit()
+    # The course and quiz are read first; the write lock (SQLite) is held for
+    # closing an overdue attempt and for starting the new one, not the whole
+    # request. Closing commits on its own, so that its grading stands even if
+    # starting is refused.
+    with db.transaction() as db_session:
+        services.close_overdue_attempt_of(db_session, course, item, _user(), now)
+    with db.transaction() as db_session:
+        attempt, created = services.start_attempt(db_session, _user(), course, item, now)
     return jsonify(attempt_json(attempt, course, item)), 201 if created else 200
 
 

@@ -89,22 +89,22 @@ def _check_csrf() -> None:
 
 
 @bp.post("/courses/<slug>/items/<int:item_id>/attempts")
+@db.reads_first
 @login_required
 def start(slug: str, item_id: int) -> Response:
     """**Start attempt**: a new attempt, or the open one again."""
     course = _course(slug)
     item = _quiz(course, item_id)
     _check_csrf()
-    db_session = db.session()
-    if services.close_overdue_attempt_of(db_session, course, item, current_user):
-        db_session.commit()
+    # Read first; the write lock (SQLite) only for closing an overdue attempt
+    # (committed on its own, so that its grading stands) and for starting.
+    with db.transaction() as db_session:
+        services.close_overdue_attempt_of(db_session, course, item, current_user)
     try:
-        services.start_attempt(db_session, current_user, course, item)
+        with db.transaction() as db_session:
+            services.start_attempt(db_session, current_user, course, item)
     except DomainError as error:
-        db_session.rollback()
         flash(str(error.message), "error")
-        return redirect(_item_url(course, item), 303)
-    db_session.commit()
     return redirect(_item_url(course, item), 303)
 
 

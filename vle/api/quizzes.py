@@ -131,22 +131,26 @@ def get_attempt(attempt_id: int) -> Response:
 
 
 @bp.put("/attempts/<int:attempt_id>/answers/<int:question_id>")
+@db.reads_first
 @token_required
 def save_answer(attempt_id: int, question_id: int) -> Response:
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or "answer" not in body:
         raise ApiError(400, _('Send a JSON object with the answer: {"answer": ...}.'))
-    db_session = db.session()
-    # The hot path of a quiz: one query for the attempt (owner and lock at once).
-    attempt = services.lock_own_attempt(db_session, _user(), attempt_id)  # others': 404
-    now = utcnow()
-    if services.close_if_overdue(db_session, attempt, now):  # loads its quiz only when overdue
-        db_session.commit()
+    # The hot path of a quiz. The token was read first; the write lock (SQLite)
+    # is held from the one query for the attempt (owner and lock at once) to
+    # the saved answer.
+    with db.transaction() as db_session:
+        attempt = services.lock_own_attempt(db_session, _user(), attempt_id)  # others': 404
+        now = utcnow()
+        # Loads its quiz only when overdue; the grading is committed either way.
+        overdue = services.close_if_overdue(db_session, attempt, now)
+        if not overdue:
+            saved_at = services.save_answer(
+                db_session, attempt, question_id, body["answer"], now, locked=True
+            )
+    if overdue:
         raise Conflict(_("The time for this attempt is up; its answers can no longer change."))
-    saved_at = services.save_answer(
-        db_session, attempt, question_id, body["answer"], now, locked=True
-    )
-    db_session.commit()
     return jsonify({"saved_at": _time(saved_at)})
 
 

@@ -211,6 +211,18 @@ def post_form(client: FlaskClient, path: str, data: dict[str, Any] | None = None
 
 
 @pytest.fixture
+def token_for(session: Session) -> Callable[[User], dict[str, str]]:
+    """token_for(user) -> the Authorization header of a new personal API token."""
+
+    def make(user: User) -> dict[str, str]:
+        token = accounts.create_token(session, user)
+        session.commit()
+        return {"Authorization": f"Bearer {token}"}
+
+    return make
+
+
+@pytest.fixture
 def count_queries(app: Flask) -> Callable[[], Any]:
     """with count_queries() as counter: ...; counter.count — SQL statements run."""
 

@@ -4,22 +4,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import login
 from vle.accounts import services as accounts
 from vle.learning.models import Enrolment
-
-
-@pytest.fixture
-def token_for(session):
-    def make(user):
-        token = accounts.create_token(session, user)
-        session.commit()
-        return {"Authorization": f"Bearer {token}"}
-
-    return make
 
 
 def assert_error(response, status, code=None):

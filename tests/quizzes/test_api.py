@@ -11,22 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.quizzes.conftest import ESSAY, GIFT, MATCHING, RIGHT, question_ids
-from vle.accounts import services as accounts
 from vle.db import utcnow
 from vle.quizzes.models import Answer, Attempt
 from vle.quizzes.questions import MAX_ANSWER_LENGTH
 
 ATTEMPT_KEYS = {"id", "quiz", "state", "deadline", "questions", "answers", "score", "passed"}
-
-
-@pytest.fixture
-def token_for(session):
-    def make(user):
-        token = accounts.create_token(session, user)
-        session.commit()
-        return {"Authorization": f"Bearer {token}"}
-
-    return make
 
 
 @pytest.fixture

@@ -719,3 +719,12 @@ def test_parse_never_crashes(text):
         assert error.errors and all(line >= 1 for line, _ in error.errors)
     else:
         assert gift.parse(gift.write(questions_read)) == questions_read
+
+
+def test_an_arrow_outside_a_matching_question_is_refused_with_its_line():
+    # Found by test_parse_never_crashes: read as a short answer "->", which GIFT
+    # cannot write back (it has no escape for '->').
+    with pytest.raises(GiftError) as caught:
+        gift.parse("Fine?{=yes}\n\nArrow?{->}\n")
+    assert [line for line, _reason in caught.value.errors] == [3]
+    assert "matching" in caught.value.errors[0][1]

@@ -284,16 +284,6 @@ def test_the_quiz_page_links_an_enrolled_scoped_admin_to_the_results(client, ses
 # --------------------------------------------------------------------------- API
 
 
-@pytest.fixture
-def token_for(session):
-    def make(user):
-        token = accounts.create_token(session, user)
-        session.commit()
-        return {"Authorization": f"Bearer {token}"}
-
-    return make
-
-
 def test_the_api_reads_an_attempt_for_whoever_may_see_its_learners_answers(
     client, session, world, token_for
 ):

@@ -9,21 +9,10 @@ import zipfile
 
 import pytest
 
-from vle.accounts import services as accounts
 from vle.api.openapi import openapi_document
 from vle.reports.services import JSON_KEYS
 
 URL = "/api/v1/reports/completion"
-
-
-@pytest.fixture
-def bearer(session):
-    def make(user):
-        token = accounts.create_token(session, user)
-        session.commit()
-        return {"Authorization": f"Bearer {token}"}
-
-    return make
 
 
 def assert_error(response, status, code=None):
@@ -35,8 +24,8 @@ def assert_error(response, status, code=None):
     return body["error"]["message"]
 
 
-def test_api_json_rows_have_the_documented_shape(client, network, bearer):
-    response = client.get(URL, headers=bearer(network.users["netadmin"]))
+def test_api_json_rows_have_the_documented_shape(client, network, token_for):
+    response = client.get(URL, headers=token_for(network.users["netadmin"]))
     assert response.status_code == 200 and response.mimetype == "application/json"
     body = json.loads(response.get_data())
     assert body["total"] == 7 and len(body["rows"]) == 7
@@ -61,8 +50,8 @@ def test_api_json_rows_have_the_documented_shape(client, network, bearer):
     }
 
 
-def test_api_filters_and_csv(client, network, bearer):
-    headers = bearer(network.users["netadmin"])
+def test_api_filters_and_csv(client, network, token_for):
+    headers = token_for(network.users["netadmin"])
     body = client.get(
         f"{URL}?organisation=MUNI&course=ethics&status=completed&since=2025-02-01&until=2025-03-31",
         headers=headers,
@@ -78,17 +67,17 @@ def test_api_filters_and_csv(client, network, bearer):
     assert {r[7] for r in rows[1:]} == {"Completed", "Not started", "In progress"}
 
 
-def test_api_csv_headers_in_the_token_owners_language(client, network, bearer, session):
+def test_api_csv_headers_in_the_token_owners_language(client, network, token_for, session):
     admin = network.users["netadmin"]
     admin.locale = "lt"
     session.commit()
-    data = client.get(f"{URL}?format=csv", headers=bearer(admin)).get_data()
+    data = client.get(f"{URL}?format=csv", headers=token_for(admin)).get_data()
     header = data.decode("utf-8-sig").splitlines()[0]
     assert header.startswith("Besimokantysis,")
 
 
-def test_api_scoped_admin_never_gets_rows_outside_its_subtree(client, network, bearer):
-    headers = bearer(network.users["schooladmin"])
+def test_api_scoped_admin_never_gets_rows_outside_its_subtree(client, network, token_for):
+    headers = token_for(network.users["schooladmin"])
     body = client.get(URL, headers=headers).get_json()
     assert {r["email"] for r in body["rows"]} == {"sam@example.org", "sara@example.org"}
     assert {r["organisation_code"] for r in body["rows"]} == {"SCHOOL"}
@@ -100,10 +89,10 @@ def test_api_scoped_admin_never_gets_rows_outside_its_subtree(client, network, b
         assert "outside your scope" in message
 
 
-def test_api_learners_and_strangers_are_refused(client, network, bearer):
+def test_api_learners_and_strangers_are_refused(client, network, token_for):
     assert_error(client.get(URL), 401)
-    assert_error(client.get(URL, headers=bearer(network.users["sam"])), 403, "forbidden")
-    trainer = bearer(network.users["trainer"])
+    assert_error(client.get(URL, headers=token_for(network.users["sam"])), 403, "forbidden")
+    trainer = token_for(network.users["trainer"])
     assert_error(client.get(f"{URL}?course=safety", headers=trainer), 403)
     body = client.get(URL, headers=trainer).get_json()
     assert {r["course"] for r in body["rows"]} == {"ethics"}
@@ -120,8 +109,8 @@ def test_api_learners_and_strangers_are_refused(client, network, bearer):
         ("format=xml", "“format” must be json or csv."),
     ],
 )
-def test_api_bad_filters_are_422(client, network, bearer, query, words):
-    response = client.get(f"{URL}?{query}", headers=bearer(network.users["netadmin"]))
+def test_api_bad_filters_are_422(client, network, token_for, query, words):
+    response = client.get(f"{URL}?{query}", headers=token_for(network.users["netadmin"]))
     assert words in assert_error(response, 422, "invalid")
 
 
@@ -200,13 +189,13 @@ def test_cli_unwritable_target_is_a_clear_error(runner, network, tmp_path):
 
 
 def test_api_and_cli_exports_are_in_the_audit_log(
-    client, runner, network, bearer, session, tmp_path
+    client, runner, network, token_for, session, tmp_path
 ):
     from sqlalchemy import select
 
     from vle.audit import AuditEntry
 
-    client.get(f"{URL}?format=csv&course=ethics", headers=bearer(network.users["netadmin"]))
+    client.get(f"{URL}?format=csv&course=ethics", headers=token_for(network.users["netadmin"]))
     assert run(runner, "--format", "json", "-o", str(tmp_path / "r.json")).exit_code == 0
     api, cli = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
     assert (api.details["via"], api.details["format"], api.details["filters"]) == (

@@ -597,7 +597,11 @@ def _read_short_answers(question: Question, inner: _Src, report: _Report) -> Non
     for piece in pieces:
         fraction, body = _weight(piece.strip(), 1.0, report)
         choice = _choice(body, fraction, question.text_format, report)
-        if choice is not None:
+        if choice is not None and ("->" in choice.text or "->" in choice.feedback):
+            # Moodle would take it as text, but GIFT has no escape for '->', so
+            # such a question could not be written back: refuse it here.
+            report(piece.line, "'->' belongs to matching questions ({=question -> answer})")
+        elif choice is not None:
             question.choices.append(choice)
     if not pieces:
         report(inner.line, "a short-answer question needs at least one answer")

@@ -335,15 +335,20 @@ def result(slug: str, item_id: int, attempt_id: int) -> Any:
 # --------------------------------------------------------------------------- trainers
 
 
-def _quiz_for_editor(item_id: int) -> tuple[Course, Item]:
-    db_session = db.session()
+def _quiz_item(item_id: int) -> tuple[Course, Item]:
+    """Quiz `item_id` with its course, if the user may see the course, or 404."""
     try:
-        course = catalog.course_of_item(db_session, item_id, current_user)
+        course = catalog.course_of_item(db.session(), item_id, current_user)
         item = catalog.item_in(course, item_id)
     except NotFound:
         abort(404)
     if item.kind != "quiz":
         abort(404)
+    return course, item
+
+
+def _quiz_for_editor(item_id: int) -> tuple[Course, Item]:
+    course, item = _quiz_item(item_id)
     if not course.can_edit(current_user):
         abort(403)
     return course, item
@@ -351,14 +356,7 @@ def _quiz_for_editor(item_id: int) -> tuple[Course, Item]:
 
 def _quiz_for_staff(item_id: int) -> tuple[Course, Item]:
     """A quiz whose results the user may see some of (AnswerScope), or 404/403."""
-    db_session = db.session()
-    try:
-        course = catalog.course_of_item(db_session, item_id, current_user)
-        item = catalog.item_in(course, item_id)
-    except NotFound:
-        abort(404)
-    if item.kind != "quiz":
-        abort(404)
+    course, item = _quiz_item(item_id)
     if services.answer_scope(current_user, course).nobody:
         abort(403)
     return course, item

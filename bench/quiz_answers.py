@@ -30,9 +30,6 @@ import asyncio
 import json
 import os
 import random
-import signal
-import socket
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -42,6 +39,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# The server's start, stop and CPU reading are load.py's (run from bench/, as both are).
+from load import free_port, server_cpu_seconds, start_server, stop_server  # noqa: E402
 
 HOST = "127.0.0.1"  # never anything else
 TARGET_P99_MS = 100.0
@@ -389,68 +389,9 @@ def lost_answers(database_url: str, learners: list[Learner]) -> list[str]:
     return problems
 
 
-def server_cpu_seconds(master: int) -> float:
-    """User + system CPU time of gunicorn's master and workers (its children)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == master or entry.name == str(master):
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def start_server(database_url: str, port: int, workers: int, threads: int, log: Path) -> Any:
-    env = {
-        **os.environ,
-        "VLE_ENV": "production",
-        "VLE_DATABASE_URL": database_url,
-        "VLE_SECRET_KEY": "bench-" + os.urandom(16).hex(),
-        "VLE_SECURE_COOKIES": "0",
-        "VLE_RATELIMIT_STORAGE_URL": "memory://",
-    }
-    vle = Path(sys.executable).parent / "vle"
-    command = [str(vle), "serve", "--host", HOST, "--port", str(port)]
-    command += ["--workers", str(workers), "--threads", str(threads)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            raise SystemExit(f"vle serve exited with {process.returncode}; see {log}")
-        try:
-            with socket.create_connection((HOST, port), timeout=1):
-                return process
-        except OSError:
-            if time.monotonic() > deadline:
-                stop_server(process)
-                raise SystemExit(f"vle serve did not answer within 60 s; see {log}") from None
-            time.sleep(0.2)
-
-
-def stop_server(process: Any) -> None:
-    """Stop the gunicorn this script started: its own process group, by its id."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+def server_cpu_total(master: int) -> float:
+    """User + system CPU seconds of gunicorn's master and workers together."""
+    return sum(server_cpu_seconds(master).values())
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -480,17 +421,18 @@ def main(argv: list[str] | None = None) -> None:
     load_before = round(os.getloadavg()[0], 2)
     item_id, learners = seed(url, args.learners)
     log = Path(args.server_log)
-    process = start_server(url, free_port(), args.workers, args.threads, log)
+    # No cap on a worker's connections (gunicorn's default): 200 learners keep 200 alive.
+    process = start_server(url, free_port(), args.workers, args.threads, 0, log)
     port = int(process.args[process.args.index("--port") + 1])
     try:
-        cpu = server_cpu_seconds(process.pid)
+        cpu = server_cpu_total(process.pid)
         phases = [asyncio.run(paced(port, item_id, learners, args.pace, args.saves))]
-        phases[0].server_cpu = server_cpu_seconds(process.pid) - cpu
+        phases[0].server_cpu = server_cpu_total(process.pid) - cpu
         lost = lost_answers(url, learners)
         if args.saturate:
-            cpu = server_cpu_seconds(process.pid)
+            cpu = server_cpu_total(process.pid)
             phases.append(asyncio.run(flat_out(port, item_id, learners, args.saturate)))
-            phases[-1].server_cpu = server_cpu_seconds(process.pid) - cpu
+            phases[-1].server_cpu = server_cpu_total(process.pid) - cpu
             lost += lost_answers(url, learners)
     finally:
         stop_server(process)

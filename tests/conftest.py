@@ -56,9 +56,20 @@ def _empty_tables(app: Flask) -> None:
                 connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - our own table names
 
 
+_WRITES = ("INSERT", "UPDATE", "DELETE", "SAVEPOINT")
+
+
+def _no_writes_while_reading(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    """A request that only reads runs without a transaction (vle.db._reads_only):
+    a write there would not be atomic. Every test checks that none happens."""
+    if conn.info.get(db.READS_ONLY) and statement.lstrip().upper().startswith(_WRITES):
+        raise AssertionError(f"a write outside a write transaction: {statement[:80]}")
+
+
 @pytest.fixture
 def app(_database: dict[str, Any]) -> Iterator[Flask]:
     app = create_app(dict(_database), env="test")
+    event.listen(db.get_database(app).engine, "before_cursor_execute", _no_writes_while_reading)
     _empty_tables(app)
     with app.app_context():
         limiter.reset()

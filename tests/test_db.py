@@ -1,15 +1,17 @@
 """The database layer: concurrent writers queue and all succeed; a writer that
-fails holds up nobody."""
+fails holds up nobody; a request that only reads opens no transaction."""
 
 from __future__ import annotations
 
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
+from tests.conftest import login, post_form
 from vle import db
 from vle.accounts.models import Organisation
+from vle.catalog.models import Course
 
 
 def _add_organisation(app, code: str, fail: bool = False) -> None:
@@ -74,3 +76,43 @@ def test_writers_in_several_processes_take_turns(app, session, _database, tmp_pa
     errors = [process.communicate(timeout=120)[1] for process in processes]
     assert [process.returncode for process in processes] == [0, 0, 0], errors
     assert session.scalar(select(func.count()).select_from(Organisation)) == 120
+
+
+def _in_transaction(dbapi_connection) -> bool:
+    if hasattr(dbapi_connection, "in_transaction"):  # sqlite3
+        return dbapi_connection.in_transaction
+    return dbapi_connection.info.transaction_status != 0  # psycopg: not IDLE
+
+
+def test_pages_that_only_read_open_no_transaction_and_writes_keep_theirs(
+    app, client, session, make_course, make_user
+):
+    """A page that reads sends no BEGIN (nor ROLLBACK): on PostgreSQL two round
+    trips a request. Each statement finds the connection outside a transaction;
+    the completion POST writes inside one."""
+    make_user(email="ona@example.org")
+    make_course(slug="water", lessons=2)
+    login(client, "ona@example.org")
+    post_form(client, "/courses/water/enrol")
+    first = session.scalar(select(Course).where(Course.slug == "water")).items[0].id
+    session.rollback()
+    seen: list[tuple[str, bool]] = []
+
+    def record(conn, _cursor, statement, *_args) -> None:
+        seen.append((statement.split()[0].upper(), _in_transaction(conn.connection.driver_connection)))
+
+    engine = db.get_database(app).engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/courses/water").status_code == 200
+        reads = list(seen)
+        seen.clear()
+        assert client.get(f"/courses/water/items/{first}").status_code == 200  # a first view writes
+        first_view = list(seen)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+    assert len(reads) >= 3
+    assert all(verb == "SELECT" and not inside for verb, inside in reads), reads
+    writes = [(verb, inside) for verb, inside in first_view if verb in {"INSERT", "UPDATE"}]
+    assert writes and all(inside for _verb, inside in writes), first_view

@@ -97,6 +97,8 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
+            if _reads_only(conn):
+                return  # pysqlite in autocommit: each SELECT reads by itself
             if not _writing():
                 conn.exec_driver_sql("BEGIN")
                 return
@@ -114,10 +116,38 @@ def make_engine(url: str) -> Engine:
         # the pool or is thrown away.
         event.listen(engine, "commit", _release_writer)
         event.listen(engine, "rollback", _release_writer)
+        event.listen(engine, "commit", _end_reads)
+        event.listen(engine, "rollback", _end_reads)
         event.listen(engine.pool, "checkin", _release_writer_record)
         event.listen(engine.pool, "invalidate", _release_writer_record_exc)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+    @event.listens_for(engine, "begin")
+    def _begin_postgresql(conn: Any) -> None:
+        # psycopg sends BEGIN before a transaction's first statement and the
+        # session sends ROLLBACK after its last: two round trips a request
+        # for nothing when the request only reads. In autocommit it sends
+        # neither (and each statement sees the latest committed data, as it
+        # does in a READ COMMITTED transaction anyway).
+        driver = conn.connection.driver_connection
+        autocommit = _reads_only(conn)
+        if driver.autocommit != autocommit:
+            driver.autocommit = autocommit
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _server_cursor_in_transaction(conn: Any, *args: Any) -> None:
+        # A server-side cursor (streamed results: exports) lives in a
+        # transaction; it opens one, which ends as the request's session does.
+        context = args[3]
+        if conn.info.get(READS_ONLY) and context.execution_options.get("stream_results"):
+            driver = conn.connection.driver_connection
+            if driver.autocommit:
+                driver.autocommit = False
+
+    event.listen(engine, "commit", _end_reads)
+    event.listen(engine, "rollback", _end_reads)
+    return engine
 
 
 _BUSY_TIMEOUT_S = 30  # as PRAGMA busy_timeout
@@ -204,6 +234,10 @@ def _lower(value: Any) -> Any:
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
+# Set in a connection's info while its "transaction" is a request's reads
+# without a transaction (see `_reads_only`); tests check that nothing writes then.
+READS_ONLY = "vle_reads_only"
+
 
 _WRITING: ContextVar[bool] = ContextVar("vle_db_writing", default=False)
 
@@ -218,6 +252,22 @@ def _writing() -> bool:
     if g.get("db_reads_first"):
         return False
     return request.method not in SAFE_METHODS or bool(g.get("db_write"))
+
+
+def _reads_only(conn: Any) -> bool:
+    """Does the transaction beginning on `conn` only read, for a request? A
+    request's reads then run without a transaction, each statement by itself:
+    on PostgreSQL that saves the BEGIN and ROLLBACK round trips of every page,
+    on SQLite the BEGIN. Whatever writes — a request that is not GET, a view
+    marked `@writes`, a `transaction()` block — keeps its transaction, and so
+    does everything outside a request (the CLI, scripts)."""
+    reads_only = has_request_context() and not _writing()
+    conn.info[READS_ONLY] = reads_only
+    return reads_only
+
+
+def _end_reads(conn: Any) -> None:
+    conn.info.pop(READS_ONLY, None)
 
 
 def writes(view: Callable[..., Any]) -> Callable[..., Any]:

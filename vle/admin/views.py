@@ -218,14 +218,13 @@ def export_users() -> Response:
     """The accounts of the list's organisation filter, in the users-file format:
     importing this file changes nothing."""
     form, organisation = _filter_form()
-    db_session = db.session()
-    audit(
-        db_session, current_user, "users.export", "report", None, _address(),
-        {"organisation": organisation.code if organisation else None},
-        organisation_id=(organisation or current_user.organisation).id
-        if organisation or not current_user.network else None,
-    )  # fmt: skip
-    db_session.commit()
+    with db.transaction() as db_session:
+        audit(
+            db_session, current_user, "users.export", "report", None, _address(),
+            {"organisation": organisation.code if organisation else None},
+            organisation_id=(organisation or current_user.organisation).id
+            if organisation or not current_user.network else None,
+        )  # fmt: skip
     actor = current_user._get_current_object()
 
     def lines() -> Iterator[bytes]:

@@ -22,6 +22,7 @@ from flask import Flask, request, url_for
 from flask_babel import get_locale
 from sqlalchemy.orm import Session
 
+from vle import db
 from vle.accounts.models import User
 from vle.catalog.models import Course, Item
 from vle.db import utcnow
@@ -141,8 +142,10 @@ def quiz_view(
     now = utcnow()
     settings = services.QuizSettings.of(item)
     current = services.open_attempt(db_session, item, user) if enrolment else None
-    if current is not None and services.close_if_overdue(db_session, current, now, course, item):
-        db_session.commit()  # the overdue attempt is graded for good, whatever happens next
+    if current is not None and services.is_overdue(current, now):
+        # Graded for good (its own write transaction), whatever happens next.
+        with db.transaction() as write_session:
+            services.close_if_overdue(write_session, current, now, course, item)
         current = None
     attempts = services.attempts_of(db_session, item, user) if enrolment else []
     accommodation = services.accommodation_for(db_session, item, user) if enrolment else None

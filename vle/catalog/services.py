@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +38,9 @@ _COURSE_WITH_ITEMS = (
 _COURSE_ALONE = (
     select(Course).where(Course.slug == bindparam("slug")).options(raiseload(Course.modules))
 )
-_CONTENTS = (
+# The table of contents of course :course_id. Learning adds a learner's
+# progress to it (more columns after these seven; `contents_of` reads the rows).
+CONTENTS = (
     select(Module.id, Module.title, Item.id, Item.title, Item.kind, Item.minutes, Item.required)
     .outerjoin(Item, Item.module_id == Module.id)
     .where(Module.course_id == bindparam("course_id"))
@@ -50,7 +53,11 @@ def course_for(db_session: Session, slug: str, user: Any, *, with_items: bool = 
     the user may not see does not exist for them. `with_items=False`: the
     course alone (its modules must then not be touched; `contents` lists them)."""
     query = _COURSE_WITH_ITEMS if with_items else _COURSE_ALONE
-    course = db_session.scalars(query, {"slug": slug}).unique().one_or_none()
+    return visible(db_session.scalars(query, {"slug": slug}).unique().one_or_none(), user)
+
+
+def visible(course: Course | None, user: Any) -> Course:
+    """`course`, if there is one and `user` may see it; NotFound otherwise."""
     if course is None or not course.can_view(user):
         raise NotFound(_l("There is no such course."))
     return course
@@ -79,9 +86,14 @@ def contents(db_session: Session, course: Course) -> list[ModuleEntry]:
     in one query of plain columns. A learner's course page needs nothing
     more, and building a few dozen ORM objects (with every lesson's text)
     cost that page more than all its other queries together."""
-    rows = db_session.execute(_CONTENTS, {"course_id": course.id})
+    return contents_of(db_session.execute(CONTENTS, {"course_id": course.id}))
+
+
+def contents_of(rows: Iterable[Sequence[Any]]) -> list[ModuleEntry]:
+    """The table of contents from the rows of `CONTENTS` (or of a statement
+    that adds columns to it)."""
     modules: dict[int, tuple[str, list[ItemEntry]]] = {}
-    for module_id, module_title, item_id, title, kind, minutes, required in rows:
+    for module_id, module_title, item_id, title, kind, minutes, required, *_ in rows:
         items = modules.setdefault(module_id, (module_title, []))[1]
         if item_id is not None:
             items.append(ItemEntry(item_id, title, kind, minutes, required))

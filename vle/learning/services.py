@@ -5,11 +5,12 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, raiseload
 
 from vle.accounts.models import User
 from vle.catalog import services as catalog
@@ -30,6 +31,27 @@ _ENROLMENT = (
     .where(Enrolment.user_id == bindparam("user_id"), Enrolment.course_id == bindparam("course_id"))
     .execution_options(populate_existing=True)
 )
+# A page needs the course and the learner's enrolment in it together: one query.
+_COURSE_AND_ENROLMENT = (
+    select(Course, Enrolment)
+    .outerjoin(
+        Enrolment,
+        (Enrolment.course_id == Course.id) & (Enrolment.user_id == bindparam("user_id")),
+    )
+    .where(Course.slug == bindparam("slug"))
+    .options(raiseload(Course.modules))
+    .execution_options(populate_existing=True)
+)
+# The table of contents with the learner's progress on each item, if any.
+_CONTENTS_AND_PROGRESS = catalog.CONTENTS.add_columns(
+    ItemProgress.item_id.label("progress_of"),
+    ItemProgress.viewed_at,
+    ItemProgress.completed_at,
+    ItemProgress.passed,
+).outerjoin(
+    ItemProgress,
+    (ItemProgress.item_id == Item.id) & (ItemProgress.user_id == bindparam("user_id")),
+)
 _PROGRESS = (
     select(ItemProgress.item_id, ItemProgress.completed_at, ItemProgress.passed)
     .join(Item, Item.id == ItemProgress.item_id)
@@ -42,6 +64,30 @@ def enrolment_for(db_session: Session, user: User, course: Course) -> Enrolment 
     if not getattr(user, "is_authenticated", False):
         return None
     return db_session.scalar(_ENROLMENT, {"user_id": user.id, "course_id": course.id})
+
+
+def course_and_enrolment(
+    db_session: Session, slug: str, user: User
+) -> tuple[Course, Enrolment | None]:
+    """Course `slug` as `catalog.course_for(..., with_items=False)` gives it
+    (NotFound unless the user may see it) and the user's enrolment in it."""
+    if not getattr(user, "is_authenticated", False):
+        return catalog.course_for(db_session, slug, user, with_items=False), None
+    row = db_session.execute(_COURSE_AND_ENROLMENT, {"slug": slug, "user_id": user.id}).first()
+    return catalog.visible(row[0] if row else None, user), row[1] if row else None
+
+
+def contents_and_progress(
+    db_session: Session, user: User, course: Course
+) -> tuple[list[ModuleEntry], dict[int, ItemProgressRow]]:
+    """The course's table of contents (`catalog.contents`) and the user's
+    progress on its items (as `progress_by_item`, with when each was first
+    viewed), in one query."""
+    rows = db_session.execute(
+        _CONTENTS_AND_PROGRESS, {"course_id": course.id, "user_id": user.id}
+    ).all()
+    progress = {row.progress_of: row for row in rows if row.progress_of is not None}
+    return catalog.contents_of(rows), progress  # type: ignore[return-value]
 
 
 def can_self_enrol(course: Course, today: date | None = None) -> bool:
@@ -101,7 +147,14 @@ def progress_on(db_session: Session, user: User, item: Item) -> ItemProgress | N
     )
 
 
-def is_first_view(enrolment: Enrolment | None, progress: ItemProgress | None) -> bool:
+class ItemProgressRow(Progress, Protocol):
+    """A learner's progress on an item as `contents_and_progress` reads it."""
+
+    @property
+    def viewed_at(self) -> datetime | None: ...
+
+
+def is_first_view(enrolment: Enrolment | None, progress: ItemProgressRow | None) -> bool:
     """Has `record_view` something to record? (Nothing for someone not
     enrolled, nor for an item already viewed in a course already started.)"""
     if enrolment is None:

@@ -16,6 +16,7 @@ from vle.errors import DomainError, NotFound
 from vle.learning import services
 from vle.learning.forms import ActionForm, EnrolForm
 from vle.learning.kinds import kind_of
+from vle.learning.models import Enrolment
 
 bp = Blueprint("learning", __name__)
 
@@ -34,19 +35,26 @@ def catalogue() -> str:
     return render_template("learning/catalogue.html", courses=courses, search=search)
 
 
+def _course_and_enrolment(slug: str) -> tuple[Course, Enrolment | None]:
+    try:
+        return services.course_and_enrolment(db.session(), slug, current_user)
+    except NotFound:
+        abort(404)
+
+
 @bp.get("/courses/<slug>")
 def course(slug: str) -> str:
-    course = _course(slug, with_items=False)
-    db_session = db.session()
-    enrolment = services.enrolment_for(db_session, current_user, course)
+    course, enrolment = _course_and_enrolment(slug)
     may_enrol = enrolment is None and current_user.is_authenticated
     return _course_page(course, enrolment, EnrolForm() if may_enrol else None)
 
 
-def _course_page(course: Course, enrolment: Any, enrol_form: EnrolForm | None) -> str:
+def _course_page(course: Course, enrolment: Enrolment | None, enrol_form: EnrolForm | None) -> str:
     db_session = db.session()
-    modules = catalog.contents(db_session, course)
-    progress = services.progress_by_item(db_session, current_user, course) if enrolment else {}
+    if enrolment is not None:
+        modules, progress = services.contents_and_progress(db_session, current_user, course)
+    else:
+        modules, progress = catalog.contents(db_session, course), {}
     done = {
         item.id
         for module in modules
@@ -91,14 +99,17 @@ def enrol(slug: str) -> Response | tuple[str, int]:
 @bp.get("/courses/<slug>/items/<int:item_id>")
 @login_required
 def item(slug: str, item_id: int) -> str:
-    course = _course(slug, with_items=False)
+    course, enrolment = _course_and_enrolment(slug)
     item = _item(course, item_id)
     db_session = db.session()
-    enrolment = services.enrolment_for(db_session, current_user, course)
     if enrolment is None and not course.can_edit(current_user):
         flash(_("Enrol in the course to open its items."), "info")
         return redirect(url_for("learning.course", slug=slug))  # type: ignore[return-value]
-    progress = services.progress_on(db_session, current_user, item) if enrolment else None
+    if enrolment is not None:
+        contents, progress_by_item = services.contents_and_progress(db_session, current_user, course)
+    else:
+        contents, progress_by_item = catalog.contents(db_session, course), {}
+    progress: Any = progress_by_item.get(item.id)
     if services.is_first_view(enrolment, progress):
         # Only a first view writes; the write lock is taken for the write alone.
         with db.transaction() as write_session:
@@ -111,7 +122,7 @@ def item(slug: str, item_id: int) -> str:
         kind=kind,
         enrolment=enrolment,
         done=kind.is_done(progress),
-        neighbours=services.neighbours(catalog.contents(db_session, course), item.id),
+        neighbours=services.neighbours(contents, item.id),
         form=ActionForm(),
         **kind.context(db_session, item, current_user, enrolment),
     )

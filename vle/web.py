@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from babel import Locale, dates, numbers
@@ -40,6 +41,9 @@ def _template_gettext() -> dict[str, Any]:
     result is escaped when autoescaping and always %-formatted (a text without
     a "%" is its own formatting, so that step is skipped)."""
     translations = get_translations()
+    # A list says the same thing on many rows ("%(num)d minutes" for 5): each
+    # text without variables of its own is made once a render.
+    done: dict[tuple[Any, ...], str] = {}
 
     @pass_context
     def gettext(context: Context, string: str, /, **variables: Any) -> str:
@@ -52,11 +56,17 @@ def _template_gettext() -> dict[str, Any]:
     def ngettext(
         context: Context, singular: str, plural: str, num: int, /, **variables: Any
     ) -> str:
+        key = (singular, plural, num, context.eval_ctx.autoescape) if not variables else None
+        if key is not None and (text := done.get(key)) is not None:
+            return text
         variables.setdefault("num", num)
         text = translations.ungettext(singular, plural, num)
         if context.eval_ctx.autoescape:
             text = Markup(text)  # noqa: S704 -- our catalogues, as Jinja treats them
-        return text % variables
+        text = text % variables
+        if key is not None:
+            done[key] = text
+        return text
 
     return {"gettext": gettext, "ngettext": ngettext}
 
@@ -65,9 +75,6 @@ def _template_gettext() -> dict[str, Any]:
 class _Formats:
     locale: Locale
     timezone: tzinfo
-    # A list repeats its days and numbers (a progress of 100 %, today's date):
-    # each is formatted once a request.
-    done: dict[tuple[Any, ...], str] = field(default_factory=dict)
 
 
 def _formats() -> _Formats:
@@ -80,15 +87,24 @@ def _formats() -> _Formats:
     return formats
 
 
+# A day or a number reads the same for every user of a language, and list
+# pages repeat them (today's date, a progress of 100 %): each is formatted
+# once per language and process, not on every row of every page.
+@lru_cache(maxsize=8192)
+def _day_text(day: date, format: str, locale: Locale) -> str:  # noqa: A002
+    return dates.format_date(day, format, locale=locale)
+
+
+@lru_cache(maxsize=8192)
+def _decimal_text(number: float | Decimal, kind: str, locale: Locale) -> str:
+    return numbers.format_decimal(number, locale=locale)
+
+
 def format_date(value: date | datetime, format: str = "medium") -> str:  # noqa: A002
     """A date (a datetime: its day in the user's time zone), per locale."""
     formats = _formats()
     day = value.astimezone(formats.timezone).date() if isinstance(value, datetime) else value
-    key = ("date", day, format)
-    text = formats.done.get(key)
-    if text is None:
-        text = formats.done[key] = dates.format_date(day, format, locale=formats.locale)
-    return text
+    return _day_text(day, format, formats.locale)
 
 
 def format_datetime(value: datetime, format: str = "medium") -> str:  # noqa: A002
@@ -98,12 +114,8 @@ def format_datetime(value: datetime, format: str = "medium") -> str:  # noqa: A0
 
 
 def format_decimal(number: float | Decimal) -> str:
-    formats = _formats()
-    key = ("decimal", type(number), number)
-    text = formats.done.get(key)
-    if text is None:
-        text = formats.done[key] = numbers.format_decimal(number, locale=formats.locale)
-    return text
+    # The type is part of the key: 1 and 1.0 are equal but may read differently.
+    return _decimal_text(number, type(number).__name__, _formats().locale)
 
 
 def register_web(app: Flask) -> None:

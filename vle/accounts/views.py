@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import lazyload
 from werkzeug.wrappers import Response
 
@@ -23,8 +24,12 @@ LANGUAGE_NAMES = {"en": "English", "lt": "Lietuvių", "pl": "Polski", "nb": "Nor
 def load_user(user_id: str) -> User | None:
     # The organisation loads when asked (administrators' pages); a learner's
     # pages never need it, and joining it on every request costs every page.
-    user = db.session().get(User, int(user_id), options=[lazyload(User.organisation)])
+    user = db.session().scalar(_USER, {"id": int(user_id)})
     return user if user is not None and user.active else None
+
+
+# Built once, as every request runs it.
+_USER = select(User).where(User.id == bindparam("id")).options(lazyload(User.organisation))
 
 
 login_manager.login_view = "accounts.login"

@@ -75,10 +75,10 @@ def _time(value: Any) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
-def enrolment_json(enrolment: Enrolment, course: Course) -> dict[str, Any]:
+def enrolment_json(enrolment: Enrolment | learning.EnrolmentLine, slug: str) -> dict[str, Any]:
     return {
-        "course": course.slug,
-        "url": url_for("learning.course", slug=course.slug, _external=True),
+        "course": slug,
+        "url": url_for("learning.course", slug=slug, _external=True),
         "status": enrolment.status,
         "progress": enrolment.progress,
         "enrolled_at": _time(enrolment.enrolled_at),
@@ -136,7 +136,7 @@ def me() -> Response:
 @token_required
 def my_enrolments() -> Response:
     enrolments = learning.my_enrolments(db.session(), _user())
-    return jsonify({"enrolments": [enrolment_json(e, e.course) for e in enrolments]})
+    return jsonify({"enrolments": [enrolment_json(e, e.slug) for e in enrolments]})
 
 
 @bp.get("/courses")
@@ -173,7 +173,7 @@ def enrol(slug: str) -> tuple[Response, int]:
         raise Invalid(_("“key” must be a string."))
     enrolment, created = learning.enrol(db_session, learner, course, key=key, method=method)
     db_session.commit()
-    return jsonify(enrolment_json(enrolment, course)), 201 if created else 200
+    return jsonify(enrolment_json(enrolment, course.slug)), 201 if created else 200
 
 
 def _admin_target(ident: Any) -> User:
@@ -201,4 +201,4 @@ def complete_item(item_id: int) -> Response:
     item = catalog.item_in(course, item_id)
     enrolment = learning.complete_item(db_session, _user(), course, item)
     db_session.commit()
-    return jsonify(enrolment_json(enrolment, course))
+    return jsonify(enrolment_json(enrolment, course.slug))

@@ -77,6 +77,20 @@ def test_enrol_complete_every_lesson_and_see_100_percent(client, make_course, ma
     assert session.scalar(select(func.count()).select_from(Completion)) == 1
 
 
+def test_well_done_once_when_the_course_is_completed_not_on_every_later_mark(client, make_course, make_user):
+    course = make_course(slug="ethics", title="Ethics at work", lessons=2)
+    make_user(email="ona@example.org")
+    login(client, "ona@example.org")
+    post_form(client, "/courses/ethics/enrol")
+    first, last = (item.id for item in course.modules[0].items)
+    said = []
+    for item_id in (first, last, first):
+        token = csrf_token(client, f"/courses/ethics/items/{item_id}")
+        client.post(f"/courses/ethics/items/{item_id}/complete", data={"csrf_token": token})
+        said.append("Well done: you have completed Ethics at work." in client.get("/courses/ethics").get_data(as_text=True))
+    assert said == [False, True, False]
+
+
 def test_previous_and_next_navigation(client, make_course, make_user):
     course = make_course(slug="nav", lessons=2, modules=2)
     make_user(email="ona@example.org")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -30,6 +31,17 @@ _ENROLMENT = (
     select(Enrolment)
     .where(Enrolment.user_id == bindparam("user_id"), Enrolment.course_id == bindparam("course_id"))
     .execution_options(populate_existing=True)
+)
+# A write to an enrolment's progress locks it first (PostgreSQL; SQLite's
+# writers take turns anyway): two items completed at once in two tabs are then
+# counted one after the other, and the second sees the first.
+_ENROLMENT_TO_UPDATE = _ENROLMENT.with_for_update()
+# The learner's progress rows on a course's items, to change one and recount.
+_PROGRESS_ROWS = (
+    select(ItemProgress)
+    .join(Item, Item.id == ItemProgress.item_id)
+    .join(Module, Module.id == Item.module_id)
+    .where(ItemProgress.user_id == bindparam("user_id"), Module.course_id == bindparam("course_id"))
 )
 # A page needs the course and the learner's enrolment in it together: one query.
 _COURSE_AND_ENROLMENT = (
@@ -175,7 +187,10 @@ def _progress_row(db_session: Session, user: User, item: Item) -> ItemProgress:
 
 
 def _require_enrolment(db_session: Session, user: User, course: Course) -> Enrolment:
-    enrolment = enrolment_for(db_session, user, course)
+    """The user's enrolment in the course, locked for this transaction's update."""
+    enrolment = db_session.scalar(
+        _ENROLMENT_TO_UPDATE, {"user_id": user.id, "course_id": course.id}
+    )
     if enrolment is None:
         raise Forbidden(_l("You are not enrolled in this course."))
     return enrolment
@@ -209,7 +224,7 @@ def complete_item(
     db_session: Session,
     user: User,
     course: Course,
-    item: Item,
+    item: Item | ItemEntry,
     now: datetime | None = None,
     *,
     contents: list[ModuleEntry] | None = None,
@@ -223,11 +238,23 @@ def complete_item(
     if not kind_of(item).manual_completion:
         raise Invalid(_l("This item is completed by passing it, not by marking it."))
     now = now or utcnow()
-    row = _progress_row(db_session, user, item)
+    # The learner's progress on the whole course, read once: the row to
+    # change is among them, and the new count needs them all.
+    rows: dict[int, ItemProgress] = {
+        row.item_id: row
+        for row in db_session.scalars(
+            _PROGRESS_ROWS, {"user_id": user.id, "course_id": course.id}
+        )
+    }
+    row = rows.get(item.id)
+    if row is None:
+        row = rows[item.id] = ItemProgress(user_id=user.id, item_id=item.id)
+        db_session.add(row)
     row.viewed_at = row.viewed_at or now
     row.completed_at = row.completed_at or now
+    required = _required_items(contents or catalog.contents(db_session, course))
+    _apply_progress(db_session, enrolment, course, required, rows, now)
     db_session.flush()
-    update_progress(db_session, enrolment, course, now, contents=contents)
     return enrolment
 
 
@@ -261,14 +288,12 @@ def update_progress(
     enrolment: Enrolment,
     course: Course,
     now: datetime | None = None,
-    *,
-    contents: list[ModuleEntry] | None = None,
 ) -> None:
     """Recount the enrolment's progress by the default completion rule: every
     required item done (lessons completed, quizzes passed). Completion, once
     reached, is recorded with its time and history and is never taken back."""
     progress = progress_by_item(db_session, enrolment.user, course)
-    required = _required_items(contents or catalog.contents(db_session, course))
+    required = _required_items(catalog.contents(db_session, course))
     _apply_progress(db_session, enrolment, course, required, progress, now or utcnow())
     db_session.flush()
 
@@ -282,7 +307,7 @@ def _apply_progress(
     enrolment: Enrolment,
     course: Course,
     required: list[ItemEntry],
-    progress: dict[int, Progress],
+    progress: Mapping[int, Progress],
     now: datetime,
 ) -> None:
     done = sum(1 for item in required if kind_of(item).is_done(progress.get(item.id)))

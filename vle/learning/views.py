@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from vle import db
 from vle.catalog import services as catalog
 from vle.catalog.models import Course
+from vle.db import utcnow
 from vle.errors import DomainError, NotFound
 from vle.learning import services
 from vle.learning.forms import ActionForm, EnrolForm
@@ -140,19 +141,22 @@ def _item(course: Course, item_id: int) -> Any:
 @login_required
 def complete(slug: str, item_id: int) -> Response:
     course = _course(slug, with_items=False)
-    item = _item(course, item_id)
+    contents = catalog.contents(db.session(), course)  # read before the write lock
+    item = next((i for module in contents for i in module.items if i.id == item_id), None)
+    if item is None:
+        abort(404)
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    contents = catalog.contents(db.session(), course)  # read before the write lock
+    now = utcnow()
     try:
         with db.transaction() as db_session:
             enrolment = services.complete_item(
-                db_session, current_user, course, item, contents=contents
+                db_session, current_user, course, item, now, contents=contents
             )
     except DomainError as error:
         abort(error.status, error.message)
-    if enrolment.status == "completed":
+    if enrolment.completed_at == now:  # this completion completed the course
         flash(_("Well done: you have completed %(title)s.", title=course.title), "success")
     nxt = services.neighbours(contents, item.id).next
     if nxt is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from tests.conftest import login, post_form
 from vle import db
@@ -116,3 +116,24 @@ def test_pages_that_only_read_open_no_transaction_and_writes_keep_theirs(
     assert all(verb == "SELECT" and not inside for verb, inside in reads), reads
     writes = [(verb, inside) for verb, inside in first_view if verb in {"INSERT", "UPDATE"}]
     assert writes and all(inside for _verb, inside in writes), first_view
+
+
+def test_a_connection_idle_for_a_while_is_tested_and_a_dead_one_replaced(app, monkeypatch):
+    engine = db.get_database(app).engine
+    pings = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda conn: pings.append(conn) or real_ping(conn))
+
+    def raw_connection_of_a_query():
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT 1")).scalar() == 1
+            return connection.connection.dbapi_connection
+
+    first = raw_connection_of_a_query()
+    assert raw_connection_of_a_query() is first  # used a moment ago: no round trip to test it
+    assert pings == []
+
+    monkeypatch.setattr(db, "IDLE_BEFORE_PING_S", 0.0)  # as if it had sat idle for long
+    first.close()  # ... and died meanwhile (the database restarted)
+    second = raw_connection_of_a_query()
+    assert pings and second is not first

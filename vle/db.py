@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -120,8 +120,10 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "rollback", _end_reads)
         event.listen(engine.pool, "checkin", _release_writer_record)
         event.listen(engine.pool, "invalidate", _release_writer_record_exc)
+        _ping_after_idle(engine)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_size=10, max_overflow=20)
+    _ping_after_idle(engine)
 
     @event.listens_for(engine, "begin")
     def _begin_postgresql(conn: Any) -> None:
@@ -151,6 +153,37 @@ def make_engine(url: str) -> Engine:
 
 
 _BUSY_TIMEOUT_S = 30  # as PRAGMA busy_timeout
+
+# A pooled connection unused for this long is tested before it is handed out.
+IDLE_BEFORE_PING_S = 10.0
+_IDLE_SINCE = "vle_idle_since"
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Test a pooled connection before use when it has sat idle for a while
+    (the database restarted, a firewall dropped it): a dead one is replaced
+    and the request goes on. SQLAlchemy's `pool_pre_ping` tests every
+    checkout — on PostgreSQL a round trip on every request, a quarter of a
+    page's. The price: after a database restart, a connection that was in
+    use less than IDLE_BEFORE_PING_S ago fails its request (500), which also
+    makes SQLAlchemy discard the rest of the pool; the requests after it get
+    new connections."""
+
+    @event.listens_for(engine.pool, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop(_IDLE_SINCE, None)
+        if idle_since is None or time.monotonic() - idle_since < IDLE_BEFORE_PING_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool throws the connection away and checks out another.
+            raise DisconnectionError(f"a pooled connection was dead: {error}") from error
 
 
 class _WriterLock:

@@ -357,6 +357,29 @@ def session() -> Session:
     return g.db_session
 
 
+def upsert(
+    db_session: Session,
+    model: type[Base],
+    keys: list[str],
+    values: dict[str, Any],
+    on_conflict: Callable[[Any], dict[str, Any]],
+) -> None:
+    """Insert a row, or, when one with the same unique `keys` exists, update
+    it with `on_conflict(excluded)` (`excluded`: the values that were to be
+    inserted): one statement, so that two requests inserting the same row at
+    once (two tabs) do not collide. SQLite and PostgreSQL spell it alike."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = db_session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(**values)
+    db_session.execute(
+        statement.on_conflict_do_update(
+            index_elements=keys, set_=on_conflict(statement.excluded)
+        )
+    )
+
+
 @contextmanager
 def transaction() -> Iterator[Session]:
     """Commit on success, roll back on any error. On SQLite the transaction

@@ -9,10 +9,12 @@ from datetime import date, datetime
 from typing import Protocol
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, raiseload
+from sqlalchemy.orm.attributes import set_committed_value
 
+from vle import db
 from vle.accounts.models import User
 from vle.catalog import services as catalog
 from vle.catalog.models import Course, CourseStatus, Item, Module
@@ -204,20 +206,29 @@ def record_view(
     now: datetime | None = None,
     *,
     enrolment: Enrolment | None = None,
-) -> ItemProgress | None:
+) -> None:
     """Note the first time an enrolled learner opens an item; opening one starts
-    the course. Returns the learner's progress on the item (None when not
-    enrolled). `enrolment`: the learner's enrolment, when the caller has it."""
+    the course. `enrolment`: the learner's enrolment, when the caller has it
+    (read before this transaction: it is changed only if it is still not
+    started)."""
     enrolment = enrolment or enrolment_for(db_session, user, course)
     if enrolment is None:
-        return None
-    row = _progress_row(db_session, user, item)
-    if row.viewed_at is None:
-        row.viewed_at = now or utcnow()
+        return
+    now = now or utcnow()
+    db.upsert(
+        db_session,
+        ItemProgress,
+        ["user_id", "item_id"],
+        {"user_id": user.id, "item_id": item.id, "viewed_at": now},
+        lambda excluded: {"viewed_at": func.coalesce(ItemProgress.viewed_at, excluded.viewed_at)},
+    )
     if enrolment.status == EnrolmentStatus.NOT_STARTED:
-        enrolment.status = EnrolmentStatus.IN_PROGRESS
-    db_session.flush()
-    return row
+        db_session.execute(
+            update(Enrolment)
+            .where(Enrolment.id == enrolment.id, Enrolment.status == EnrolmentStatus.NOT_STARTED)
+            .values(status=EnrolmentStatus.IN_PROGRESS)
+        )
+        set_committed_value(enrolment, "status", EnrolmentStatus.IN_PROGRESS)
 
 
 def complete_item(

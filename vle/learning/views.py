@@ -114,7 +114,7 @@ def item(slug: str, item_id: int) -> str:
     if services.is_first_view(enrolment, progress):
         # Only a first view writes; the write lock is taken for the write alone.
         with db.transaction() as write_session:
-            progress = services.record_view(write_session, current_user, course, item)
+            services.record_view(write_session, current_user, course, item, enrolment=enrolment)
     kind = kind_of(item)
     return render_template(
         "learning/item.html",

@@ -91,6 +91,17 @@ def test_well_done_once_when_the_course_is_completed_not_on_every_later_mark(cli
     assert said == [False, True, False]
 
 
+def test_marking_complete_without_the_csrf_token_is_refused_and_changes_nothing(client, make_course, make_user):
+    course = make_course(slug="ethics", lessons=2)
+    make_user(email="ona@example.org")
+    login(client, "ona@example.org")
+    post_form(client, "/courses/ethics/enrol")
+    item_id = course.modules[0].items[0].id
+    for data in ({}, {"csrf_token": "forged"}):
+        assert client.post(f"/courses/ethics/items/{item_id}/complete", data=data).status_code == 400
+    assert "Completed" not in client.get("/courses/ethics").get_data(as_text=True).split("Contents")[1]
+
+
 def test_previous_and_next_navigation(client, make_course, make_user):
     course = make_course(slug="nav", lessons=2, modules=2)
     make_user(email="ona@example.org")

@@ -9,7 +9,3 @@ from vle.forms import Form
 
 class EnrolForm(Form):
     key = PasswordField(_l("Enrolment key"), validators=[Optional(), Length(max=100)])
-
-
-class ActionForm(Form):
-    """A button that changes state: only the CSRF token travels."""

@@ -227,7 +227,6 @@ def _item_page_with_errors(
         enrolment=enrolment,
         done=kind.is_done(progress.get(item.id)),
         neighbours=learning.neighbours(catalog.contents(db_session, course), item.id),
-        form=ActionForm(),
         quiz=view,
     )
 

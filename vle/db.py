@@ -357,27 +357,32 @@ def session() -> Session:
     return g.db_session
 
 
-def upsert(
-    db_session: Session,
-    model: type[Base],
-    keys: list[str],
-    values: dict[str, Any],
-    on_conflict: Callable[[Any], dict[str, Any]],
-) -> None:
-    """Insert a row, or, when one with the same unique `keys` exists, update
-    it with `on_conflict(excluded)` (`excluded`: the values that were to be
-    inserted): one statement, so that two requests inserting the same row at
-    once (two tabs) do not collide. SQLite and PostgreSQL spell it alike."""
-    from sqlalchemy.dialects import postgresql, sqlite
+class Upsert:
+    """An INSERT that, when a row with the same unique `keys` exists, updates
+    it with `on_conflict(excluded)` instead (`excluded`: the values that were
+    to be inserted). One statement, so two requests inserting the same row at
+    once (two tabs) do not collide. Built once per dialect with bind
+    parameters named like the columns: building it cost more than running it."""
 
-    dialect = db_session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values)
-    db_session.execute(
-        statement.on_conflict_do_update(
-            index_elements=keys, set_=on_conflict(statement.excluded)
-        )
-    )
+    def __init__(
+        self,
+        model: type[Base],
+        keys: list[str],
+        columns: list[str],
+        on_conflict: Callable[[Any], dict[str, Any]],
+    ):
+        from sqlalchemy import bindparam
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        self._statements = {}
+        for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert)):
+            statement = insert(model).values({column: bindparam(column) for column in columns})
+            self._statements[name] = statement.on_conflict_do_update(
+                index_elements=keys, set_=on_conflict(statement.excluded)
+            )
+
+    def __call__(self, db_session: Session, values: dict[str, Any]) -> None:
+        db_session.execute(self._statements[db_session.get_bind().dialect.name], values)
 
 
 @contextmanager

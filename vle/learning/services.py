@@ -198,6 +198,15 @@ def _require_enrolment(db_session: Session, user: User, course: Course) -> Enrol
     return enrolment
 
 
+# A row seen first now; a row that exists keeps its first view.
+_RECORD_VIEW = db.Upsert(
+    ItemProgress,
+    ["user_id", "item_id"],
+    ["user_id", "item_id", "viewed_at"],
+    lambda excluded: {"viewed_at": func.coalesce(ItemProgress.viewed_at, excluded.viewed_at)},
+)
+
+
 def record_view(
     db_session: Session,
     user: User,
@@ -215,13 +224,7 @@ def record_view(
     if enrolment is None:
         return
     now = now or utcnow()
-    db.upsert(
-        db_session,
-        ItemProgress,
-        ["user_id", "item_id"],
-        {"user_id": user.id, "item_id": item.id, "viewed_at": now},
-        lambda excluded: {"viewed_at": func.coalesce(ItemProgress.viewed_at, excluded.viewed_at)},
-    )
+    _RECORD_VIEW(db_session, {"user_id": user.id, "item_id": item.id, "viewed_at": now})
     if enrolment.status == EnrolmentStatus.NOT_STARTED:
         db_session.execute(
             update(Enrolment)

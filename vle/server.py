@@ -18,10 +18,6 @@ class _Server(BaseApplication):
 
     def load(self) -> Any:
         # Each worker builds its own app (and database engine) after the fork.
-        import os
-        import sys
-        if os.environ.get("VLE_SWITCH_INTERVAL"):
-            sys.setswitchinterval(float(os.environ["VLE_SWITCH_INTERVAL"]))
         from vle import create_app
 
         return create_app()

@@ -119,17 +119,17 @@ def main(argv: list[str] | None = None) -> None:
     cpu = (time.process_time() - cpu_started) / args.requests
     queries = statements["n"] / args.requests
 
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(args.requests):
-        one()
-    profiler.disable()
     print(
         f"{1000 * cpu:.2f} ms CPU ({1000 * plain:.2f} ms wall) per request unprofiled; "
         f"{queries:.1f} SQL statements each"
     )
     if args.no_profile:
         return
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(args.requests):
+        one()
+    profiler.disable()
     stats = pstats.Stats(profiler).sort_stats(args.sort)
     if os.environ.get("PROFILE_CALLERS"):
         stats.print_callers(os.environ["PROFILE_CALLERS"])

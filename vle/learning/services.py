@@ -66,11 +66,9 @@ _CONTENTS_AND_PROGRESS = catalog.CONTENTS.add_columns(
     ItemProgress,
     (ItemProgress.item_id == Item.id) & (ItemProgress.user_id == bindparam("user_id")),
 )
-_PROGRESS = (
-    select(ItemProgress.item_id, ItemProgress.completed_at, ItemProgress.passed)
-    .join(Item, Item.id == ItemProgress.item_id)
-    .join(Module, Module.id == Item.module_id)
-    .where(ItemProgress.user_id == bindparam("user_id"), Module.course_id == bindparam("course_id"))
+# The same rows as plain columns: what deciding "done" reads.
+_PROGRESS = _PROGRESS_ROWS.with_only_columns(
+    ItemProgress.item_id, ItemProgress.completed_at, ItemProgress.passed
 )
 
 
@@ -154,13 +152,6 @@ def progress_by_item(db_session: Session, user: User, course: Course) -> dict[in
     return {row.item_id: row for row in rows}
 
 
-def progress_on(db_session: Session, user: User, item: Item) -> ItemProgress | None:
-    """The user's progress on one item, if any."""
-    return db_session.scalar(
-        select(ItemProgress).where(ItemProgress.user_id == user.id, ItemProgress.item_id == item.id)
-    )
-
-
 class ItemProgressRow(Progress, Protocol):
     """A learner's progress on an item as `contents_and_progress` reads it."""
 
@@ -178,14 +169,6 @@ def is_first_view(enrolment: Enrolment | None, progress: ItemProgressRow | None)
         or progress.viewed_at is None
         or enrolment.status == EnrolmentStatus.NOT_STARTED
     )
-
-
-def _progress_row(db_session: Session, user: User, item: Item) -> ItemProgress:
-    row = progress_on(db_session, user, item)
-    if row is None:
-        row = ItemProgress(user_id=user.id, item_id=item.id)
-        db_session.add(row)
-    return row
 
 
 def _require_enrolment(db_session: Session, user: User, course: Course) -> Enrolment:
@@ -252,23 +235,10 @@ def complete_item(
     if not kind_of(item).manual_completion:
         raise Invalid(_l("This item is completed by passing it, not by marking it."))
     now = now or utcnow()
-    # The learner's progress on the whole course, read once: the row to
-    # change is among them, and the new count needs them all.
-    rows: dict[int, ItemProgress] = {
-        row.item_id: row
-        for row in db_session.scalars(
-            _PROGRESS_ROWS, {"user_id": user.id, "course_id": course.id}
-        )
-    }
-    row = rows.get(item.id)
-    if row is None:
-        row = rows[item.id] = ItemProgress(user_id=user.id, item_id=item.id)
-        db_session.add(row)
+    rows, row = _progress_rows_with(db_session, user, course, item)
     row.viewed_at = row.viewed_at or now
     row.completed_at = row.completed_at or now
-    required = _required_items(contents or catalog.contents(db_session, course))
-    _apply_progress(db_session, enrolment, course, required, rows, now)
-    db_session.flush()
+    _recount(db_session, enrolment, course, rows, now, contents)
     return enrolment
 
 
@@ -277,13 +247,29 @@ def record_result(
 ) -> None:
     """Record the counting result of an item graded elsewhere (a quiz)."""
     enrolment = _require_enrolment(db_session, user, course)
-    row = _progress_row(db_session, user, item)
+    rows, row = _progress_rows_with(db_session, user, course, item)
     row.viewed_at = row.viewed_at or now
     row.passed = passed
     if passed:
         row.completed_at = row.completed_at or now
-    db_session.flush()
-    update_progress(db_session, enrolment, course, now)
+    _recount(db_session, enrolment, course, rows, now)
+
+
+def _progress_rows_with(
+    db_session: Session, user: User, course: Course, item: Item | ItemEntry
+) -> tuple[dict[int, ItemProgress], ItemProgress]:
+    """The learner's progress rows on the course, read once, and among them
+    the one on `item` (added if new): the row to change, and all the recount
+    needs."""
+    rows = {
+        row.item_id: row
+        for row in db_session.scalars(_PROGRESS_ROWS, {"user_id": user.id, "course_id": course.id})
+    }
+    row = rows.get(item.id)
+    if row is None:
+        row = rows[item.id] = ItemProgress(user_id=user.id, item_id=item.id)
+        db_session.add(row)
+    return rows, row
 
 
 def _add_months(moment: datetime, months: int) -> datetime:
@@ -297,18 +283,20 @@ def _add_months(moment: datetime, months: int) -> datetime:
     raise AssertionError("unreachable")
 
 
-def update_progress(
+def _recount(
     db_session: Session,
     enrolment: Enrolment,
     course: Course,
-    now: datetime | None = None,
+    progress: Mapping[int, Progress],
+    now: datetime,
+    contents: list[ModuleEntry] | None = None,
 ) -> None:
     """Recount the enrolment's progress by the default completion rule: every
     required item done (lessons completed, quizzes passed). Completion, once
-    reached, is recorded with its time and history and is never taken back."""
-    progress = progress_by_item(db_session, enrolment.user, course)
-    required = _required_items(catalog.contents(db_session, course))
-    _apply_progress(db_session, enrolment, course, required, progress, now or utcnow())
+    reached, is recorded with its time and history and is never taken back.
+    `contents`: the course's table of contents, when the caller has it."""
+    required = _required_items(contents or catalog.contents(db_session, course))
+    _apply_progress(db_session, enrolment, course, required, progress, now)
     db_session.flush()
 
 

@@ -12,9 +12,9 @@ requests/s and p50/p99 latency per scenario and each page's throughput as a
 share of the ceiling, which is measured first and again last so that a
 disturbed run shows. Only 127.0.0.1; everything stops by itself.
 
-The load generator is one asyncio process with a minimal HTTP/1.1 client (keep-
-alive, one connection per user), so it costs little CPU next to the server; its
-own CPU use is reported with the figures, as is the server's.
+The load generator is one asyncio process with a minimal HTTP/1.1 client
+(client.py: keep-alive, one connection per user), so it costs little CPU next to
+the server; its own CPU use is reported with the figures, as is the server's.
 """
 
 from __future__ import annotations
@@ -32,13 +32,13 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+
+# The HTTP client is client.py's (run from bench/, as load.py is).
+from client import HOST, Connection, HTTPError
 
 ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"  # never anything else
 CSRF = re.compile(rb'name="csrf_token"[^>]*value="([^"]+)"')
 
 SCENARIOS = {
@@ -53,110 +53,6 @@ PAGES = ("course", "lesson", "my", "complete")
 EXPECTED = {"ceiling": 200, "floor": 200, "course": 200, "lesson": 200, "my": 200, "complete": 302}
 TARGET_RATIO = 0.35  # the course page's share of the ceiling, at least
 TARGET_P99_MS = 150.0
-
-
-# --- a minimal HTTP/1.1 client -------------------------------------------------------------
-
-
-class HTTPError(Exception):
-    pass
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, list[str]]
-    body: bytes
-
-
-class Connection:
-    """One keep-alive connection with its own cookie jar (a browser, roughly)."""
-
-    def __init__(self, port: int, keepalive: bool = True):
-        self.port = port
-        self.keepalive = keepalive
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-        self.cookies: dict[str, str] = {}
-
-    async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            try:
-                await self.writer.wait_closed()
-            except OSError:
-                pass
-        self.reader = self.writer = None
-
-    async def request(self, method: str, path: str, form: dict[str, str] | None = None) -> Answer:
-        reused = self.writer is not None
-        try:
-            return await self._request(method, path, form)
-        except (asyncio.IncompleteReadError, ConnectionError) as error:
-            await self.close()
-            if not reused:
-                raise HTTPError(f"{method} {path}: {error!r}") from error
-            # The server closed an idle keep-alive connection: once more, fresh.
-            return await self._request(method, path, form)
-
-    async def _request(self, method: str, path: str, form: dict[str, str] | None) -> Answer:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
-        assert self.reader is not None
-        lines = [
-            f"{method} {path} HTTP/1.1",
-            f"Host: {HOST}:{self.port}",
-            "User-Agent: vle-bench",
-            "Accept: text/html",
-            "Accept-Language: en",
-        ]
-        if not self.keepalive:
-            lines.append("Connection: close")
-        if self.cookies:
-            lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
-        body = b""
-        if form is not None:
-            body = urlencode(form).encode()
-            lines.append("Content-Type: application/x-www-form-urlencoded")
-            lines.append(f"Content-Length: {len(body)}")
-        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status_line, *header_lines = head.decode("latin-1").split("\r\n")
-        status = int(status_line.split(" ", 2)[1])
-        headers: dict[str, list[str]] = {}
-        for line in header_lines:
-            if line:
-                name, _, value = line.partition(":")
-                headers.setdefault(name.strip().lower(), []).append(value.strip())
-        if "content-length" in headers:
-            payload = await self.reader.readexactly(int(headers["content-length"][0]))
-        elif "chunked" in headers.get("transfer-encoding", [""])[0].lower():
-            payload = await self._chunked()
-        else:
-            payload = await self.reader.read()
-            headers["connection"] = ["close"]
-        for cookie in headers.get("set-cookie", []):
-            parsed = SimpleCookie()
-            parsed.load(cookie)
-            for name, morsel in parsed.items():
-                if morsel.value and morsel["max-age"] != "0":
-                    self.cookies[name] = morsel.value
-                else:
-                    self.cookies.pop(name, None)
-        if headers.get("connection", [""])[0].lower() == "close":
-            await self.close()
-        return Answer(status, headers, payload)
-
-    async def _chunked(self) -> bytes:
-        assert self.reader is not None
-        parts = []
-        while True:
-            size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
-            if size == 0:
-                await self.reader.readuntil(b"\r\n")
-                return b"".join(parts)
-            parts.append(await self.reader.readexactly(size))
-            await self.reader.readexactly(2)
 
 
 # --- who the virtual users are ---------------------------------------------------------------

@@ -40,10 +40,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# The server's start, stop and CPU reading are load.py's (run from bench/, as both are).
+# The HTTP client is client.py's; the server's start, stop and CPU reading are
+# load.py's (run from bench/, as all three are).
+from client import Connection  # noqa: E402
 from load import free_port, server_cpu_seconds, start_server, stop_server  # noqa: E402
 
-HOST = "127.0.0.1"  # never anything else
 TARGET_P99_MS = 100.0
 
 QUIZ = """\
@@ -160,64 +161,6 @@ def answer_for(question: dict[str, Any], turn: int) -> Any:
     return f"answer {turn}"
 
 
-# --- a minimal HTTP/1.1 JSON client -------------------------------------------------------------
-
-
-class Connection:
-    def __init__(self, port: int, token: str):
-        self.port, self.token = port, token
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            try:
-                await self.writer.wait_closed()
-            except OSError:
-                pass
-        self.reader = self.writer = None
-
-    async def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        for attempt in (1, 2):
-            fresh = self.writer is None
-            try:
-                return await self._request(method, path, body)
-            except (asyncio.IncompleteReadError, ConnectionError):
-                await self.close()
-                if fresh or attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
-    async def _request(self, method: str, path: str, body: Any) -> tuple[int, Any]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
-        assert self.reader is not None
-        payload = b"" if body is None else json.dumps(body).encode()
-        head = (
-            f"{method} {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\n"
-            f"Authorization: Bearer {self.token}\r\nAccept: application/json\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
-        )
-        self.writer.write(head.encode() + payload)
-        raw = await self.reader.readuntil(b"\r\n\r\n")
-        status_line, *lines = raw.decode("latin-1").split("\r\n")
-        status = int(status_line.split(" ", 2)[1])
-        headers = {}
-        for line in lines:
-            if line:
-                name, _, value = line.partition(":")
-                headers[name.strip().lower()] = value.strip()
-        length = int(headers.get("content-length", "0"))
-        data = await self.reader.readexactly(length) if length else b""
-        if headers.get("connection", "").lower() == "close":
-            await self.close()
-        try:
-            return status, json.loads(data) if data else None
-        except ValueError:
-            return status, data.decode("utf-8", "replace")
-
-
 # --- the run ---------------------------------------------------------------------------------
 
 
@@ -269,14 +212,27 @@ class Phase:
         }
 
 
+def _api(port: int, token: str) -> Connection:
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    return Connection(port, headers=headers)
+
+
+async def _call(conn: Connection, method: str, path: str) -> tuple[int, Any]:
+    answer = await conn.request(method, path)
+    return answer.status, answer.json()
+
+
 async def save(conn: Connection, learner: Learner, turn: int, phase: Phase) -> None:
     question = learner.questions[turn % len(learner.questions)]
     value = answer_for(question, turn)
     started = time.perf_counter()
     try:
-        status, body = await conn.request(
-            "PUT", f"/api/v1/attempts/{learner.attempt}/answers/{question['id']}", {"answer": value}
+        answer = await conn.request(
+            "PUT",
+            f"/api/v1/attempts/{learner.attempt}/answers/{question['id']}",
+            json_body={"answer": value},
         )
+        status, body = answer.status, answer.json()
     except (OSError, asyncio.IncompleteReadError) as error:
         phase.count(599)
         phase.failures.append(f"{learner.email}: {error!r}")
@@ -298,9 +254,9 @@ async def paced(port: int, item_id: int, learners: list[Learner], pace: float, s
     first_submit: list[float] = []
 
     async def one(learner: Learner) -> None:
-        conn = Connection(port, learner.token)
+        conn = _api(port, learner.token)
         await asyncio.sleep(random.uniform(0, pace))  # people do not start in step
-        status, body = await conn.request("POST", f"/api/v1/quizzes/{item_id}/attempts")
+        status, body = await _call(conn, "POST", f"/api/v1/quizzes/{item_id}/attempts")
         phase.count(status)
         if status not in (200, 201):
             phase.failures.append(f"{learner.email}: start → {status} {body}")
@@ -314,7 +270,7 @@ async def paced(port: int, item_id: int, learners: list[Learner], pace: float, s
             await save(conn, learner, turn, phase)
             await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
         first_submit.append(time.perf_counter())
-        status, body = await conn.request("POST", f"/api/v1/attempts/{learner.attempt}/submit")
+        status, body = await _call(conn, "POST", f"/api/v1/attempts/{learner.attempt}/submit")
         phase.count(status)
         submits.append(status)
         if status != 200 or body.get("state") not in ("graded", "awaiting_grading"):
@@ -335,8 +291,8 @@ async def flat_out(port: int, item_id: int, learners: list[Learner], seconds: fl
     state = {"stop": False}
 
     async def one(learner: Learner) -> None:
-        conn = Connection(port, learner.token)
-        status, body = await conn.request("POST", f"/api/v1/quizzes/{item_id}/attempts")
+        conn = _api(port, learner.token)
+        status, body = await _call(conn, "POST", f"/api/v1/quizzes/{item_id}/attempts")
         if status not in (200, 201):
             phase.failures.append(f"{learner.email}: start → {status} {body}")
             return

@@ -9,7 +9,7 @@ go (the new organisation of a user, the new parent of an organisation).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import (
@@ -86,6 +86,31 @@ def _user(user_id: int, manage: bool = True) -> User:
     return user
 
 
+def _saved(
+    error_field: Any, change: Callable[[Any], tuple[str | None, str]]
+) -> BaseResponse | None:
+    """The end of a valid add or edit form: `change(db_session)` makes the
+    change and says what to flash (None: nothing changed) and where to go
+    next; committed, that is a redirect. A DomainError changes nothing and
+    shows beside `error_field`: None, and the form is shown again."""
+    db_session = db.session()
+    try:
+        message, target = change(db_session)
+    except DomainError as error:
+        db_session.rollback()
+        error_field.errors.append(error.message)
+        return None
+    db_session.commit()
+    if message:
+        flash(message, "success")
+    return redirect(target)
+
+
+def _form_status() -> int:
+    """A form shown again after a POST was not accepted: 422."""
+    return 422 if request.method == "POST" else 200
+
+
 def _organisation_choices(
     blank: str | None = None, outside: Organisation | None = None
 ) -> list[Any]:
@@ -127,26 +152,17 @@ def _organisation_form(org: Organisation | None) -> OrganisationForm:
 def new_organisation() -> Any:
     form = _organisation_form(None)
     if form.validate_on_submit():
-        db_session = db.session()
-        try:
+
+        def change(db_session: Any) -> tuple[str | None, str]:
             org = accounts.add_organisation(
-                db_session,
-                current_user,
-                code=form.code.data or "",
-                name=form.name.data or "",
-                kind=form.kind.data or "",
-                parent_code=form.parent.data or None,
-                address=_address(),
+                db_session, current_user, parent_code=form.parent.data or None, **_org_fields(form)
             )
-        except DomainError as error:
-            db_session.rollback()
-            form.code.errors.append(error.message)
-        else:
-            db_session.commit()
-            flash(_("Organisation %(code)s created.", code=org.code), "success")
-            return redirect(url_for("admin.organisations"))
-    status = 422 if request.method == "POST" else 200
-    return render_template("admin/organisation_form.html", form=form, org=None), status
+            message = _("Organisation %(code)s created.", code=org.code)
+            return message, url_for("admin.organisations")
+
+        if saved := _saved(form.code, change):
+            return saved
+    return render_template("admin/organisation_form.html", form=form, org=None), _form_status()
 
 
 @bp.route("/admin/organisations/<int:org_id>", methods=["GET", "POST"])
@@ -154,28 +170,28 @@ def edit_organisation(org_id: int) -> Any:
     org = _organisation(org_id)
     form = _organisation_form(org)
     if form.validate_on_submit():
-        db_session = db.session()
-        try:
+
+        def change(db_session: Any) -> tuple[str | None, str]:
             changed = accounts.update_organisation(
-                db_session,
-                current_user,
-                org,
-                code=form.code.data or "",
-                name=form.name.data or "",
-                kind=form.kind.data or "",
-                parent_code=form.parent.data or None,
-                address=_address(),
-            )
-        except DomainError as error:
-            db_session.rollback()
-            form.code.errors.append(error.message)
-        else:
-            db_session.commit()
-            if changed:
-                flash(_("Organisation %(code)s saved.", code=org.code), "success")
-            return redirect(url_for("admin.organisations"))
-    status = 422 if request.method == "POST" else 200
-    return render_template("admin/organisation_form.html", form=form, org=org), status
+                db_session, current_user, org, parent_code=form.parent.data or None,
+                **_org_fields(form),
+            )  # fmt: skip
+            message = _("Organisation %(code)s saved.", code=org.code) if changed else None
+            return message, url_for("admin.organisations")
+
+        if saved := _saved(form.code, change):
+            return saved
+    return render_template("admin/organisation_form.html", form=form, org=org), _form_status()
+
+
+def _org_fields(form: OrganisationForm) -> dict[str, Any]:
+    """What the organisation form sets, as the services take it (with the parent)."""
+    return {
+        "code": form.code.data or "",
+        "name": form.name.data or "",
+        "kind": form.kind.data or "",
+        "address": _address(),
+    }
 
 
 # --- Users --------------------------------------------------------------------------
@@ -258,29 +274,17 @@ def _user_form(user: User | None) -> UserForm:
 def new_user() -> Any:
     form = _user_form(None)
     if form.validate_on_submit():
-        db_session = db.session()
-        try:
+
+        def change(db_session: Any) -> tuple[str | None, str]:
             user = accounts.add_user(
-                db_session,
-                current_user,
-                email=form.email.data or "",
-                name=form.name.data or "",
-                role=form.role.data or "",
-                organisation_code=form.organisation.data or "",
-                password=form.password.data or None,
-                network=bool(form.network.data) and form.role.data == "admin",
-                locale=form.language.data or None,
-                address=_address(),
+                db_session, current_user, locale=form.language.data or None, **_user_fields(form)
             )
-        except DomainError as error:
-            db_session.rollback()
-            form.email.errors.append(error.message)
-        else:
-            db_session.commit()
-            flash(_("Account %(email)s created.", email=user.email), "success")
-            return redirect(url_for("admin.edit_user", user_id=user.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("admin/user_form.html", form=form, user=None), status
+            message = _("Account %(email)s created.", email=user.email)
+            return message, url_for("admin.edit_user", user_id=user.id)
+
+        if saved := _saved(form.email, change):
+            return saved
+    return render_template("admin/user_form.html", form=form, user=None), _form_status()
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
@@ -288,37 +292,38 @@ def edit_user(user_id: int) -> Any:
     user = _user(user_id, manage=request.method == "POST")
     form = _user_form(user)
     if form.validate_on_submit():
-        db_session = db.session()
-        try:
+
+        def change(db_session: Any) -> tuple[str | None, str]:
             changed = accounts.update_user(
-                db_session,
-                current_user,
-                user,
-                email=form.email.data or "",
-                name=form.name.data or "",
-                role=form.role.data or "",
-                organisation_code=form.organisation.data or "",
-                network=bool(form.network.data) and form.role.data == "admin",
-                locale=form.language.data or "",
-                password=form.password.data or None,
-                address=_address(),
-            )
-        except DomainError as error:
-            db_session.rollback()
-            form.email.errors.append(error.message)
-        else:
-            db_session.commit()
-            if changed:
-                flash(_("Account %(email)s saved.", email=user.email), "success")
-            return redirect(url_for("admin.edit_user", user_id=user.id))
-    status = 422 if request.method == "POST" else 200
+                db_session, current_user, user, locale=form.language.data or "",
+                **_user_fields(form),
+            )  # fmt: skip
+            message = _("Account %(email)s saved.", email=user.email) if changed else None
+            return message, url_for("admin.edit_user", user_id=user.id)
+
+        if saved := _saved(form.email, change):
+            return saved
     return render_template(
         "admin/user_form.html",
         form=form,
         user=user,
         action_form=ActionForm(),
         can_manage=current_user.manages(user),
-    ), status
+    ), _form_status()
+
+
+def _user_fields(form: UserForm) -> dict[str, Any]:
+    """What the account form sets, as the services take it (with the language:
+    none on a new account, cleared on an edit)."""
+    return {
+        "email": form.email.data or "",
+        "name": form.name.data or "",
+        "role": form.role.data or "",
+        "organisation_code": form.organisation.data or "",
+        "password": form.password.data or None,
+        "network": bool(form.network.data) and form.role.data == "admin",
+        "address": _address(),
+    }
 
 
 def _set_active(user_id: int, active: bool) -> BaseResponse:
@@ -358,18 +363,15 @@ def erase_user(user_id: int) -> Any:
     user = _user(user_id)
     form = EraseForm()
     if form.validate_on_submit():
-        db_session = db.session()
-        try:
+
+        def change(db_session: Any) -> tuple[str | None, str]:
             services.erase_user(db_session, current_user, user, _address())
-        except DomainError as error:
-            db_session.rollback()
-            form.confirm.errors.append(error.message)
-        else:
-            db_session.commit()
-            flash(_("The account's personal data has been erased."), "success")
-            return redirect(url_for("admin.edit_user", user_id=user.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("admin/erase.html", form=form, user=user), status
+            message = _("The account's personal data has been erased.")
+            return message, url_for("admin.edit_user", user_id=user.id)
+
+        if saved := _saved(form.confirm, change):
+            return saved
+    return render_template("admin/erase.html", form=form, user=user), _form_status()
 
 
 @bp.post("/admin/users/<int:user_id>/data")
@@ -413,8 +415,7 @@ def import_users() -> Any:
                 confirm_form=ConfirmImportForm(formdata=None, token=token),
                 filename=form.file.data.filename or "",
             )
-    status = 422 if request.method == "POST" else 200
-    return render_template("admin/import.html", form=form), status
+    return render_template("admin/import.html", form=form), _form_status()
 
 
 @bp.post("/admin/users/import/confirm")

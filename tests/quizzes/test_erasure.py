@@ -202,3 +202,38 @@ def test_an_erased_answer_is_not_one_a_learner_can_send(
         with pytest.raises(Invalid):
             quizzes.save_answer(session, attempt, question_id, dict(quizzes.ERASED_ANSWER))
         session.rollback()
+
+
+def test_an_erased_learners_essays_leave_the_grading_queue(
+    client, session, make_quiz, make_user, enrol
+):
+    """Her essay was erased with her: there is nothing left to mark, so the
+    trainer's queue no longer lists it; another learner's stays."""
+    trainer = make_user("trainer", email="trainer@example.org")
+    admin_user = make_user("admin", network=True, email="net@example.org")
+    course, item = make_quiz(GIFT + "\n" + ESSAY, trainers=[trainer])
+    attempts = {}
+    for name in ("ona", "jonas"):
+        learner = make_user(email=f"{name}@example.org")
+        enrol(learner, course)
+        attempt, _ = quizzes.start_attempt(session, learner, course, item)
+        essay = question_ids(session, item)["Reflect"]
+        quizzes.save_answer(session, attempt, essay, f"{name.title()}'s thoughts.")
+        quizzes.submit(session, attempt, course, item)
+        attempts[name] = attempt.id
+    session.commit()
+    assert {e.attempt.id for e in quizzes.grading_queue(session, trainer)} == set(attempts.values())
+
+    login(client, admin_user.email)
+    ona = session.scalar(select(Attempt.user_id).where(Attempt.id == attempts["ona"]))
+    assert post_form(client, f"/admin/users/{ona}/erase", {"confirm": "y"}).status_code == 302
+
+    session.rollback()
+    assert [e.attempt.id for e in quizzes.grading_queue(session, trainer)] == [attempts["jonas"]]
+    trainer_client = client.application.test_client()
+    login(trainer_client, trainer.email)
+    page = trainer_client.get("/trainer/grading").get_data(as_text=True)
+    assert f"/trainer/attempts/{attempts['jonas']}" in page
+    assert f"/trainer/attempts/{attempts['ona']}" not in page
+    # Her attempt is still there, waiting, as the quiz's results count it.
+    assert session.get(Attempt, attempts["ona"]).state == "awaiting_grading"

@@ -29,7 +29,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from sqlalchemy import CursorResult, Table, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from vle.accounts.models import User
 from vle.catalog.models import Course, Item, Module
@@ -1010,15 +1010,19 @@ def grading_queue(db_session: Session, user: User) -> list[QueueEntry]:
     """Submitted attempts waiting for a trainer, oldest first, whose answers the
     user may see (AnswerScope): every course's for a network admin, their own
     courses' for a trainer, their subtree's learners' for a scoped admin, who
-    sees what waits but leaves the marking to the course's trainers."""
+    sees what waits but leaves the marking to the course's trainers.
+    An erased learner's attempts are not in it: their essays were erased with
+    them (erase_personal_data), so nothing is left to mark. Such an attempt
+    stays as it was, waiting, and counts as before."""
     query = (
         select(Attempt, Item, Course)
         .join(Item, Item.id == Attempt.item_id)
         .join(Module, Module.id == Item.module_id)
         .join(Course, Course.id == Module.course_id)
-        .where(Attempt.state == AttemptState.AWAITING_GRADING)
+        .join(User, User.id == Attempt.user_id)
+        .where(Attempt.state == AttemptState.AWAITING_GRADING, User.erased_at.is_(None))
         .where(AnswerScope.across_courses(user))
-        .options(joinedload(Attempt.user), selectinload(Course.trainers))
+        .options(contains_eager(Attempt.user), selectinload(Course.trainers))
         .order_by(Attempt.submitted_at, Attempt.id)
     )
     rows = db_session.execute(query).all()

@@ -137,3 +137,18 @@ def test_a_connection_idle_for_a_while_is_tested_and_a_dead_one_replaced(app, mo
     first.close()  # ... and died meanwhile (the database restarted)
     second = raw_connection_of_a_query()
     assert pings and second is not first
+
+
+def test_a_connection_asked_for_autocommit_keeps_it(app):
+    """SQLAlchemy's AUTOCOMMIT isolation level (for what cannot run in a
+    transaction, such as VACUUM) is not overridden by vle's own choice of
+    transaction, outside a request as inside one."""
+    engine = db.get_database(app).engine
+    with engine.connect() as connection:
+        autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+        autocommit.execute(text("SELECT 1"))
+        assert not _in_transaction(autocommit.connection.driver_connection)
+    with app.test_request_context("/", method="POST"), engine.connect() as connection:
+        autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+        autocommit.execute(text("SELECT 1"))
+        assert not _in_transaction(autocommit.connection.driver_connection)

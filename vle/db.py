@@ -97,7 +97,7 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
-            if _reads_only(conn):
+            if _asked_for_autocommit(conn) or _reads_only(conn):
                 return  # pysqlite in autocommit: each SELECT reads by itself
             if not _writing():
                 conn.exec_driver_sql("BEGIN")
@@ -132,6 +132,8 @@ def make_engine(url: str) -> Engine:
         # for nothing when the request only reads. In autocommit it sends
         # neither (and each statement sees the latest committed data, as it
         # does in a READ COMMITTED transaction anyway).
+        if _asked_for_autocommit(conn):
+            return  # SQLAlchemy has switched the driver to autocommit already
         driver = conn.connection.driver_connection
         autocommit = _reads_only(conn)
         if driver.autocommit != autocommit:
@@ -297,6 +299,13 @@ def _reads_only(conn: Any) -> bool:
     reads_only = has_request_context() and not _writing()
     conn.info[READS_ONLY] = reads_only
     return reads_only
+
+
+def _asked_for_autocommit(conn: Any) -> bool:
+    """Did the caller ask SQLAlchemy for no transaction at all (the AUTOCOMMIT
+    isolation level: statements that cannot run in one, such as VACUUM)?
+    vle's own choice of transaction then keeps out of the way."""
+    return conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
 
 
 def _end_reads(conn: Any) -> None:

@@ -41,6 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+# Run from bench/, as seed.py is: its finishing steps are the same here.
+from seed import advance_sequences, analyze  # noqa: E402
+
 ADMIN_EMAIL = "report-admin@bench.example.org"
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 FIRST = ("Aistė", "Jonas", "Rūta", "Mindaugas", "Eglė", "Agnieszka", "Piotr", "Paweł",
@@ -85,7 +88,7 @@ def peak_rss_mb() -> float:
 def seed(
     url: str, learners: int, courses: int, enrolments: int, batch: int, seed_value: int
 ) -> None:
-    from sqlalchemy import func, select, text
+    from sqlalchemy import func, select
     from werkzeug.security import generate_password_hash
 
     from vle.db import Base, get_database
@@ -233,16 +236,9 @@ def seed(
             conn.execute(tables["completions"].insert(), completions)
         if attempts:
             conn.execute(tables["quiz_attempts"].insert(), attempts)
-        if conn.dialect.name == "postgresql":
-            for name in ("organisations", "users", "courses", "modules", "items"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                                  f"(SELECT max(id) FROM {name}))"))  # fmt: skip
+        advance_sequences(conn)
+    analyze(engine, vacuum=True)
     with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
-        else:
-            conn.execute(text("ANALYZE"))
-            conn.commit()
         counts = {name: conn.scalar(select(func.count()).select_from(tables[name]))
                   for name in ("users", "courses", "enrolments", "completions", "quiz_attempts")}  # fmt: skip
     engine.dispose()

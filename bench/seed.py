@@ -145,10 +145,42 @@ def weighted_sample(rng: random.Random, weights: list[float], k: int) -> list[in
     return [i for _, i in keys[:k]]
 
 
+def advance_sequences(
+    conn: Any, tables: Iterable[str] = ("organisations", "users", "courses", "modules", "items")
+) -> None:
+    """PostgreSQL: rows inserted with explicit ids leave the id sequences
+    behind; move them past the rows (else the next insert collides)."""
+    from sqlalchemy import text
+
+    if conn.dialect.name != "postgresql":
+        return
+    for name in tables:
+        conn.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                f"(SELECT max(id) FROM {name}))"
+            )
+        )
+
+
+def analyze(engine: Any, vacuum: bool = False) -> None:
+    """Fresh planner statistics for the seeded tables (and, `vacuum`, on
+    PostgreSQL, the visibility map that index-only scans read)."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            command = "VACUUM ANALYZE" if vacuum else "ANALYZE"
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text(command))
+        else:
+            conn.execute(text("ANALYZE"))
+            conn.commit()
+
+
 def seed(
     url: str, learners: int, courses: int, enrolments: int, seed_value: int, batch: int
 ) -> None:
-    from sqlalchemy import func, select, text
+    from sqlalchemy import func, select
     from werkzeug.security import generate_password_hash
 
     from vle import create_app
@@ -354,22 +386,9 @@ def seed(
         insert("item_progress", progress_rows, raw=True)
         insert("completions", completion_rows, raw=True)
 
-        if conn.dialect.name == "postgresql":
-            # Explicit ids leave the id sequences behind; move them past the rows.
-            for name in ("organisations", "users", "courses", "modules", "items"):
-                conn.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                        f"(SELECT max(id) FROM {name}))"
-                    )
-                )
+        advance_sequences(conn)
     timer.lap("commit")
-    with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
-        else:
-            conn.execute(text("ANALYZE"))
-            conn.commit()
+    analyze(engine)
     timer.lap("analyze")
     engine.dispose()
     print(

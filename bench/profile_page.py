@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--top", type=int, default=45)
     parser.add_argument("--learner", type=int, default=1)
     parser.add_argument("--no-profile", action="store_true", help="time only")
+    parser.add_argument("--callers", metavar="PATTERN", help="who calls the functions matching it")
+    parser.add_argument("--callees", metavar="PATTERN", help="what the functions matching it call")
     args = parser.parse_args(argv)
     url = os.environ.get("VLE_DATABASE_URL")
     if not url:
@@ -131,8 +133,11 @@ def main(argv: list[str] | None = None) -> None:
         one()
     profiler.disable()
     stats = pstats.Stats(profiler).sort_stats(args.sort)
-    if os.environ.get("PROFILE_CALLERS"):
-        stats.print_callers(os.environ["PROFILE_CALLERS"])
+    if args.callers or args.callees:
+        if args.callers:
+            stats.print_callers(args.callers)
+        if args.callees:
+            stats.print_callees(args.callees)
         return
     stats.print_stats(args.top)
 

@@ -46,6 +46,36 @@ def test_concurrent_writers_all_commit_and_a_failed_one_blocks_nobody(app, sessi
     assert session.scalar(select(func.count()).select_from(Organisation)) == 12
 
 
+def test_a_writer_lets_the_next_one_in_only_once_its_transaction_has_ended(
+    app, session, monkeypatch
+):
+    """SQLite: the next writer's BEGIN IMMEDIATE must find the database free.
+    Let in while the last writer's COMMIT was still to come, it waited in
+    SQLite's busy handler (sleeps of up to 100 ms)."""
+    if db.get_database(app).engine.dialect.name != "sqlite":
+        return  # PostgreSQL's writers lock rows, and vle queues none of them
+    connections, open_at_release = [], []
+    release = db._WriterLock.release
+
+    def checked_release(lock) -> None:
+        open_at_release.append(connections[-1].in_transaction)
+        release(lock)
+
+    monkeypatch.setattr(db._WriterLock, "release", checked_release)
+    with app.app_context():
+        with db.transaction() as db_session:
+            db_session.add(Organisation(code="KEPT", name="Kept"))
+            db_session.flush()
+            connections.append(db_session.connection().connection.driver_connection)
+        with pytest.raises(RuntimeError), db.transaction() as db_session:
+            db_session.add(Organisation(code="UNDONE", name="Undone"))
+            db_session.flush()
+            connections.append(db_session.connection().connection.driver_connection)
+            raise RuntimeError("the service refused")
+    assert open_at_release == [False, False]  # committed, then rolled back, before release
+    assert set(session.scalars(select(Organisation.code))) == {"KEPT"}
+
+
 WRITER = """
 import sys
 from vle import create_app, db

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from tests.quizzes.conftest import ESSAY, GIFT, MATCHING, RIGHT, question_ids
 from vle.db import utcnow
 from vle.quizzes.models import Answer, Attempt
-from vle.quizzes.questions import MAX_ANSWER_LENGTH
+from vle.quizzes.questions import MAX_ANSWER_LENGTH, QUESTION_TYPES
 
 ATTEMPT_KEYS = {"id", "quiz", "state", "deadline", "questions", "answers", "score", "passed"}
 
@@ -309,6 +309,11 @@ def test_attempt_routes_are_documented(client):
     assert "get" in paths["/api/v1/attempts/{id}"]
     assert "put" in paths["/api/v1/attempts/{id}/answers/{question_id}"]
     assert "post" in paths["/api/v1/attempts/{id}/submit"]
+
+
+def test_the_documented_question_types_are_the_ones_vle_has(client):
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    assert set(schemas["Question"]["properties"]["type"]["enum"]) == set(QUESTION_TYPES)
 
 
 def test_starting_again_after_the_time_ran_out_grades_the_old_attempt(

@@ -24,6 +24,7 @@ from vle.catalog.models import Course, Item
 from vle.db import utcnow
 from vle.errors import Conflict, NotFound
 from vle.quizzes import services
+from vle.quizzes.gift import TYPES as QUESTION_TYPE_NAMES
 from vle.quizzes.models import Attempt
 
 
@@ -193,19 +194,7 @@ SCHEMAS = {
         "description": "What a learner may see of a question: never correctness or feedback.",
         "properties": {
             "id": {"type": "integer"},
-            "type": {
-                "type": "string",
-                "enum": [
-                    "single_choice",
-                    "multiple_choice",
-                    "true_false",
-                    "short_answer",
-                    "numerical",
-                    "matching",
-                    "essay",
-                    "description",
-                ],
-            },  # fmt: skip
+            "type": {"type": "string", "enum": list(QUESTION_TYPE_NAMES)},
             "text": {"type": "string", "description": "the question as safe HTML"},
             "choices": {**_TEXTS, "description": "single_choice, multiple_choice, true_false"},
             "stems": {**_TEXTS, "description": "matching"},

@@ -12,6 +12,7 @@ from vle.catalog.models import Course, Item
 from vle.learning import services as learning
 from vle.learning.models import ItemProgress
 from vle.library import services as library
+from vle.library.reader import read_library
 from vle.library.services import LibraryInvalid
 
 REPO_COURSES = Path(__file__).resolve().parents[2] / "courses"
@@ -126,6 +127,10 @@ def test_invalid_library_reports_every_error_and_changes_nothing(session, tmp_pa
             "01-basics/04-nul.md": "---\ntitle: Nul\n---\nline two\nbad \x00 byte\n",
             "02-practice/02-check.gift": "::Q1:: Unclosed answer {=yes ~no\n",
             "02-practice/05-bad.md": "---\ntitle: [unclosed\n---\ntext\n",
+            "01-basics/module.yaml": "title: Basics\nsummary: extra\n",
+            "02-practice/module.yaml": "title: [unclosed\n",
+            "02-practice/06-extra.gift": "::Q1:: Is water wet? {T}\n",
+            "02-practice/06-extra.yaml": "pass_mark: 80\ncolour: red\n",
         },
     )
     with pytest.raises(LibraryInvalid) as raised:
@@ -140,6 +145,9 @@ def test_invalid_library_reports_every_error_and_changes_nothing(session, tmp_pa
     assert f"{broken / '01-basics/04-nul.md'}:5: contains a NUL byte" in joined
     assert f"{broken / '02-practice/02-check.gift'}:1" in joined
     assert f"{broken / '02-practice/05-bad.md'}:2: invalid YAML" in joined
+    assert f"{broken / '01-basics/module.yaml'}:2: unknown key “summary”" in joined
+    assert f"{broken / '02-practice/module.yaml'}:1: invalid YAML" in joined
+    assert f"{broken / '02-practice/06-extra.yaml'}:2: unknown key “colour”" in joined
     session.rollback()
     assert count(session, Course) == 0  # not even the good course
 
@@ -193,3 +201,18 @@ def test_cli_errors_are_one_line_each_and_exit_1(runner, tmp_path, session):
     result = runner.invoke(args=["courses", "export", "nope", str(tmp_path / "out")])
     assert result.exit_code == 1 and "There is no course" in result.output
     assert count(session, Course) == 0
+
+
+def test_competency_frameworks_are_read_and_their_errors_named_by_file_and_line(tmp_path):
+    frameworks = tmp_path / "lib" / "competencies"
+    frameworks.mkdir(parents=True)
+    (frameworks / "care.yaml").write_text(
+        "title: Care work\ncode: CARE\nscale: [novice, expert]\ncompetencies:\n"
+        "  - code: C1\n    title: Listening\n"
+    )
+    (frameworks / "odd.yaml").write_text("title: Odd\nscale: [one, two]\ncolour: red\n")
+    (frameworks / "broken.yaml").write_text("title: [unclosed\n")
+    library = read_library([tmp_path / "lib"])
+    assert {"C1"} in [framework.codes for framework in library.frameworks]
+    assert f"{frameworks / 'odd.yaml'}:3: unknown key “colour”" in "\n".join(library.errors)
+    assert f"{frameworks / 'broken.yaml'}:1: invalid YAML" in "\n".join(library.errors)

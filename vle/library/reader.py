@@ -237,6 +237,21 @@ class _Checker:
         return [v.strip() for v in value]
 
 
+def _yaml_file(path: Path, allowed: set[str], problems: _Problems) -> _Checker | None:
+    """A YAML file of keys to values (course.yaml, module.yaml, a quiz's
+    settings, a framework), its unknown keys reported; None when it cannot be
+    read or is no mapping (the problem reported)."""
+    text = _read_text(path, problems)
+    if text is None:
+        return None
+    data, lines = _load_yaml(path, text, problems)
+    if data is None:
+        return None
+    check = _Checker(path, data, lines, problems)
+    check.unknown(allowed)
+    return check
+
+
 def _split_front_matter(path: Path, text: str, problems: _Problems) -> tuple[str, str, int] | None:
     """(front matter, body, line where the body starts) of a lesson file."""
     if not text.startswith("---\n"):
@@ -307,18 +322,13 @@ def _read_quiz(path: Path, prefix: str, slug: str, problems: _Problems) -> ItemS
     title = slug.replace("-", " ").capitalize()
     required = True
     if settings_path.exists():
-        settings_text = _read_text(settings_path, problems)
-        if settings_text is None:
+        check = _yaml_file(settings_path, QUIZ_KEYS, problems)
+        if check is None:
             return None
-        data, lines = _load_yaml(settings_path, settings_text, problems)
-        if data is None:
-            return None
-        check = _Checker(settings_path, data, lines, problems)
-        check.unknown(QUIZ_KEYS)
         title = check.text("title") or title
         required = check.boolean("required", True)
         settings = {
-            "pass_mark": check.integer("pass_mark", 0, 100) if "pass_mark" in data else 60,
+            "pass_mark": check.integer("pass_mark", 0, 100) if "pass_mark" in check.data else 60,
             "attempts": check.integer("attempts", 1),
             "time_limit_minutes": check.integer("time_limit_minutes", 1, 24 * 60),
             "shuffle": check.boolean("shuffle", False),
@@ -363,13 +373,9 @@ def _read_module(path: Path, prefix: str, slug: str, problems: _Problems) -> Mod
     title = slug.replace("-", " ").capitalize()
     module_yaml = path / "module.yaml"
     if module_yaml.exists():
-        text = _read_text(module_yaml, problems)
-        if text is not None:
-            data, lines = _load_yaml(module_yaml, text, problems)
-            if data is not None:
-                check = _Checker(module_yaml, data, lines, problems)
-                check.unknown({"title"})
-                title = check.text("title") or title
+        check = _yaml_file(module_yaml, {"title"}, problems)
+        if check is not None:
+            title = check.text("title") or title
     module = ModuleSpec(slug=slug, prefix=prefix, title=title, path=path)
     for entry in path.iterdir():
         if entry.is_file() and not entry.name.startswith(".") and entry.name != "module.yaml":
@@ -401,15 +407,9 @@ def read_course(path: Path, problems: _Problems) -> CourseSpec | None:
     if not SLUG.match(slug):
         problems.add(path, None, "a course folder's name is its slug: lowercase letters, digits and hyphens")
         return None
-    course_yaml = path / "course.yaml"
-    text = _read_text(course_yaml, problems)
-    if text is None:
+    check = _yaml_file(path / "course.yaml", COURSE_KEYS, problems)
+    if check is None:
         return None
-    data, lines = _load_yaml(course_yaml, text, problems)
-    if data is None:
-        return None
-    check = _Checker(course_yaml, data, lines, problems)
-    check.unknown(COURSE_KEYS)
     course = CourseSpec(
         slug=slug,
         path=path,
@@ -446,14 +446,10 @@ def read_course(path: Path, problems: _Problems) -> CourseSpec | None:
 
 
 def _read_framework(path: Path, problems: _Problems) -> FrameworkSpec | None:
-    text = _read_text(path, problems)
-    if text is None:
+    check = _yaml_file(path, {"title", "code", "description", "scale", "competencies"}, problems)
+    if check is None:
         return None
-    data, lines = _load_yaml(path, text, problems)
-    if data is None:
-        return None
-    check = _Checker(path, data, lines, problems)
-    check.unknown({"title", "code", "description", "scale", "competencies"})
+    data = check.data
     check.text("title", required=True)
     scale = data.get("scale")
     if not isinstance(scale, list) or len(scale) < 2 or not all(isinstance(s, str) for s in scale):

@@ -3,10 +3,12 @@ fails holds up nobody; a request that only reads opens no transaction."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 import pytest
 from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import login, post_form
 from vle import db
@@ -74,6 +76,33 @@ def test_a_writer_lets_the_next_one_in_only_once_its_transaction_has_ended(
             raise RuntimeError("the service refused")
     assert open_at_release == [False, False]  # committed, then rolled back, before release
     assert set(session.scalars(select(Organisation.code))) == {"KEPT"}
+
+
+def test_a_commit_that_fails_ends_its_transaction_and_lets_the_next_writer_in(app, session):
+    engine = db.get_database(app).engine
+    if engine.dialect.name != "sqlite":
+        return  # PostgreSQL's writers lock rows, and vle queues none of them
+    failed: list[str] = []
+
+    def fail_the_first_commit(_conn, _cursor, statement, *_args) -> None:
+        if statement == "COMMIT" and not failed:
+            failed.append(statement)
+            raise sqlite3.OperationalError("disk I/O error")
+
+    event.listen(engine, "before_cursor_execute", fail_the_first_commit)
+    try:
+        with app.app_context():
+            with pytest.raises(DBAPIError), db.transaction() as db_session:
+                db_session.add(Organisation(code="LOST", name="Lost"))
+            # The request goes on, its session still open: the next writer must not wait.
+            writer = threading.Thread(target=_add_organisation, args=(app, "NEXT"))
+            writer.start()
+            writer.join(timeout=10)
+            assert not writer.is_alive(), "the failed writer still holds the lock"
+    finally:
+        event.remove(engine, "before_cursor_execute", fail_the_first_commit)
+    assert failed == ["COMMIT"]
+    assert set(session.scalars(select(Organisation.code))) == {"NEXT"}
 
 
 WRITER = """

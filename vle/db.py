@@ -257,7 +257,9 @@ def _end_write(statement: str) -> Callable[[Any], None]:
     100 ms: the completion POST held the lock 3 ms at the median and 130 ms at
     the 99th percentile). So vle ends the transaction itself and then releases
     the lock; pysqlite's own commit() or rollback() finds no transaction left
-    and does nothing. A COMMIT that fails keeps the lock for the rollback."""
+    and does nothing. A COMMIT that fails keeps the lock until the session,
+    rolling back, gives the connection back to the pool: the pool's rollback
+    ends the transaction, and the lock goes at check-in."""
 
     def end(conn: Any) -> None:
         if _HOLDS_WRITER not in conn.info:

@@ -114,8 +114,8 @@ def make_engine(url: str) -> Engine:
         # The lock goes with the transaction: released once it has committed or
         # rolled back, or, should neither happen, when the connection goes back
         # to the pool (after the pool's rollback) or is thrown away.
-        event.listen(engine, "commit", _end_write("COMMIT"))
-        event.listen(engine, "rollback", _end_write("ROLLBACK"))
+        event.listen(engine, "commit", _commit_write)
+        event.listen(engine, "rollback", _rollback_write)
         event.listen(engine, "commit", _end_reads)
         event.listen(engine, "rollback", _end_reads)
         event.listen(engine.pool, "checkin", _release_writer_record)
@@ -249,31 +249,29 @@ class _WriterLock:
 _HOLDS_WRITER = "vle_writer_lock"
 
 
-def _end_write(statement: str) -> Callable[[Any], None]:
-    """The handler of SQLAlchemy's commit (or rollback) event for a transaction
-    that holds the writer lock. The event comes *before* the driver commits:
-    released there, the lock let the next writer's BEGIN IMMEDIATE find the
-    database still locked, and wait in SQLite's busy handler (sleeps of up to
-    100 ms: the completion POST held the lock 3 ms at the median and 130 ms at
-    the 99th percentile). So vle ends the transaction itself and then releases
-    the lock; pysqlite's own commit() or rollback() finds no transaction left
-    and does nothing. A COMMIT that fails keeps the lock until the session,
-    rolling back, gives the connection back to the pool: the pool's rollback
-    ends the transaction, and the lock goes at check-in."""
+def _commit_write(conn: Any) -> None:
+    """SQLAlchemy's commit event, for a transaction that holds the writer lock.
+    The event comes *before* the driver commits: released there, the lock let
+    the next writer's BEGIN IMMEDIATE find the database still locked, and wait
+    in SQLite's busy handler (sleeps of up to 100 ms: the completion POST held
+    the lock 3 ms at the median and 130 ms at the 99th percentile). So vle
+    commits itself, then releases the lock; pysqlite's own commit() finds no
+    transaction left and does nothing. A COMMIT that fails keeps the lock
+    until the session, rolling back, gives the connection back to the pool:
+    the pool's rollback ends the transaction, and the lock goes at check-in."""
+    if _HOLDS_WRITER in conn.info:
+        conn.exec_driver_sql("COMMIT")
+        _release_writer(conn)
 
-    def end(conn: Any) -> None:
-        if _HOLDS_WRITER not in conn.info:
-            return
-        if statement == "COMMIT":
-            conn.exec_driver_sql(statement)
-            _release_writer(conn)
-            return
+
+def _rollback_write(conn: Any) -> None:
+    """SQLAlchemy's rollback event, likewise: roll back, then release (even if
+    the ROLLBACK fails)."""
+    if _HOLDS_WRITER in conn.info:
         try:
-            conn.exec_driver_sql(statement)
+            conn.exec_driver_sql("ROLLBACK")
         finally:
             _release_writer(conn)
-
-    return end
 
 
 def _release_writer(conn: Any) -> None:

@@ -217,8 +217,9 @@ def _api(port: int, token: str) -> Connection:
     return Connection(port, headers=headers)
 
 
-async def _call(conn: Connection, method: str, path: str) -> tuple[int, Any]:
-    answer = await conn.request(method, path)
+async def _call(conn: Connection, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """Send `body` as JSON (if any); the status and the answer's JSON."""
+    answer = await conn.request(method, path, json_body=body)
     return answer.status, answer.json()
 
 
@@ -227,12 +228,12 @@ async def save(conn: Connection, learner: Learner, turn: int, phase: Phase) -> N
     value = answer_for(question, turn)
     started = time.perf_counter()
     try:
-        answer = await conn.request(
+        status, body = await _call(
+            conn,
             "PUT",
             f"/api/v1/attempts/{learner.attempt}/answers/{question['id']}",
-            json_body={"answer": value},
+            {"answer": value},
         )
-        status, body = answer.status, answer.json()
     except (OSError, asyncio.IncompleteReadError) as error:
         phase.count(599)
         phase.failures.append(f"{learner.email}: {error!r}")

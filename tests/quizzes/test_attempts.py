@@ -4,6 +4,7 @@ one open attempt, shuffling and drawing, grading rules, essays, results."""
 from __future__ import annotations
 
 import random
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from tests.quizzes.conftest import ESSAY, GIFT, MATCHING, RIGHT, by_title, question_ids
+from vle import db
 from vle.db import utcnow
 from vle.errors import Conflict, Forbidden, Invalid, NotFound
 from vle.learning.models import Enrolment, ItemProgress
@@ -213,6 +215,99 @@ def test_an_overdue_open_attempt_is_closed_when_the_learner_starts(
     assert services.close_if_overdue(session, attempt, utcnow())
     session.commit()
     assert session.get(Attempt, attempt.id).state == "graded"
+
+
+class Writes:
+    """A `writing` factory for start_attempt, as db.transaction behaves (the
+    read transaction ends, the write commits), counting the transactions and
+    running `meanwhile` (another request's work) before the first one."""
+
+    def __init__(self, session, meanwhile=None):
+        self.session, self.meanwhile, self.count = session, meanwhile, 0
+
+    @contextmanager
+    def __call__(self):
+        self.session.commit()
+        self.count += 1
+        if self.meanwhile is not None:
+            self.meanwhile()
+            self.meanwhile = None
+        try:
+            yield self.session
+            self.session.commit()
+        except BaseException:
+            self.session.rollback()
+            raise
+
+
+def another_request(app, learner, course, item, submit=False):
+    """What a second request does between this one's reads and its write."""
+
+    def run():
+        with db.get_database(app).sessionmaker() as other:
+            attempt, _ = services.start_attempt(other, learner, course, item)
+            if submit:
+                services.submit(other, attempt, course, item)
+            other.commit()
+
+    return run
+
+
+def test_resuming_an_open_attempt_writes_nothing(session, make_quiz, make_user, enrol):
+    course, item = make_quiz()
+    learner = make_user()
+    enrol(learner, course)
+    writes = Writes(session)
+    first, created = services.start_attempt(session, learner, course, item, writing=writes)
+    assert created and writes.count == 1
+    again, created = services.start_attempt(session, learner, course, item, writing=writes)
+    assert again.id == first.id and not created
+    assert writes.count == 1  # decided on what was read: no write transaction at all
+
+
+def test_an_attempt_started_between_the_reads_and_the_write_is_resumed(
+    app, session, make_quiz, make_user, enrol
+):
+    course, item = make_quiz()
+    learner = make_user()
+    enrol(learner, course)
+    writes = Writes(session, another_request(app, learner, course, item))
+    attempt, created = services.start_attempt(session, learner, course, item, writing=writes)
+    assert not created and attempt.number == 1
+    assert session.scalar(select(func.count(Attempt.id))) == 1
+
+
+def test_the_last_attempt_used_between_the_reads_and_the_write_is_not_given_twice(
+    app, session, make_quiz, make_user, enrol
+):
+    course, item = make_quiz(attempts=1)
+    learner = make_user()
+    enrol(learner, course)
+    # The reads see no attempt; before the write, another request starts and
+    # submits the only one allowed: no open attempt to conflict with.
+    writes = Writes(session, another_request(app, learner, course, item, submit=True))
+    with pytest.raises(Conflict):
+        services.start_attempt(session, learner, course, item, writing=writes)
+    session.expire_all()
+    assert session.scalars(select(Attempt.state)).all() == ["graded"]
+
+
+def test_an_overdue_attempt_is_graded_in_a_write_of_its_own_before_the_next_starts(
+    session, make_quiz, make_user, enrol
+):
+    course, item = make_quiz(time_limit_minutes=5, attempts=1)
+    learner = make_user()
+    enrol(learner, course)
+    old, _ = services.start_attempt(
+        session, learner, course, item, now=utcnow() - timedelta(hours=1)
+    )
+    session.commit()
+    writes = Writes(session)
+    with pytest.raises(Conflict):  # the only attempt was used up by the clock
+        services.start_attempt(session, learner, course, item, writing=writes)
+    session.expire_all()
+    assert session.get(Attempt, old.id).state == "graded"  # stands though starting was refused
+    assert writes.count == 2
 
 
 def test_attempts_allowed_and_extra_attempts(session, make_quiz, make_user, enrol):

@@ -110,15 +110,10 @@ def start_attempt(item_id: int) -> tuple[Response, int]:
     item = catalog.item_in(course, item_id)
     if item.kind != "quiz":
         raise NotFound(_("There is no such quiz."))
-    now = utcnow()
-    # The course and quiz are read first; the write lock (SQLite) is held for
-    # closing an overdue attempt and for starting the new one, not the whole
-    # request. Closing commits on its own, so that its grading stands even if
-    # starting is refused.
-    with db.transaction() as db_session:
-        services.close_overdue_attempt_of(db_session, course, item, _user(), now)
-    with db.transaction() as db_session:
-        attempt, created = services.start_attempt(db_session, _user(), course, item, now)
+    # Read first; the write lock (SQLite) only for the writes (start_attempt).
+    attempt, created = services.start_attempt(
+        db.session(), _user(), course, item, writing=db.transaction
+    )
     return jsonify(attempt_json(attempt, course, item)), 201 if created else 200
 
 

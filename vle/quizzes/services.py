@@ -20,14 +20,15 @@ import functools
 import random
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
-from sqlalchemy import CursorResult, Table, delete, func, select, update
+from sqlalchemy import CursorResult, Select, Table, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
@@ -36,6 +37,7 @@ from vle.catalog.models import Course, Item, Module
 from vle.db import utcnow
 from vle.errors import Conflict, Forbidden, Invalid, NotFound
 from vle.learning import services as learning
+from vle.learning.models import Enrolment
 from vle.quizzes import gift, questions
 from vle.quizzes.models import (
     Accommodation,
@@ -297,6 +299,17 @@ def _choice_order(chosen: list[Question], shuffle: bool, rng: random.Random) -> 
     return order
 
 
+@dataclass(frozen=True)
+class _NewAttempt:
+    """An attempt decided on (`_plan_start`) and not yet written: the new
+    attempt, and what the decision read that a concurrent request could change."""
+
+    attempt: Attempt
+    enrolment: Enrolment
+    used: int  # the learner's attempts at the quiz
+    last_number: int
+
+
 def start_attempt(
     db_session: Session,
     user: User,
@@ -304,51 +317,118 @@ def start_attempt(
     item: Item,
     now: datetime | None = None,
     rng: random.Random | None = None,
+    *,
+    writing: Callable[[], AbstractContextManager[Session]] | None = None,
 ) -> tuple[Attempt, bool]:
     """Resume the learner's open attempt, or start a new one. Returns (attempt,
     created). Needs an enrolment and an attempt left; an overdue open attempt is
-    graded first (so it counts as used)."""
+    graded first (so it counts as used).
+
+    `writing`: how the caller opens a write transaction (the views pass
+    `db.transaction`). Everything is then decided on reads made before it, and
+    the write transaction only checks, in one query, that the learner's
+    attempts are still as read, then inserts: on SQLite, whose writers take
+    turns, a class starting a quiz at once holds the write lock a few
+    statements each, and resuming an open attempt takes no write at all.
+    Grading an overdue attempt is a transaction of its own, so that it stands
+    even if starting is then refused. Without `writing`, all of it happens in
+    `db_session` and the caller commits."""
+    now = now or utcnow()
+    rng = rng or random.SystemRandom()
+    if writing is None:
+        return _start(db_session, user, course, item, now, rng)
+    planned = _plan_start(db_session, user, course, item, now, rng)
+    if isinstance(planned, Attempt):
+        if not is_overdue(planned, now):
+            return planned, False
+        with writing() as write_session:
+            close_overdue_attempt_of(write_session, course, item, user, now)
+    with writing() as write_session:
+        if isinstance(planned, _NewAttempt) and _unchanged(write_session, user, item, planned):
+            return _write_start(write_session, user, course, item, planned, now)
+        # Another request started or finished an attempt meanwhile: decide again.
+        return _start(write_session, user, course, item, now, rng)
+
+
+def _start(
+    db_session: Session, user: User, course: Course, item: Item, now: datetime, rng: random.Random
+) -> tuple[Attempt, bool]:
+    """`start_attempt` within one transaction."""
+    planned = _plan_start(db_session, user, course, item, now, rng)
+    if isinstance(planned, Attempt):
+        if not close_if_overdue(db_session, planned, now, course, item):
+            return planned, False
+        planned = _plan_start(db_session, user, course, item, now, rng)
+        if isinstance(planned, Attempt):  # pragma: no cover - the one open attempt was closed
+            return planned, False
+    return _write_start(db_session, user, course, item, planned, now)
+
+
+def _attempts_count(user: User, item: Item) -> Select[int, int | None]:
+    """The learner's attempts at a quiz: how many, and the last one's number."""
+    return select(func.count(Attempt.id), func.max(Attempt.number)).where(
+        Attempt.item_id == item.id, Attempt.user_id == user.id
+    )
+
+
+def _plan_start(
+    db_session: Session,
+    user: User,
+    course: Course,
+    item: Item,
+    now: datetime,
+    rng: random.Random,
+) -> Attempt | _NewAttempt:
+    """Reads only: the learner's open attempt at the quiz, if any (overdue or
+    not), or the attempt to start; raises when the learner may not start one."""
     if item.kind != "quiz":
         raise NotFound(_l("There is no such quiz."))
-    if learning.enrolment_for(db_session, user, course) is None:
+    enrolment = learning.enrolment_for(db_session, user, course)
+    if enrolment is None:
         raise Forbidden(_l("Enrol in the course to take this quiz."))
-    now = now or utcnow()
     current = open_attempt(db_session, item, user)
     if current is not None:
-        if not close_if_overdue(db_session, current, now, course, item):
-            return current, False
+        return current
     settings = QuizSettings.of(item)
     accommodation = accommodation_for(db_session, item, user)
     allowed = attempts_allowed(settings, accommodation)
-    used = db_session.execute(
-        select(func.count(Attempt.id)).where(Attempt.item_id == item.id, Attempt.user_id == user.id)
-    ).scalar_one()
+    used, last_number = db_session.execute(_attempts_count(user, item)).one()
     if allowed is not None and used >= allowed:
         raise Conflict(_l("You have used all %(count)d attempts at this quiz.", count=allowed))
     bank = questions_of(db_session, item)
     if not any(is_gradable(q) for q in bank):
         raise Conflict(_l("This quiz has no questions yet."))
-    rng = rng or random.SystemRandom()
     chosen = _choose_questions(bank, settings, rng)
     minutes = time_limit(settings, accommodation)
     attempt = Attempt(
         item_id=item.id,
         user_id=user.id,
-        number=(
-            db_session.scalar(
-                select(func.max(Attempt.number)).where(
-                    Attempt.item_id == item.id, Attempt.user_id == user.id
-                )
-            )
-            or 0
-        )
-        + 1,
+        number=(last_number or 0) + 1,
         state=AttemptState.OPEN,
         started_at=now,
         deadline=now + timedelta(minutes=minutes) if minutes else None,
         question_ids=[q.id for q in chosen],
         choice_order=_choice_order(chosen, settings.shuffle, rng),
     )
+    return _NewAttempt(attempt, enrolment, used, last_number or 0)
+
+
+def _unchanged(db_session: Session, user: User, item: Item, planned: _NewAttempt) -> bool:
+    """Are the learner's attempts at the quiz as they were when `planned` was
+    decided? (Attempts are only ever added, and numbered in turn.)"""
+    used, last_number = db_session.execute(_attempts_count(user, item)).one()
+    return (used, last_number or 0) == (planned.used, planned.last_number)
+
+
+def _write_start(
+    db_session: Session,
+    user: User,
+    course: Course,
+    item: Item,
+    planned: _NewAttempt,
+    now: datetime,
+) -> tuple[Attempt, bool]:
+    attempt = planned.attempt
     try:
         with db_session.begin_nested():  # a double-clicked Start attempt starts one
             db_session.add(attempt)
@@ -357,7 +437,7 @@ def start_attempt(
         if current is None:
             raise
         return current, False
-    learning.record_view(db_session, user, course, item, now)
+    learning.record_view(db_session, user, course, item, now, enrolment=planned.enrolment)
     return attempt, True
 
 

@@ -96,13 +96,9 @@ def start(slug: str, item_id: int) -> Response:
     course = _course(slug)
     item = _quiz(course, item_id)
     _check_csrf()
-    # Read first; the write lock (SQLite) only for closing an overdue attempt
-    # (committed on its own, so that its grading stands) and for starting.
-    with db.transaction() as db_session:
-        services.close_overdue_attempt_of(db_session, course, item, current_user)
+    # Read first; the write lock (SQLite) only for the writes (start_attempt).
     try:
-        with db.transaction() as db_session:
-            services.start_attempt(db_session, current_user, course, item)
+        services.start_attempt(db.session(), current_user, course, item, writing=db.transaction)
     except DomainError as error:
         flash(str(error.message), "error")
     return redirect(_item_url(course, item), 303)

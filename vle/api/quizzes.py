@@ -106,8 +106,7 @@ def _close_if_overdue(attempt: Attempt, course: Course, item: Item) -> None:
 @db.reads_first
 @token_required
 def start_attempt(item_id: int) -> tuple[Response, int]:
-    course = catalog.course_of_item(db.session(), item_id, _user())
-    item = catalog.item_in(course, item_id)
+    course, item = catalog.course_and_item(db.session(), item_id, _user())
     if item.kind != "quiz":
         raise NotFound(_("There is no such quiz."))
     # Read first; the write lock (SQLite) only for the writes (start_attempt).

@@ -197,8 +197,7 @@ def _admin_target(ident: Any) -> User:
 @token_required
 def complete_item(item_id: int) -> Response:
     db_session = db.session()
-    course = catalog.course_of_item(db_session, item_id, _user())
-    item = catalog.item_in(course, item_id)
+    course, item = catalog.course_and_item(db_session, item_id, _user())
     enrolment = learning.complete_item(db_session, _user(), course, item)
     db_session.commit()
     return jsonify(enrolment_json(enrolment, course.slug))

@@ -124,9 +124,21 @@ def item_in(course: Course, item_id: int) -> Item:
     raise NotFound(_l("There is no such item in this course."))
 
 
-def course_of_item(db_session: Session, item_id: int, user: Any) -> Course:
-    """The course holding item `item_id`, loaded as `course_for` does."""
-    slug = db_session.scalar(select(Course.slug).join(Module).join(Item).where(Item.id == item_id))
-    if slug is None:
+# An item with its course, in one query: the course alone (its modules are
+# not loaded; `contents` lists them), the item without its author's source.
+_ITEM_AND_COURSE = (
+    select(Item, Course)
+    .join(Module, Module.id == Item.module_id)
+    .join(Course, Course.id == Module.course_id)
+    .where(Item.id == bindparam("item_id"))
+    .options(defer(Item.source), raiseload(Course.modules))
+)
+
+
+def course_and_item(db_session: Session, item_id: int, user: Any) -> tuple[Course, Item]:
+    """Item `item_id` and its course (one query), if `user` may see the
+    course; NotFound otherwise (a draft's item does not exist for others)."""
+    row = db_session.execute(_ITEM_AND_COURSE, {"item_id": item_id}).first()
+    if row is None:
         raise NotFound(_l("There is no such item."))
-    return course_for(db_session, slug, user)
+    return visible(row[1], user), row[0]

@@ -333,8 +333,7 @@ def result(slug: str, item_id: int, attempt_id: int) -> Any:
 def _quiz_item(item_id: int) -> tuple[Course, Item]:
     """Quiz `item_id` with its course, if the user may see the course, or 404."""
     try:
-        course = catalog.course_of_item(db.session(), item_id, current_user)
-        item = catalog.item_in(course, item_id)
+        course, item = catalog.course_and_item(db.session(), item_id, current_user)
     except NotFound:
         abort(404)
     if item.kind != "quiz":

@@ -189,6 +189,18 @@ _RECORD_VIEW = db.Upsert(
     lambda excluded: {"viewed_at": func.coalesce(ItemProgress.viewed_at, excluded.viewed_at)},
 )
 
+# Opening an item starts the course, if nothing has started it meanwhile.
+_START_ENROLMENT = (
+    update(Enrolment)
+    .where(
+        Enrolment.id == bindparam("enrolment_id"),
+        Enrolment.status == EnrolmentStatus.NOT_STARTED,
+    )
+    .values(status=EnrolmentStatus.IN_PROGRESS)
+    # record_view sets the loaded enrolment's status itself.
+    .execution_options(synchronize_session=False)
+)
+
 
 def record_view(
     db_session: Session,
@@ -209,11 +221,7 @@ def record_view(
     now = now or utcnow()
     _RECORD_VIEW(db_session, {"user_id": user.id, "item_id": item.id, "viewed_at": now})
     if enrolment.status == EnrolmentStatus.NOT_STARTED:
-        db_session.execute(
-            update(Enrolment)
-            .where(Enrolment.id == enrolment.id, Enrolment.status == EnrolmentStatus.NOT_STARTED)
-            .values(status=EnrolmentStatus.IN_PROGRESS)
-        )
+        db_session.execute(_START_ENROLMENT, {"enrolment_id": enrolment.id})
         set_committed_value(enrolment, "status", EnrolmentStatus.IN_PROGRESS)
 
 

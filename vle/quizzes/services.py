@@ -28,7 +28,7 @@ from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
-from sqlalchemy import CursorResult, Select, Table, delete, func, select, update
+from sqlalchemy import CursorResult, Table, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
@@ -107,12 +107,36 @@ def sync_questions(db_session: Session, item: Item, questions: list[gift.Questio
     db_session.flush()
 
 
+# The statements an attempt's start, saves and pages run, built once: building
+# a statement costs as much as running it on an indexed lookup.
+_QUESTIONS_OF = (
+    select(Question).where(Question.item_id == bindparam("item_id")).order_by(Question.position)
+)
+_QUESTIONS_ASKED = select(Question).where(Question.id.in_(bindparam("ids", expanding=True)))
+_ANSWERS_OF = select(Answer).where(Answer.attempt_id == bindparam("attempt_id"))
+_ACCOMMODATION = select(Accommodation).where(
+    Accommodation.item_id == bindparam("item_id"), Accommodation.user_id == bindparam("user_id")
+)
+_OPEN_ATTEMPT = select(Attempt).where(
+    Attempt.item_id == bindparam("item_id"),
+    Attempt.user_id == bindparam("user_id"),
+    Attempt.state == AttemptState.OPEN,
+)
+# The learner's attempts at a quiz: how many, and the last one's number.
+_ATTEMPTS_COUNT = select(func.count(Attempt.id), func.max(Attempt.number)).where(
+    Attempt.item_id == bindparam("item_id"), Attempt.user_id == bindparam("user_id")
+)
+
+
 def questions_of(db_session: Session, item: Item) -> list[Question]:
-    return list(
-        db_session.scalars(
-            select(Question).where(Question.item_id == item.id).order_by(Question.position)
-        )
-    )
+    return list(db_session.scalars(_QUESTIONS_OF, {"item_id": item.id}))
+
+
+def _questions_asked(db_session: Session, attempt: Attempt) -> dict[int, Question]:
+    """The attempt's questions still in the bank, by id."""
+    return {
+        q.id: q for q in db_session.scalars(_QUESTIONS_ASKED, {"ids": list(attempt.question_ids)})
+    }
 
 
 def parsed(question: Question) -> gift.Question:
@@ -175,11 +199,7 @@ class QuizSettings:
 
 
 def accommodation_for(db_session: Session, item: Item, user: User) -> Accommodation | None:
-    return db_session.scalar(
-        select(Accommodation).where(
-            Accommodation.item_id == item.id, Accommodation.user_id == user.id
-        )
-    )
+    return db_session.scalar(_ACCOMMODATION, {"item_id": item.id, "user_id": user.id})
 
 
 def accommodations_of(db_session: Session, item: Item) -> list[Accommodation]:
@@ -245,13 +265,7 @@ def attempts_of(db_session: Session, item: Item, user: User) -> list[Attempt]:
 
 
 def open_attempt(db_session: Session, item: Item, user: User) -> Attempt | None:
-    return db_session.scalar(
-        select(Attempt).where(
-            Attempt.item_id == item.id,
-            Attempt.user_id == user.id,
-            Attempt.state == AttemptState.OPEN,
-        )
-    )
+    return db_session.scalar(_OPEN_ATTEMPT, {"item_id": item.id, "user_id": user.id})
 
 
 def attempts_allowed(settings: QuizSettings, accommodation: Accommodation | None) -> int | None:
@@ -364,13 +378,6 @@ def _start(
     return _write_start(db_session, user, course, item, planned, now)
 
 
-def _attempts_count(user: User, item: Item) -> Select[int, int | None]:
-    """The learner's attempts at a quiz: how many, and the last one's number."""
-    return select(func.count(Attempt.id), func.max(Attempt.number)).where(
-        Attempt.item_id == item.id, Attempt.user_id == user.id
-    )
-
-
 def _plan_start(
     db_session: Session,
     user: User,
@@ -392,7 +399,9 @@ def _plan_start(
     settings = QuizSettings.of(item)
     accommodation = accommodation_for(db_session, item, user)
     allowed = attempts_allowed(settings, accommodation)
-    used, last_number = db_session.execute(_attempts_count(user, item)).one()
+    used, last_number = db_session.execute(
+        _ATTEMPTS_COUNT, {"item_id": item.id, "user_id": user.id}
+    ).one()
     if allowed is not None and used >= allowed:
         raise Conflict(_l("You have used all %(count)d attempts at this quiz.", count=allowed))
     bank = questions_of(db_session, item)
@@ -416,7 +425,9 @@ def _plan_start(
 def _unchanged(db_session: Session, user: User, item: Item, planned: _NewAttempt) -> bool:
     """Are the learner's attempts at the quiz as they were when `planned` was
     decided? (Attempts are only ever added, and numbered in turn.)"""
-    used, last_number = db_session.execute(_attempts_count(user, item)).one()
+    used, last_number = db_session.execute(
+        _ATTEMPTS_COUNT, {"item_id": item.id, "user_id": user.id}
+    ).one()
     return (used, last_number or 0) == (planned.used, planned.last_number)
 
 
@@ -681,10 +692,7 @@ def save_answers(
 
 
 def answers_of(db_session: Session, attempt: Attempt) -> dict[int, Answer]:
-    return {
-        a.question_id: a
-        for a in db_session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))
-    }
+    return {a.question_id: a for a in db_session.scalars(_ANSWERS_OF, {"attempt_id": attempt.id})}
 
 
 def submit(
@@ -733,10 +741,7 @@ def _grade(
     """Machine-grade every answer; record unanswered questions as answers worth
     nothing (so results count every question asked). Essays with text wait for a
     trainer: then the attempt waits too."""
-    bank = {
-        q.id: q
-        for q in db_session.scalars(select(Question).where(Question.id.in_(attempt.question_ids)))
-    }
+    bank = _questions_asked(db_session, attempt)
     saved = answers_of(db_session, attempt)
     for question_id in attempt.question_ids:
         question = bank.get(question_id)
@@ -905,10 +910,7 @@ def shown_questions(
     """The attempt's questions in its order, with the saved answers (two queries).
     Review data (correctness, marks, feedback) only when asked for: callers ask
     only when the review settings allow it."""
-    bank = {
-        q.id: q
-        for q in db_session.scalars(select(Question).where(Question.id.in_(attempt.question_ids)))
-    }
+    bank = _questions_asked(db_session, attempt)
     saved = answers_of(db_session, attempt)
     shown: list[ShownQuestion] = []
     number = 0
@@ -1052,10 +1054,7 @@ def grade_essays(
     if attempt.is_open:
         raise Conflict(_l("This attempt has not been submitted yet."))
     attempt = _lock(db_session, attempt)
-    bank = {
-        q.id: q
-        for q in db_session.scalars(select(Question).where(Question.id.in_(attempt.question_ids)))
-    }
+    bank = _questions_asked(db_session, attempt)
     saved = answers_of(db_session, attempt)
     for question_id, (fraction, comment) in grades.items():
         answer = saved.get(question_id)

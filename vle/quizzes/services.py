@@ -560,6 +560,28 @@ def _normalise(spec: dict[str, Any], raw: Any) -> Any:
 # Declarative classes map to a Table; SQLAlchemy types __table__ as the wider FromClause.
 _QUESTIONS = cast(Table, Question.__table__)
 _ANSWERS = cast(Table, Answer.__table__)
+# The autosave's statements, built once (it is a quiz's hot path, and on SQLite
+# it runs holding the write lock).
+_QUESTION_SPEC = select(_QUESTIONS.c.spec).where(_QUESTIONS.c.id == bindparam("question_id"))
+# (An UPDATE's parameters may not take its columns' names.)
+_THE_ANSWER = (_ANSWERS.c.attempt_id == bindparam("of_attempt")) & (
+    _ANSWERS.c.question_id == bindparam("of_question")
+)
+_UPDATE_ANSWER = (
+    _ANSWERS.update()
+    .where(_THE_ANSWER)
+    .values(
+        value=bindparam("new_value", type_=_ANSWERS.c.value.type),
+        saved_at=bindparam("new_saved_at", type_=_ANSWERS.c.saved_at.type),
+    )
+)
+_DELETE_ANSWER = _ANSWERS.delete().where(_THE_ANSWER)
+_OWN_ATTEMPT_LOCKED = (
+    select(Attempt)
+    .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
 
 
 def _question_spec(db_session: Session, attempt: Attempt, question_id: int) -> dict[str, Any]:
@@ -567,9 +589,7 @@ def _question_spec(db_session: Session, attempt: Attempt, question_id: int) -> d
     path builds no ORM objects it does not need)."""
     spec = None
     if question_id in attempt.question_ids:
-        spec = db_session.execute(
-            select(_QUESTIONS.c.spec).where(_QUESTIONS.c.id == question_id)
-        ).scalar_one_or_none()
+        spec = db_session.execute(_QUESTION_SPEC, {"question_id": question_id}).scalar_one_or_none()
     if spec is None:
         raise Invalid(_l("Question %(id)s is not part of this attempt.", id=question_id))
     return spec
@@ -580,29 +600,30 @@ def _upsert(
 ) -> None:
     """Replace or insert one answer. The caller holds the attempt's lock, so no
     other save of this attempt runs meanwhile and update-then-insert is safe."""
-    where = (_ANSWERS.c.attempt_id == attempt_id) & (_ANSWERS.c.question_id == question_id)
+    the_answer = {"of_attempt": attempt_id, "of_question": question_id}
     # An UPDATE returns a CursorResult (which has rowcount); Session.execute is typed as Result.
     updated = cast(
         "CursorResult[Any]",
-        db_session.execute(_ANSWERS.update().where(where).values(value=value, saved_at=now)),
+        db_session.execute(_UPDATE_ANSWER, {**the_answer, "new_value": value, "new_saved_at": now}),
     ).rowcount
     if not updated:
         db_session.execute(
-            _ANSWERS.insert().values(
-                attempt_id=attempt_id, question_id=question_id, value=value, saved_at=now,
-                comment="",
-            )
-        )  # fmt: skip
+            _ANSWERS.insert(),
+            {
+                "attempt_id": attempt_id,
+                "question_id": question_id,
+                "value": value,
+                "saved_at": now,
+                "comment": "",
+            },
+        )
 
 
 def lock_own_attempt(db_session: Session, user: User, attempt_id: int) -> Attempt:
     """The user's own attempt, loaded holding its lock (one query); anyone
     else's does not exist for them."""
     attempt = db_session.execute(
-        select(Attempt)
-        .where(Attempt.id == attempt_id, Attempt.user_id == getattr(user, "id", None))
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        _OWN_ATTEMPT_LOCKED, {"attempt_id": attempt_id, "user_id": getattr(user, "id", None)}
     ).scalar_one_or_none()
     if attempt is None:
         raise NotFound(_l("There is no such attempt."))
@@ -627,9 +648,7 @@ def save_answer(
     _check_writable(attempt, now)
     value = _normalise(_question_spec(db_session, attempt, question_id), raw)
     if value is None:
-        db_session.execute(
-            delete(Answer).where(Answer.attempt_id == attempt.id, Answer.question_id == question_id)
-        )
+        db_session.execute(_DELETE_ANSWER, {"of_attempt": attempt.id, "of_question": question_id})
     else:
         _upsert(db_session, attempt.id, question_id, value, now)
     return now

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
+from vle import db
+from vle.accounts.models import User
+from vle.catalog.models import Course
 from vle.errors import Forbidden, Invalid
 from vle.learning import services
-from vle.learning.models import Completion
+from vle.learning.models import Completion, Enrolment
 
 
 def test_completion_is_recorded_once_with_its_time_and_expiry(session, make_course, make_user):
@@ -99,3 +103,45 @@ def test_a_view_is_recorded_once_with_its_first_time_and_starts_the_course(sessi
     rows = {row.item_id: row.viewed_at for row in session.scalars(select(ItemProgress))}
     assert rows == {first.id: t1, second.id: t2}
     assert session.get(type(enrolment), enrolment.id).status == "in_progress"
+
+
+def test_two_items_completed_at_once_are_counted_one_after_the_other(
+    app, session, make_course, make_user
+):
+    """Two tabs complete the course's last two items at the same moment: the
+    second waits for the first's lock on the enrolment and counts its item too.
+    (PostgreSQL: SQLite's writers take turns in vle before they begin.) It
+    fails if the progress rows are read in the locking query itself."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    course = make_course(lessons=2)
+    user = make_user()
+    services.enrol(session, user, course)
+    session.commit()
+    first, second = course.items[0].id, course.items[1].id
+    sessions = db.get_database(app).sessionmaker
+    done: list[str] = []
+
+    def complete(item_id: int) -> None:
+        with sessions() as other:
+            course_there = other.get(Course, course.id)
+            item = next(i for i in course_there.items if i.id == item_id)
+            services.complete_item(other, other.get(User, user.id), course_there, item)
+            other.commit()
+        done.append("second")
+
+    with sessions() as tab:
+        course_here = tab.get(Course, course.id)
+        item = next(i for i in course_here.items if i.id == first)
+        services.complete_item(tab, tab.get(User, user.id), course_here, item)  # locks, uncommitted
+        other_tab = threading.Thread(target=complete, args=(second,))
+        other_tab.start()
+        other_tab.join(0.5)
+        assert done == []  # waiting for the enrolment's lock
+        tab.commit()
+    other_tab.join(10)
+    assert done == ["second"]
+    session.expire_all()
+    enrolment = session.scalar(select(Enrolment).where(Enrolment.user_id == user.id))
+    assert (enrolment.status, enrolment.progress) == ("completed", 100)
+    assert len(session.scalars(select(Completion)).all()) == 1

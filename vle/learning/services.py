@@ -38,7 +38,10 @@ _ENROLMENT = (
 # writers take turns anyway): two items completed at once in two tabs are then
 # counted one after the other, and the second sees the first.
 _ENROLMENT_TO_UPDATE = _ENROLMENT.with_for_update()
-# The learner's progress rows on a course's items, to change one and recount.
+# The learner's progress rows on a course's items, to change one and recount:
+# read by a statement of their own once the lock is held. Joined to the locking
+# query they would come from its snapshot, taken before the wait: PostgreSQL
+# re-reads only the locked row, and the other tab's new progress row is missed.
 _PROGRESS_ROWS = (
     select(ItemProgress)
     .join(Item, Item.id == ItemProgress.item_id)

@@ -320,8 +320,7 @@ class _NewAttempt:
 
     attempt: Attempt
     enrolment: Enrolment
-    used: int  # the learner's attempts at the quiz
-    last_number: int
+    used: int  # the learner's attempts at the quiz (the new one's number follows the last)
 
 
 def start_attempt(
@@ -419,7 +418,7 @@ def _plan_start(
         question_ids=[q.id for q in chosen],
         choice_order=_choice_order(chosen, settings.shuffle, rng),
     )
-    return _NewAttempt(attempt, enrolment, used, last_number or 0)
+    return _NewAttempt(attempt, enrolment, used)
 
 
 def _unchanged(db_session: Session, user: User, item: Item, planned: _NewAttempt) -> bool:
@@ -428,7 +427,7 @@ def _unchanged(db_session: Session, user: User, item: Item, planned: _NewAttempt
     used, last_number = db_session.execute(
         _ATTEMPTS_COUNT, {"item_id": item.id, "user_id": user.id}
     ).one()
-    return (used, last_number or 0) == (planned.used, planned.last_number)
+    return (used, (last_number or 0) + 1) == (planned.used, planned.attempt.number)
 
 
 def _write_start(

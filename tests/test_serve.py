@@ -105,3 +105,31 @@ def test_the_connections_a_worker_keeps_can_be_capped():
     # spread over the workers.
     assert "worker_connections" not in gunicorn_options("127.0.0.1", 8000, workers=2, threads=4)
     assert gunicorn_options("127.0.0.1", 8000, 2, 4, connections=16)["worker_connections"] == 16
+
+
+def test_a_worker_keeps_its_app_out_of_the_garbage_collectors_passes(
+    monkeypatch, tmp_path, _database
+):
+    # A full pass walked every object the worker holds for life, stalling
+    # all its threads for 70-130 ms under load (bench/README.md, sixth round).
+    import gc
+
+    from vle.server import _Server, gunicorn_options
+
+    for name, value in {
+        "VLE_ENV": "production",
+        "VLE_SECRET_KEY": "serve-test-secret",
+        "VLE_INSTANCE_PATH": str(tmp_path),
+        "VLE_DATABASE_URL": _database["DATABASE_URL"],
+    }.items():
+        monkeypatch.setenv(name, value)
+    gc.unfreeze()
+    try:
+        app = _Server(gunicorn_options("127.0.0.1", _free_port(), 1, 2)).load()
+        assert app.name == "vle"
+        assert gc.is_tracked(app)
+        # gc.get_objects() lists what the collector's passes walk.
+        assert not any(obj is app for obj in gc.get_objects())
+        assert not any(obj is app.url_map for obj in gc.get_objects())
+    finally:
+        gc.unfreeze()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -20,7 +21,20 @@ class _Server(BaseApplication):
         # Each worker builds its own app (and database engine) after the fork.
         from vle import create_app
 
-        return create_app()
+        app = create_app()
+        _settle_garbage_collector()
+        return app
+
+
+def _settle_garbage_collector() -> None:
+    """Exempt what the worker holds for its whole life (modules, the app, the
+    mappers: about 140,000 objects) from the garbage collector's full passes.
+    Each such pass walked them all: 70-130 ms with the GIL held, every thread
+    of the worker stalled, several times a minute under load. That was the
+    99th percentile of the PostgreSQL completion POST (bench/README.md, sixth
+    round). Garbage made before the freeze is collected first."""
+    gc.collect()
+    gc.freeze()
 
 
 def gunicorn_options(

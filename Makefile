@@ -1,5 +1,5 @@
 # make demo         — from a fresh clone to a running demo site (http://127.0.0.1:5000)
-# make test         — lint, layer contracts, type check (mypy) and the test suite
+# make test         — lint and format check, layer contracts, type check (mypy) and the test suite
 # make translations — extract the messages, update every catalogue, compile them
 #
 # Needs Python 3.11+ as `python3` (or PYTHON=/path/to/python3.11) and PyPI.
@@ -21,6 +21,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/pytest -q $(PYTEST_ARGS)

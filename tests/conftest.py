@@ -110,9 +110,13 @@ def session(app: Flask) -> Iterator[Session]:
 def make_org(session: Session) -> Callable[..., Organisation]:
     counter = iter(range(1, 10_000))
 
-    def make(code: str | None = None, parent: Organisation | None = None, name: str = "") -> Organisation:
+    def make(
+        code: str | None = None, parent: Organisation | None = None, name: str = ""
+    ) -> Organisation:
         code = code or f"ORG{next(counter)}"
-        org = accounts.create_organisation(session, code, name or f"Organisation {code}", parent.code if parent else None)
+        org = accounts.create_organisation(
+            session, code, name or f"Organisation {code}", parent.code if parent else None
+        )
         session.commit()
         return org
 
@@ -199,7 +203,9 @@ def make_course(session: Session) -> Callable[..., Course]:
     return make
 
 
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+CSRF = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:
@@ -215,7 +221,9 @@ def login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
     return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
 
 
-def post_form(client: FlaskClient, path: str, data: dict[str, Any] | None = None, page: str | None = None) -> Any:
+def post_form(
+    client: FlaskClient, path: str, data: dict[str, Any] | None = None, page: str | None = None
+) -> Any:
     """Post a form the way the page that holds it would, CSRF token included."""
     token = csrf_token(client, page or "/courses")
     return client.post(path, data={**(data or {}), "csrf_token": token})
@@ -250,7 +258,11 @@ def count_queries(app: Flask) -> Callable[[], Any]:
             event.remove(db.get_database(app).engine, "before_cursor_execute", self._count)
 
         def _count(self, _conn: Any, _cursor: Any, statement: str, *args: Any) -> None:
-            if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
+            if (
+                not statement.lstrip()
+                .upper()
+                .startswith(("BEGIN", "PRAGMA", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"))
+            ):
                 self.count += 1
                 self.statements.append(statement)
 

@@ -9,13 +9,31 @@ from vle.catalog.models import Course
 
 
 def test_organisations_and_users(runner, session):
-    assert runner.invoke(args=["organisations", "create", "CITY", "--name", "Vilniaus miesto savivaldybė"]).exit_code == 0
-    result = runner.invoke(args=["organisations", "create", "LIB", "--name", "Library", "--parent", "CITY"])
+    assert (
+        runner.invoke(
+            args=["organisations", "create", "CITY", "--name", "Vilniaus miesto savivaldybė"]
+        ).exit_code
+        == 0
+    )
+    result = runner.invoke(
+        args=["organisations", "create", "LIB", "--name", "Library", "--parent", "CITY"]
+    )
     assert result.exit_code == 0, result.output
     lib = session.scalar(select(Organisation).where(Organisation.code == "LIB"))
     assert lib.parent.code == "CITY" and lib.path == f"/{lib.parent.id}/{lib.id}/"
     result = runner.invoke(
-        args=["users", "create", "Ona@Example.org", "--name", "Ona", "--role", "admin", "--organisation", "CITY", "--network"]
+        args=[
+            "users",
+            "create",
+            "Ona@Example.org",
+            "--name",
+            "Ona",
+            "--role",
+            "admin",
+            "--organisation",
+            "CITY",
+            "--network",
+        ]
     )
     assert result.exit_code == 0, result.output
     assert "password: " in result.output  # generated and printed
@@ -26,9 +44,38 @@ def test_organisations_and_users(runner, session):
 
 def test_bad_input_is_one_clear_line_and_exit_1(runner, session):
     cases = [
-        (["organisations", "create", "X", "--name", "X", "--parent", "NOPE"], "no organisation with the code “NOPE”"),
-        (["users", "create", "a@example.org", "--name", "A", "--role", "learner", "--organisation", "NOPE"], "NOPE"),
-        (["users", "create", "not-an-email", "--name", "A", "--role", "learner", "--organisation", "NOPE"], "not a valid email"),
+        (
+            ["organisations", "create", "X", "--name", "X", "--parent", "NOPE"],
+            "no organisation with the code “NOPE”",
+        ),
+        (
+            [
+                "users",
+                "create",
+                "a@example.org",
+                "--name",
+                "A",
+                "--role",
+                "learner",
+                "--organisation",
+                "NOPE",
+            ],
+            "NOPE",
+        ),
+        (
+            [
+                "users",
+                "create",
+                "not-an-email",
+                "--name",
+                "A",
+                "--role",
+                "learner",
+                "--organisation",
+                "NOPE",
+            ],
+            "not a valid email",
+        ),
         (["users", "token", "nobody@example.org"], "no user with the email"),
         (["courses", "import", "/nonexistent/path"], "no such file or folder"),
     ]
@@ -41,7 +88,18 @@ def test_bad_input_is_one_clear_line_and_exit_1(runner, session):
     result = runner.invoke(args=["organisations", "create", "CITY", "--name", "City"])
     assert result.exit_code == 1 and "already taken" in result.output
     result = runner.invoke(
-        args=["users", "create", "a@example.org", "--name", "A", "--role", "learner", "--organisation", "CITY", "--network"]
+        args=[
+            "users",
+            "create",
+            "a@example.org",
+            "--name",
+            "A",
+            "--role",
+            "learner",
+            "--organisation",
+            "CITY",
+            "--network",
+        ]
     )
     assert result.exit_code == 1 and "Only administrators" in result.output
     assert session.scalar(select(func.count()).select_from(User)) == 0
@@ -49,7 +107,21 @@ def test_bad_input_is_one_clear_line_and_exit_1(runner, session):
 
 def test_token_prints_only_the_token(runner, session):
     runner.invoke(args=["organisations", "create", "CITY", "--name", "City"])
-    runner.invoke(args=["users", "create", "a@example.org", "--name", "A", "--role", "learner", "--organisation", "CITY", "--password", "long enough password"])
+    runner.invoke(
+        args=[
+            "users",
+            "create",
+            "a@example.org",
+            "--name",
+            "A",
+            "--role",
+            "learner",
+            "--organisation",
+            "CITY",
+            "--password",
+            "long enough password",
+        ]
+    )
     result = runner.invoke(args=["users", "token", "a@example.org"])
     assert result.exit_code == 0
     assert result.output.strip().startswith("vle_") and len(result.output.strip().split()) == 1

@@ -158,7 +158,9 @@ def test_pages_that_only_read_open_no_transaction_and_writes_keep_theirs(
     seen: list[tuple[str, bool]] = []
 
     def record(conn, _cursor, statement, *_args) -> None:
-        seen.append((statement.split()[0].upper(), _in_transaction(conn.connection.driver_connection)))
+        seen.append(
+            (statement.split()[0].upper(), _in_transaction(conn.connection.driver_connection))
+        )
 
     engine = db.get_database(app).engine
     event.listen(engine, "before_cursor_execute", record)
@@ -181,7 +183,9 @@ def test_a_connection_idle_for_a_while_is_tested_and_a_dead_one_replaced(app, mo
     engine = db.get_database(app).engine
     pings = []
     real_ping = engine.dialect.do_ping
-    monkeypatch.setattr(engine.dialect, "do_ping", lambda conn: pings.append(conn) or real_ping(conn))
+    monkeypatch.setattr(
+        engine.dialect, "do_ping", lambda conn: pings.append(conn) or real_ping(conn)
+    )
 
     def raw_connection_of_a_query():
         with engine.connect() as connection:

@@ -50,7 +50,8 @@ def test_language_chosen_before_sign_in_is_kept(client, make_user, session):
 def test_form_errors_in_lithuanian(client):
     token = csrf_token(client)
     response = client.post(
-        "/login", data={"email": "", "password": "", "csrf_token": token},
+        "/login",
+        data={"email": "", "password": "", "csrf_token": token},
         headers={"Accept-Language": "lt"},
     )
     html = response.get_data(as_text=True)

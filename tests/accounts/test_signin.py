@@ -54,10 +54,15 @@ def test_failed_sign_ins_are_limited_per_email_across_addresses(client, make_use
     for n in range(5):
         env = {"REMOTE_ADDR": f"10.0.0.{n + 1}"}
         token = csrf_token(client)
-        client.post("/login", data={"email": "ona@example.org", "password": "x", "csrf_token": token}, environ_base=env)
+        client.post(
+            "/login",
+            data={"email": "ona@example.org", "password": "x", "csrf_token": token},
+            environ_base=env,
+        )
     token = csrf_token(client)
     response = client.post(
-        "/login", data={"email": "ona@example.org", "password": PASSWORD, "csrf_token": token},
+        "/login",
+        data={"email": "ona@example.org", "password": PASSWORD, "csrf_token": token},
         environ_base={"REMOTE_ADDR": "10.0.0.99"},
     )
     assert response.status_code == 429
@@ -83,7 +88,12 @@ def test_next_only_redirects_within_the_site(client, make_user):
     token = csrf_token(client)
     response = client.post(
         "/login",
-        data={"email": "ona@example.org", "password": PASSWORD, "next": "//evil.example/x", "csrf_token": token},
+        data={
+            "email": "ona@example.org",
+            "password": PASSWORD,
+            "next": "//evil.example/x",
+            "csrf_token": token,
+        },
     )
     assert response.headers["Location"] == "/my"
 

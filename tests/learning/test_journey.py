@@ -67,7 +67,9 @@ def test_enrol_complete_every_lesson_and_see_100_percent(client, make_course, ma
     assert "0 %" in client.get("/my").get_data(as_text=True)
     for item in items:
         token = csrf_token(client, f"/courses/ethics/items/{item.id}")
-        response = client.post(f"/courses/ethics/items/{item.id}/complete", data={"csrf_token": token})
+        response = client.post(
+            f"/courses/ethics/items/{item.id}/complete", data={"csrf_token": token}
+        )
         assert response.status_code == 302
     my = client.get("/my").get_data(as_text=True)
     assert "100 %" in my and "Completed on" in my
@@ -77,7 +79,9 @@ def test_enrol_complete_every_lesson_and_see_100_percent(client, make_course, ma
     assert session.scalar(select(func.count()).select_from(Completion)) == 1
 
 
-def test_well_done_once_when_the_course_is_completed_not_on_every_later_mark(client, make_course, make_user):
+def test_well_done_once_when_the_course_is_completed_not_on_every_later_mark(
+    client, make_course, make_user
+):
     course = make_course(slug="ethics", title="Ethics at work", lessons=2)
     make_user(email="ona@example.org")
     login(client, "ona@example.org")
@@ -87,19 +91,28 @@ def test_well_done_once_when_the_course_is_completed_not_on_every_later_mark(cli
     for item_id in (first, last, first):
         token = csrf_token(client, f"/courses/ethics/items/{item_id}")
         client.post(f"/courses/ethics/items/{item_id}/complete", data={"csrf_token": token})
-        said.append("Well done: you have completed Ethics at work." in client.get("/courses/ethics").get_data(as_text=True))
+        said.append(
+            "Well done: you have completed Ethics at work."
+            in client.get("/courses/ethics").get_data(as_text=True)
+        )
     assert said == [False, True, False]
 
 
-def test_marking_complete_without_the_csrf_token_is_refused_and_changes_nothing(client, make_course, make_user):
+def test_marking_complete_without_the_csrf_token_is_refused_and_changes_nothing(
+    client, make_course, make_user
+):
     course = make_course(slug="ethics", lessons=2)
     make_user(email="ona@example.org")
     login(client, "ona@example.org")
     post_form(client, "/courses/ethics/enrol")
     item_id = course.modules[0].items[0].id
     for data in ({}, {"csrf_token": "forged"}):
-        assert client.post(f"/courses/ethics/items/{item_id}/complete", data=data).status_code == 400
-    assert "Completed" not in client.get("/courses/ethics").get_data(as_text=True).split("Contents")[1]
+        assert (
+            client.post(f"/courses/ethics/items/{item_id}/complete", data=data).status_code == 400
+        )
+    assert (
+        "Completed" not in client.get("/courses/ethics").get_data(as_text=True).split("Contents")[1]
+    )
 
 
 def test_previous_and_next_navigation(client, make_course, make_user):
@@ -187,7 +200,9 @@ def test_hostile_lesson_html_is_stripped_and_page_renders(client, make_course, m
     assert "javascript:" not in html
 
 
-def test_course_page_query_count_does_not_grow_with_content(client, make_course, make_user, count_queries):
+def test_course_page_query_count_does_not_grow_with_content(
+    client, make_course, make_user, count_queries
+):
     make_user(email="ona@example.org")
     login(client, "ona@example.org")
     counts = []
@@ -200,7 +215,9 @@ def test_course_page_query_count_does_not_grow_with_content(client, make_course,
     assert counts[0] == counts[1]
 
 
-def test_my_learning_query_count_does_not_grow_with_enrolments(client, make_course, make_user, count_queries):
+def test_my_learning_query_count_does_not_grow_with_enrolments(
+    client, make_course, make_user, count_queries
+):
     make_user(email="ona@example.org")
     login(client, "ona@example.org")
     counts = []

@@ -79,11 +79,17 @@ def test_self_enrolment_rules(session, make_course, make_user):
 
 
 def test_add_months_clamps_to_month_end():
-    assert services._add_months(datetime(2026, 1, 31, tzinfo=UTC), 1) == datetime(2026, 2, 28, tzinfo=UTC)
-    assert services._add_months(datetime(2026, 11, 15, tzinfo=UTC), 14) == datetime(2028, 1, 15, tzinfo=UTC)
+    assert services._add_months(datetime(2026, 1, 31, tzinfo=UTC), 1) == datetime(
+        2026, 2, 28, tzinfo=UTC
+    )
+    assert services._add_months(datetime(2026, 11, 15, tzinfo=UTC), 14) == datetime(
+        2028, 1, 15, tzinfo=UTC
+    )
 
 
-def test_a_view_is_recorded_once_with_its_first_time_and_starts_the_course(session, make_course, make_user):
+def test_a_view_is_recorded_once_with_its_first_time_and_starts_the_course(
+    session, make_course, make_user
+):
     from vle.learning.models import ItemProgress
 
     course = make_course(lessons=2)
@@ -93,7 +99,9 @@ def test_a_view_is_recorded_once_with_its_first_time_and_starts_the_course(sessi
     first, second = course.items
     t1, t2 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC), datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     services.record_view(session, user, course, first, t1)
-    services.record_view(session, user, course, first, t2)  # again (a second tab): one row, first time kept
+    services.record_view(
+        session, user, course, first, t2
+    )  # again (a second tab): one row, first time kept
     # A row that exists without a view (written by something else) gets its view time.
     session.add(ItemProgress(user_id=user.id, item_id=second.id))
     session.flush()

@@ -28,7 +28,9 @@ $CATEGORY: ethics/basics
 """
 
 
-def write_course(root: Path, slug: str = "ethics", title: str = "Ethics at work", extra: dict | None = None) -> Path:
+def write_course(
+    root: Path, slug: str = "ethics", title: str = "Ethics at work", extra: dict | None = None
+) -> Path:
     course = root / slug
     files = {
         "course.yaml": f"title: {title}\nsummary: Integrity for municipal staff.\nlanguage: en\nstatus: published\nvalidity_months: 12\n",
@@ -61,7 +63,12 @@ def test_import_reads_modules_lessons_and_quiz(session, tmp_path):
     assert course.title == "Ethics at work" and course.validity_months == 12
     assert [m.title for m in course.modules] == ["The basics", "Practice"]
     items = course.items
-    assert [i.title for i in items] == ["Why integrity matters", "Gifts and hospitality", "Cases", "Check yourself"]
+    assert [i.title for i in items] == [
+        "Why integrity matters",
+        "Gifts and hospitality",
+        "Cases",
+        "Check yourself",
+    ]
     assert [i.kind for i in items] == ["lesson", "lesson", "lesson", "quiz"]
     assert items[0].minutes == 5 and items[2].required is False
     assert "<strong>trust</strong>" in items[0].body_html
@@ -81,7 +88,9 @@ def test_reimport_is_idempotent_and_keeps_progress(session, tmp_path, make_user)
     session.commit()
     # The lesson is edited and moved to the other module; a lesson is added.
     (folder / "01-basics/01-why.md").rename(folder / "02-practice/00-why.md")
-    (folder / "02-practice/00-why.md").write_text("---\ntitle: Why integrity matters (2nd edition)\n---\nNew text.\n")
+    (folder / "02-practice/00-why.md").write_text(
+        "---\ntitle: Why integrity matters (2nd edition)\n---\nNew text.\n"
+    )
     (folder / "01-basics/03-new.md").write_text("---\ntitle: A new lesson\n---\nMore.\n")
     result = library.import_paths(session, [tmp_path])
     session.commit()
@@ -153,10 +162,14 @@ def test_invalid_library_reports_every_error_and_changes_nothing(session, tmp_pa
 
 
 def test_control_characters_name_file_and_line(session, tmp_path):
-    write_course(tmp_path, extra={"01-basics/01-why.md": "---\ntitle: T\n---\nok\nbell \x07 here\n"})
+    write_course(
+        tmp_path, extra={"01-basics/01-why.md": "---\ntitle: T\n---\nok\nbell \x07 here\n"}
+    )
     with pytest.raises(LibraryInvalid) as raised:
         library.import_paths(session, [tmp_path])
-    assert any(e.endswith("01-why.md:5: contains a control character U+0007") for e in raised.value.errors)
+    assert any(
+        e.endswith("01-why.md:5: contains a control character U+0007") for e in raised.value.errors
+    )
 
 
 def test_missing_path_is_an_error(session, tmp_path):
@@ -196,7 +209,10 @@ def test_cli_errors_are_one_line_each_and_exit_1(runner, tmp_path, session):
     result = runner.invoke(args=["courses", "import", str(tmp_path / "lib")])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
-    assert "course.yaml:1: invalid YAML" in result.output or "course.yaml:2: invalid YAML" in result.output
+    assert (
+        "course.yaml:1: invalid YAML" in result.output
+        or "course.yaml:2: invalid YAML" in result.output
+    )
     assert "nothing was imported" in result.output
     result = runner.invoke(args=["courses", "export", "nope", str(tmp_path / "out")])
     assert result.exit_code == 1 and "There is no course" in result.output

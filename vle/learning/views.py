@@ -107,7 +107,9 @@ def item(slug: str, item_id: int) -> str:
         flash(_("Enrol in the course to open its items."), "info")
         return redirect(url_for("learning.course", slug=slug))  # type: ignore[return-value]
     if enrolment is not None:
-        contents, progress_by_item = services.contents_and_progress(db_session, current_user, course)
+        contents, progress_by_item = services.contents_and_progress(
+            db_session, current_user, course
+        )
     else:
         contents, progress_by_item = catalog.contents(db_session, course), {}
     progress: Any = progress_by_item.get(item.id)

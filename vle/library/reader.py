@@ -118,7 +118,11 @@ def _read_text(path: Path, problems: _Problems) -> str | None:
     for number, line_text in enumerate(text.split("\n"), start=1):
         match = CONTROL.search(line_text)
         if match:
-            char = "NUL byte" if match.group() == "\x00" else f"control character U+{ord(match.group()):04X}"
+            char = (
+                "NUL byte"
+                if match.group() == "\x00"
+                else f"control character U+{ord(match.group()):04X}"
+            )
             problems.add(path, number, f"contains a {char}")
             ok = False
     return text if ok else None
@@ -164,7 +168,9 @@ def _load_yaml(
 class _Checker:
     """Typed access to a YAML mapping that reports problems with their line."""
 
-    def __init__(self, path: Path, data: dict[str, Any], lines: dict[str, int], problems: _Problems):
+    def __init__(
+        self, path: Path, data: dict[str, Any], lines: dict[str, int], problems: _Problems
+    ):
         self.path, self.data, self.lines, self.problems = path, data, lines, problems
 
     def error(self, key: str | None, message: str) -> None:
@@ -207,8 +213,11 @@ class _Checker:
         value = self.data.get(key)
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (
-            maximum is not None and value > maximum
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or value < minimum
+            or (maximum is not None and value > maximum)
         ):
             upper = f" and at most {maximum}" if maximum is not None else ""
             self.error(key, f"“{key}” must be a whole number of at least {minimum}{upper}")
@@ -289,7 +298,9 @@ def _read_lesson(path: Path, prefix: str, slug: str, problems: _Problems) -> Ite
             # The page shows the title as its heading; don't repeat it in the body.
             body = body[: heading.start()] + body[heading.end() :]
         else:
-            problems.add(path, 1, "a lesson needs a title: a “title” in its front matter or a # heading")
+            problems.add(
+                path, 1, "a lesson needs a title: a “title” in its front matter or a # heading"
+            )
             return None
     return ItemSpec(
         kind="lesson",
@@ -338,7 +349,10 @@ def _read_quiz(path: Path, prefix: str, slug: str, problems: _Problems) -> ItemS
             "grading": check.choice("grading", GRADINGS, "highest"),
         }
         if settings["draw"] and settings["draw"] > len(gradable):
-            check.error("draw", f"“draw” asks for {settings['draw']} questions but the quiz has {len(gradable)}")
+            check.error(
+                "draw",
+                f"“draw” asks for {settings['draw']} questions but the quiz has {len(gradable)}",
+            )
     else:
         settings = {
             "pass_mark": 60, "attempts": None, "time_limit_minutes": None, "shuffle": False,
@@ -381,11 +395,17 @@ def _read_module(path: Path, prefix: str, slug: str, problems: _Problems) -> Mod
         if entry.is_file() and not entry.name.startswith(".") and entry.name != "module.yaml":
             stem = entry.name.split(".", 1)[0]
             if not NAME.match(stem):
-                problems.add(entry, None, "item files are named NN-slug.md or NN-slug.gift (lowercase letters, digits, hyphens)")
+                problems.add(
+                    entry,
+                    None,
+                    "item files are named NN-slug.md or NN-slug.gift (lowercase letters, digits, hyphens)",
+                )
             elif entry.suffix not in {".md", ".gift", ".yaml"}:
                 problems.add(entry, None, "unknown item file type (lessons are .md, quizzes .gift)")
             elif entry.suffix == ".yaml" and not entry.with_suffix(".gift").exists():
-                problems.add(entry, None, "quiz settings without a quiz: no .gift file of the same name")
+                problems.add(
+                    entry, None, "quiz settings without a quiz: no .gift file of the same name"
+                )
     for entry, item_prefix, item_slug in _numbered(path):
         if entry.is_dir():
             problems.add(entry, None, "modules hold item files, not folders")
@@ -405,7 +425,9 @@ def _read_module(path: Path, prefix: str, slug: str, problems: _Problems) -> Mod
 def read_course(path: Path, problems: _Problems) -> CourseSpec | None:
     slug = path.resolve().name
     if not SLUG.match(slug):
-        problems.add(path, None, "a course folder's name is its slug: lowercase letters, digits and hyphens")
+        problems.add(
+            path, None, "a course folder's name is its slug: lowercase letters, digits and hyphens"
+        )
         return None
     check = _yaml_file(path / "course.yaml", COURSE_KEYS, problems)
     if check is None:
@@ -429,7 +451,9 @@ def read_course(path: Path, problems: _Problems) -> CourseSpec | None:
         check.error("ends", "“ends” is before “starts”")
     for entry in sorted(path.iterdir()):
         if entry.is_dir() and not entry.name.startswith(".") and not NAME.match(entry.name):
-            problems.add(entry, None, "module folders are named NN-slug (lowercase letters, digits, hyphens)")
+            problems.add(
+                entry, None, "module folders are named NN-slug (lowercase letters, digits, hyphens)"
+            )
     seen_items: dict[str, Path] = {}
     for entry, prefix, module_slug in _numbered(path):
         if not entry.is_dir():
@@ -437,7 +461,11 @@ def read_course(path: Path, problems: _Problems) -> CourseSpec | None:
         module = _read_module(entry, prefix, module_slug, problems)
         for item in module.items:
             if item.slug in seen_items:
-                problems.add(item.path, None, f"the item name “{item.slug}” is used twice in this course (also {seen_items[item.slug]})")
+                problems.add(
+                    item.path,
+                    None,
+                    f"the item name “{item.slug}” is used twice in this course (also {seen_items[item.slug]})",
+                )
             seen_items[item.slug] = item.path
         course.modules.append(module)
     if not course.modules:
@@ -461,7 +489,11 @@ def _read_framework(path: Path, problems: _Problems) -> FrameworkSpec | None:
             check.error("competencies", "“competencies” must be a list")
             return
         for node in nodes:
-            if not isinstance(node, dict) or not isinstance(node.get("code"), str) or not node.get("title"):
+            if (
+                not isinstance(node, dict)
+                or not isinstance(node.get("code"), str)
+                or not node.get("title")
+            ):
                 check.error("competencies", "each competency needs a “code” and a “title”")
                 continue
             if node["code"] in codes:
@@ -498,14 +530,20 @@ def read_library(paths: list[Path]) -> Library:
                     framework_files.extend(sorted(child.glob("*.yaml")))
                     found = True
             if not found:
-                problems.add(path, None, "holds no course (no course.yaml) and no competencies/ folder")
+                problems.add(
+                    path, None, "holds no course (no course.yaml) and no competencies/ folder"
+                )
     slugs: dict[str, Path] = {}
     for course_dir in course_dirs:
         course = read_course(course_dir, problems)
         if course is None:
             continue
         if course.slug in slugs:
-            problems.add(course_dir, None, f"the course “{course.slug}” is given twice (also {slugs[course.slug]})")
+            problems.add(
+                course_dir,
+                None,
+                f"the course “{course.slug}” is given twice (also {slugs[course.slug]})",
+            )
         slugs[course.slug] = course_dir
         library.courses.append(course)
     for framework_file in framework_files:

@@ -45,7 +45,9 @@ def import_paths(db_session: Session, paths: list[Path]) -> ImportResult:
     """Import every course under `paths`, or raise LibraryInvalid with every error."""
     library = read_library(paths)
     errors = list(library.errors)
-    known_codes = set().union(*(f.codes for f in library.frameworks)) if library.frameworks else None
+    known_codes = (
+        set().union(*(f.codes for f in library.frameworks)) if library.frameworks else None
+    )
     trainers: dict[str, User] = {}
     for spec in library.courses:
         if known_codes is not None:
@@ -55,7 +57,9 @@ def import_paths(db_session: Session, paths: list[Path]) -> ImportResult:
         for email in spec.trainers:
             user = db_session.scalar(select(User).where(User.email == email.lower()))
             if user is None:
-                errors.append(f"{spec.path / 'course.yaml'}: no user with the email “{email}” (trainers)")
+                errors.append(
+                    f"{spec.path / 'course.yaml'}: no user with the email “{email}” (trainers)"
+                )
             else:
                 trainers[email] = user
     if errors:
@@ -77,7 +81,9 @@ def import_paths(db_session: Session, paths: list[Path]) -> ImportResult:
     return result
 
 
-def _write_course(db_session: Session, course: Course, spec: CourseSpec, trainers: list[User]) -> None:
+def _write_course(
+    db_session: Session, course: Course, spec: CourseSpec, trainers: list[User]
+) -> None:
     course.title = spec.title
     course.summary = spec.summary
     course.language = spec.language
@@ -94,7 +100,11 @@ def _write_course(db_session: Session, course: Course, spec: CourseSpec, trainer
     kept_modules: list[Module] = []
     for position, module_spec in enumerate(spec.modules, start=1):
         module = modules.pop(module_spec.slug, None) or Module(slug=module_spec.slug)
-        module.position, module.prefix, module.title = position, module_spec.prefix, module_spec.title
+        module.position, module.prefix, module.title = (
+            position,
+            module_spec.prefix,
+            module_spec.title,
+        )
         kept_modules.append(module)
         kept_items: list[Item] = []
         for item_position, item_spec in enumerate(module_spec.items, start=1):
@@ -103,7 +113,9 @@ def _write_course(db_session: Session, course: Course, spec: CourseSpec, trainer
             item.kind, item.title = item_spec.kind, item_spec.title
             item.required, item.minutes = item_spec.required, item_spec.minutes
             item.source, item.settings = item_spec.source, item_spec.settings
-            item.body_html = markdown_to_html(item_spec.source) if item_spec.kind == "lesson" else ""
+            item.body_html = (
+                markdown_to_html(item_spec.source) if item_spec.kind == "lesson" else ""
+            )
             kept_items.append(item)
         module.items = kept_items
     course.modules = kept_modules  # orphans (and their items) are deleted
@@ -123,7 +135,9 @@ def export_course(db_session: Session, slug: str, target: Path) -> Path:
     course = db_session.scalar(
         select(Course)
         .where(Course.slug == slug)
-        .options(selectinload(Course.modules).selectinload(Module.items), selectinload(Course.trainers))
+        .options(
+            selectinload(Course.modules).selectinload(Module.items), selectinload(Course.trainers)
+        )
     )
     if course is None:
         raise NotFound(f"There is no course “{slug}”.")
@@ -154,9 +168,13 @@ def export_course(db_session: Session, slug: str, target: Path) -> Path:
                 if item.minutes is not None:
                     front["minutes"] = item.minutes
                 header = yaml.safe_dump(front, allow_unicode=True, sort_keys=False)
-                (module_dir / f"{stem}.md").write_text(f"---\n{header}---\n{item.source}", encoding="utf-8")
+                (module_dir / f"{stem}.md").write_text(
+                    f"---\n{header}---\n{item.source}", encoding="utf-8"
+                )
             elif item.kind == "quiz":
-                questions = [gift.Question.from_dict(q.spec) for q in quizzes.questions_of(db_session, item)]
+                questions = [
+                    gift.Question.from_dict(q.spec) for q in quizzes.questions_of(db_session, item)
+                ]
                 (module_dir / f"{stem}.gift").write_text(gift.write(questions), encoding="utf-8")
                 settings = {"title": item.title, "required": item.required}
                 settings.update({k: v for k, v in item.settings.items() if v is not None})

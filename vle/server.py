@@ -32,7 +32,9 @@ def _settle_garbage_collector() -> None:
     Each such pass walked them all: 70-130 ms with the GIL held, every thread
     of the worker stalled, several times a minute under load. That was the
     99th percentile of the PostgreSQL completion POST (bench/README.md, sixth
-    round). Garbage made before the freeze is collected first."""
+    round). Garbage made before the freeze is collected first; an object of
+    that set dropped later in a reference cycle is never freed, a cost
+    bounded by the set and paid once."""
     gc.collect()
     gc.freeze()
 

@@ -662,11 +662,11 @@ async def paired_ratio(
 def wrk_paired_ratio(
     wrk: str, user: VirtualUser, port: int, args: argparse.Namespace, master: int
 ) -> list[dict[str, float]]:
-    """The same alternating pairs, measured by wrk (a load generator in C)
-    with one learner's session on all its connections. At the ceiling's rate
-    this script's own client uses a fifth of a core, which the server then
-    lacks on a 2-core machine: the ceiling it measures is lower than the
-    server's, and the course page's share of it higher. wrk's is the verdict."""
+    """The same alternating pairs, measured by wrk (a load generator in C, as
+    issue 2 suggests) with one learner's session on all its connections: a
+    check that this script's own client, which takes a fifth of a core at the
+    ceiling's rate on the server's 2-core machine, does not decide the ratio.
+    Both verdicts are printed."""
     assert user.connection is not None
     cookie = "; ".join(f"{name}={value}" for name, value in user.connection.cookies.items())
     course = f"/courses/{user.courses[0]}"

@@ -30,8 +30,8 @@ def _settle_garbage_collector() -> None:
     """Exempt what the worker holds for its whole life (modules, the app, the
     mappers: about 140,000 objects) from the garbage collector's full passes.
     Each such pass walked them all: 70-130 ms with the GIL held, every thread
-    of the worker stalled, several times a minute under load. That was the
-    99th percentile of the PostgreSQL completion POST (bench/README.md, sixth
+    of the worker stalled, several times a minute under load: a large part of
+    the PostgreSQL completion POST's 99th percentile (bench/README.md, sixth
     round). Garbage made before the freeze is collected first; an object of
     that set dropped later in a reference cycle is never freed, a cost
     bounded by the set and paid once."""

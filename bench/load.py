@@ -669,11 +669,16 @@ def wrk_paired_ratio(
     Both verdicts are printed."""
     assert user.connection is not None
     cookie = "; ".join(f"{name}={value}" for name, value in user.connection.cookies.items())
+    # The learner's own headers too: Flask-Login ties the session to the user
+    # agent, and another one would make every page rewrite the session cookie.
+    headers = [*user.connection.headers.items(), ("Cookie", cookie)]
     course = f"/courses/{user.courses[0]}"
 
     def run(path: str) -> tuple[float, float, int]:
         command = [wrk, "-t1", f"-c{args.users}", f"-d{args.pair_duration:g}s"]
-        command += ["-H", f"Cookie: {cookie}", f"http://{HOST}:{port}{path}"]
+        for name, value in headers:
+            command += ["-H", f"{name}: {value}"]
+        command.append(f"http://{HOST}:{port}{path}")
         before = server_cpu_seconds(master)
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         after = server_cpu_seconds(master)

@@ -8,6 +8,29 @@ from vle.accounts.models import ApiToken, Organisation, User
 from vle.catalog.models import Course
 
 
+def _users_create(
+    email: str,
+    *,
+    name: str = "A",
+    role: str = "learner",
+    organisation: str = "CITY",
+    extra: tuple[str, ...] = (),
+) -> list[str]:
+    """The arguments of `vle users create`: a learner of CITY unless told."""
+    return [
+        "users",
+        "create",
+        email,
+        "--name",
+        name,
+        "--role",
+        role,
+        "--organisation",
+        organisation,
+        *extra,
+    ]
+
+
 def test_organisations_and_users(runner, session):
     assert (
         runner.invoke(
@@ -22,18 +45,7 @@ def test_organisations_and_users(runner, session):
     lib = session.scalar(select(Organisation).where(Organisation.code == "LIB"))
     assert lib.parent.code == "CITY" and lib.path == f"/{lib.parent.id}/{lib.id}/"
     result = runner.invoke(
-        args=[
-            "users",
-            "create",
-            "Ona@Example.org",
-            "--name",
-            "Ona",
-            "--role",
-            "admin",
-            "--organisation",
-            "CITY",
-            "--network",
-        ]
+        args=_users_create("Ona@Example.org", name="Ona", role="admin", extra=("--network",))
     )
     assert result.exit_code == 0, result.output
     assert "password: " in result.output  # generated and printed
@@ -49,31 +61,11 @@ def test_bad_input_is_one_clear_line_and_exit_1(runner, session):
             "no organisation with the code “NOPE”",
         ),
         (
-            [
-                "users",
-                "create",
-                "a@example.org",
-                "--name",
-                "A",
-                "--role",
-                "learner",
-                "--organisation",
-                "NOPE",
-            ],
+            _users_create("a@example.org", organisation="NOPE"),
             "NOPE",
         ),
         (
-            [
-                "users",
-                "create",
-                "not-an-email",
-                "--name",
-                "A",
-                "--role",
-                "learner",
-                "--organisation",
-                "NOPE",
-            ],
+            _users_create("not-an-email", organisation="NOPE"),
             "not a valid email",
         ),
         (["users", "token", "nobody@example.org"], "no user with the email"),
@@ -87,41 +79,14 @@ def test_bad_input_is_one_clear_line_and_exit_1(runner, session):
     runner.invoke(args=["organisations", "create", "CITY", "--name", "City"])
     result = runner.invoke(args=["organisations", "create", "CITY", "--name", "City"])
     assert result.exit_code == 1 and "already taken" in result.output
-    result = runner.invoke(
-        args=[
-            "users",
-            "create",
-            "a@example.org",
-            "--name",
-            "A",
-            "--role",
-            "learner",
-            "--organisation",
-            "CITY",
-            "--network",
-        ]
-    )
+    result = runner.invoke(args=_users_create("a@example.org", extra=("--network",)))
     assert result.exit_code == 1 and "Only administrators" in result.output
     assert session.scalar(select(func.count()).select_from(User)) == 0
 
 
 def test_token_prints_only_the_token(runner, session):
     runner.invoke(args=["organisations", "create", "CITY", "--name", "City"])
-    runner.invoke(
-        args=[
-            "users",
-            "create",
-            "a@example.org",
-            "--name",
-            "A",
-            "--role",
-            "learner",
-            "--organisation",
-            "CITY",
-            "--password",
-            "long enough password",
-        ]
-    )
+    runner.invoke(args=_users_create("a@example.org", extra=("--password", "long enough password")))
     result = runner.invoke(args=["users", "token", "a@example.org"])
     assert result.exit_code == 0
     assert result.output.strip().startswith("vle_") and len(result.output.strip().split()) == 1

@@ -630,6 +630,11 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _alternation(pairs: int) -> list[str]:
+    """Ceiling, course page, ceiling, …, ceiling: `pairs` course runs."""
+    return ["ceiling", *["course", "ceiling"] * pairs]
+
+
 async def paired_ratio(
     users: list[VirtualUser], args: argparse.Namespace, master: int
 ) -> list[dict[str, float]]:
@@ -639,22 +644,30 @@ async def paired_ratio(
     last, and each course run is compared with the mean of the two ceiling runs
     on either side of it."""
     runs: list[Result] = []
-    for scenario in ["ceiling", *["course", "ceiling"] * args.pairs]:
+    for scenario in _alternation(args.pairs):
         for user in users:
             assert user.connection is not None
             await user.connection.close()
         runs.append(
             await run_scenario(scenario, users, 1.0, args.pair_duration, args.max_requests, master)
         )
+    return _pairs([(run.rps, run.cpu_ms, run.errors) for run in runs])
+
+
+def _pairs(runs: list[tuple[float, float, int]]) -> list[dict[str, float]]:
+    """Each course run (requests/s, server CPU ms a request, errors) against
+    the mean of the ceiling runs on either side of it."""
     pairs = []
     for index in range(1, len(runs), 2):
-        before, course, after = runs[index - 1], runs[index], runs[index + 1]
-        ceiling, ceiling_cpu = (before.rps + after.rps) / 2, (before.cpu_ms + after.cpu_ms) / 2
+        (before_rps, before_cpu, _), (rps, cpu, errors), (after_rps, after_cpu, _) = runs[
+            index - 1 : index + 2
+        ]
+        ceiling = (before_rps + after_rps) / 2
         pairs.append({
-            "ceiling_rps": round(ceiling, 1), "course_rps": course.rps,
-            "ratio": round(course.rps / ceiling, 3),
-            "cpu_ratio": round(ceiling_cpu / course.cpu_ms, 3),
-            "course_errors": course.errors,
+            "ceiling_rps": round(ceiling, 1), "course_rps": round(rps, 1),
+            "ratio": round(rps / ceiling, 3),
+            "cpu_ratio": round((before_cpu + after_cpu) / 2 / cpu, 3),
+            "course_errors": errors,
         })  # fmt: skip
     return pairs
 
@@ -688,20 +701,8 @@ def wrk_paired_ratio(
         cpu = sum(used - before.get(pid, 0.0) for pid, used in after.items())
         return rps, 1000 * cpu / max(requests, 1), 1 if failed else 0
 
-    runs = [run(path) for path in ["/bench/ceiling", *[course, "/bench/ceiling"] * args.pairs]]
-    pairs = []
-    for index in range(1, len(runs), 2):
-        (before_rps, before_cpu, _), (rps, cpu, errors), (after_rps, after_cpu, _) = runs[
-            index - 1 : index + 2
-        ]
-        ceiling = (before_rps + after_rps) / 2
-        pairs.append({
-            "ceiling_rps": round(ceiling, 1), "course_rps": round(rps, 1),
-            "ratio": round(rps / ceiling, 3),
-            "cpu_ratio": round((before_cpu + after_cpu) / 2 / cpu, 3),
-            "course_errors": errors,
-        })  # fmt: skip
-    return pairs
+    paths = {"ceiling": "/bench/ceiling", "course": course}
+    return _pairs([run(paths[scenario]) for scenario in _alternation(args.pairs)])
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -99,9 +99,8 @@ def test_a_view_is_recorded_once_with_its_first_time_and_starts_the_course(
     first, second = course.items
     t1, t2 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC), datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     services.record_view(session, user, course, first, t1)
-    services.record_view(
-        session, user, course, first, t2
-    )  # again (a second tab): one row, first time kept
+    # Again (a second tab): one row, the first time kept.
+    services.record_view(session, user, course, first, t2)
     # A row that exists without a view (written by something else) gets its view time.
     session.add(ItemProgress(user_id=user.id, item_id=second.id))
     session.flush()

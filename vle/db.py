@@ -97,7 +97,12 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
-            if _asked_for_autocommit(conn) or _reads_only(conn):
+            if _asked_for_autocommit(conn):
+                return
+            if _snapshot(conn):
+                conn.exec_driver_sql("BEGIN")  # deferred: a reader under WAL, no writer lock
+                return
+            if _reads_only(conn):
                 return  # pysqlite in autocommit: each SELECT reads by itself
             if not _writing():
                 conn.exec_driver_sql("BEGIN")
@@ -135,7 +140,7 @@ def make_engine(url: str) -> Engine:
         if _asked_for_autocommit(conn):
             return  # SQLAlchemy has switched the driver to autocommit already
         driver = conn.connection.driver_connection
-        autocommit = _reads_only(conn)
+        autocommit = not _snapshot(conn) and _reads_only(conn)
         if driver.autocommit != autocommit:
             driver.autocommit = autocommit
 
@@ -326,6 +331,43 @@ def _reads_only(conn: Any) -> bool:
     reads_only = has_request_context() and not _writing()
     conn.info[READS_ONLY] = reads_only
     return reads_only
+
+
+# The execution option that `read_snapshot` opens its session's connection with.
+SNAPSHOT = "vle_snapshot"
+
+
+def _snapshot(conn: Any) -> bool:
+    """Is the transaction beginning on `conn` a `read_snapshot`? It only reads
+    (the test suite holds it to that, as it does a request's reads)."""
+    if not conn.get_execution_options().get(SNAPSHOT):
+        return False
+    conn.info[READS_ONLY] = True
+    return True
+
+
+def read_snapshot(db_session: Session) -> Session:
+    """Begin on `db_session` a transaction that only reads, for a read that takes
+    long and must see one state of the data throughout: a streamed export, read
+    for as long as the client takes to download it. It takes no writer lock,
+    even in a request that writes (`@writes`, a POST): on SQLite it is a plain
+    deferred BEGIN, a reader that under WAL sees the database as it was at its
+    first statement while writers go on committing; begun under the writer lock,
+    it would stop every write of the site until the download ended. On
+    PostgreSQL it is a READ COMMITTED transaction, as a server-side cursor needs.
+    Whatever `db_session` had in progress is committed first. It ends when the
+    session commits, rolls back or is closed (for a streamed response, when the
+    body ends). Returns `db_session`."""
+    if db_session.in_transaction():
+        db_session.commit()
+    db_session.connection(execution_options={SNAPSHOT: True})
+    return db_session
+
+
+def snapshot_session() -> Session:
+    """The request's (or command's) session, in a `read_snapshot`: what a
+    streamed export's body reads with."""
+    return read_snapshot(session())
 
 
 def _asked_for_autocommit(conn: Any) -> bool:

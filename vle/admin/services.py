@@ -373,17 +373,30 @@ def user_data_zip(
 ) -> bytes:
     """The user's data as `vle-data.json` in a zip (and an audit entry saying
     who downloaded it)."""
+    data = user_data_archive(db_session, user)
+    record_data_export(db_session, actor, user, address)
+    return data
+
+
+def user_data_archive(db_session: Session, user: User) -> bytes:
+    """The user's data as `vle-data.json` in a zip; it only reads."""
     data = user_data(db_session, user)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(
             "vle-data.json", json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False)
         )
+    return buffer.getvalue()
+
+
+def record_data_export(
+    db_session: Session, actor: User, user: User, address: str | None = None
+) -> None:
+    """The audit entry saying who downloaded a user's data; the caller commits."""
     audit(
         db_session, actor, "user.export_data", "user", user.id, address,
         organisation_id=user.organisation_id, label=user.email,
     )  # fmt: skip
-    return buffer.getvalue()
 
 
 def erase_user(

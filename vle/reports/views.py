@@ -116,7 +116,6 @@ def completion() -> tuple[str, int]:
 
 
 @bp.get("/completion.<any(csv, xlsx, json):fmt>")
-@db.writes  # the audit entry
 @login_required
 def download(fmt: str) -> Any:
     """The rows the page shows for the same filters and sort — every page of them —
@@ -126,15 +125,16 @@ def download(fmt: str) -> Any:
     if filters is None:
         return _report_page(scope)  # the page, with the errors beside the filters
     sort = services.parse_sort(request.args.get("sort"))
-    db_session = db.session()
-    services.record_export(
-        db_session, current_user, request.remote_addr, fmt, filters, scope, sort, "page"
-    )
-    db_session.commit()
-    # `db.session`, not a session: the view's own session is closed when the view
-    # returns, before the body is sent; the body opens its own when it starts, and
-    # that one is closed when the body ends.
-    chunks = services.export_chunks(fmt, db.session, filters, scope, sort, _reader_zone())
+    # The audit entry in a write of its own, the writer lock (SQLite) held for it
+    # alone; the rows are read in a snapshot that takes no lock, so a download,
+    # however long the client takes, never holds up anyone's writes.
+    with db.transaction() as db_session:
+        services.record_export(
+            db_session, current_user, request.remote_addr, fmt, filters, scope, sort, "page"
+        )
+    # Called when the body starts, after the view has returned: the body reads with
+    # the streaming context's session, closed (its snapshot ended) when the body ends.
+    chunks = services.export_chunks(fmt, db.snapshot_session, filters, scope, sort, _reader_zone())
     return stream_download(fmt, chunks)
 
 

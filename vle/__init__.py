@@ -97,6 +97,12 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        # Pages, downloads and API answers hold personal data (names, e-mails,
+        # scores): no browser or proxy may keep a copy. One rule that cannot
+        # miss a route: every response but /static files (public, and worth
+        # caching), whether or not the client is signed in.
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
         if app.config["SECURE_COOKIES"]:
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"

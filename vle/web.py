@@ -146,8 +146,11 @@ def register_web(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
         status = error.code or 500
+        # The exception's own headers (Allow on a 405, Retry-After, …), but not its body's type.
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         if request.path.startswith("/api/"):
-            return json_error(status, error.description or "")
-        return render_template(
-            "errors/error.html", status=status, title=ERROR_TITLES.get(status) or _("Error")
-        ), status
+            response, status = json_error(status, error.description or "")
+            response.headers.extend(headers)
+            return response, status
+        title = ERROR_TITLES.get(status) or _("Error")
+        return render_template("errors/error.html", status=status, title=title), status, headers

@@ -12,7 +12,7 @@ from tests.quizzes.conftest import ESSAY, GIFT, RIGHT, by_title, question_ids
 from vle.db import utcnow
 from vle.learning.models import Enrolment
 from vle.quizzes import services
-from vle.quizzes.models import Answer, Attempt
+from vle.quizzes.models import Accommodation, Answer, Attempt
 from vle.quizzes.questions import MAX_ANSWER_LENGTH
 
 
@@ -409,7 +409,7 @@ def test_accommodations_page(client, session, make_quiz, make_user, enrol):
     response = post_form(
         client, url, {"learner": "nobody@example.org", "extra_minutes": "10"}, page=url
     )
-    assert response.status_code == 422 and "no user with this email" in response.get_data(
+    assert response.status_code == 422 and "no learner with this email" in response.get_data(
         as_text=True
     )
     response = post_form(
@@ -424,6 +424,28 @@ def test_accommodations_page(client, session, make_quiz, make_user, enrol):
     page = learner_client.get(item_url(course, item)).get_data(as_text=True)
     assert "30 minutes" in page and "including your extra time" in page
     assert re.search(r"Attempts allowed</dt>\s*<dd>2", page)
+
+
+def test_accommodations_name_only_the_courses_learners(
+    client, session, make_quiz, make_org, make_user, enrol
+):
+    trainer = make_user("trainer")
+    course, item = make_quiz(trainers=[trainer])
+    other_course, _ = make_quiz()
+    elsewhere = make_user(org=make_org(), email="zofia@example.org", name="Zofia Łącka")
+    enrol(elsewhere, other_course)  # a learner, but not of this course
+    login(client, trainer.email)
+    url = f"/trainer/quizzes/{item.id}/accommodations"
+    pages = [
+        post_form(client, url, {"learner": email, "extra_minutes": "10"}, page=url)
+        for email in ("zofia@example.org", "nobody@example.org")
+    ]
+    assert [page.status_code for page in pages] == [422, 422]
+    texts = [page.get_data(as_text=True) for page in pages]
+    assert "Zofia" not in texts[0] and "Łącka" not in texts[0]
+    message = "There is no learner with this email address in this course."
+    assert message in texts[0] and message in texts[1]
+    assert count(session, Accommodation) == 0
 
 
 def test_background_save_when_signed_out_is_not_a_save(

@@ -59,6 +59,9 @@ from vle.accounts.models import Organisation, Role, User
 from vle.accounts.services import (
     MIN_PASSWORD_LENGTH,
     add_user,
+    hash_password,
+    latin_look_alike,
+    look_alike_message,
     normalise_email,
     set_active,
     update_user,
@@ -255,8 +258,11 @@ def plan_import(db_session: Session, actor: User | None, users_file: UsersFile) 
     for line, email in emails.items():
         if email:
             lines_by_email.setdefault(email, []).append(line)
+    # A new address that reads like an account's, or like another row's, is refused.
+    look_alikes = {email: latin_look_alike(email) for email in lines_by_email}
+    wanted = set(lines_by_email) | {alike for alike in look_alikes.values() if alike}
     existing: dict[str, User] = {}
-    for chunk in _chunks(list(lines_by_email)):
+    for chunk in _chunks(sorted(wanted)):
         for user in db_session.scalars(select(User).where(User.email.in_(chunk))):
             existing[user.email] = user
     codes = {o.values.get("organisation", "") for o in outcomes}
@@ -281,8 +287,33 @@ def plan_import(db_session: Session, actor: User | None, users_file: UsersFile) 
                         )
                     )
                 )
+            alike = look_alikes[email]
+            if email not in existing and alike and (alike in existing or alike in lines_by_email):
+                outcome.reasons.append(str(look_alike_message(email)))
         _plan_row(outcome, actor, existing.get(email), organisations)
     return ImportPlan(rows=outcomes)
+
+
+def _password_fits(password: str) -> bool:
+    return MIN_PASSWORD_LENGTH <= len(password) <= 1000
+
+
+def without_plain_passwords(users_file: UsersFile) -> UsersFile:
+    """The file as it may wait on disk for its confirmation: each password
+    replaced by its hash (`password_hash`, which `apply_import` stores as it
+    is), or, if it is too short or too long to be one, by as many asterisks, so
+    that its row is refused again, for the same reason, when planned again."""
+    rows = []
+    for row in users_file.rows:
+        values = dict(row.values)
+        password = values.get("password", "")
+        if password and _password_fits(password):
+            values["password_hash"] = hash_password(password)
+            values["password"] = ""
+        elif password:
+            values["password"] = "*" * len(password)
+        rows.append(Row(line=row.line, values=values, cells=row.cells))
+    return UsersFile(columns=list(users_file.columns), rows=rows)
 
 
 def _flag(value: str) -> bool | None:
@@ -331,7 +362,7 @@ def _plan_row(
         reasons.append(
             str(_l("The language must be en, lt, pl or nb, not “%(value)s”.", value=language))
         )
-    if password and not MIN_PASSWORD_LENGTH <= len(password) <= 1000:
+    if password and not _password_fits(password):
         reasons.append(
             str(_l("A password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
         )
@@ -368,7 +399,7 @@ def _plan_row(
         changes.append("active")
     if language and language != (user.locale or ""):
         changes.append("language")
-    if password:
+    if password or values.get("password_hash"):
         changes.append("password")
     outcome.changes = changes
     outcome.action = "update" if changes else "unchanged"
@@ -410,6 +441,7 @@ def apply_import(
                     role=values["role"].lower(),
                     organisation_code=values["organisation"],
                     password=values.get("password") or None,
+                    password_hash=values.get("password_hash") or None,
                     locale=language,
                     address=address,
                 )
@@ -428,6 +460,7 @@ def apply_import(
                     organisation_code=values["organisation"],
                     locale=language,
                     password=values.get("password") or None,
+                    password_hash=values.get("password_hash") or None,
                     address=address,
                     via="import",
                 )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from typing import Any
 
+from confusable_homoglyphs import categories, confusables
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, literal, select, update
@@ -28,11 +30,60 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password)  # scrypt, salted
 
 
+def fold_email(email: str) -> str:
+    """An address in the form vle stores and looks it up: NFKC (full-width
+    "ｊｏｎａｓ＠…" is "jonas@…"), trimmed, lower-case. Sign-in and every
+    lookup fold what was typed, so any case or width variant finds the account."""
+    return unicodedata.normalize("NFKC", email).strip().lower()
+
+
 def normalise_email(email: str) -> str:
     try:
-        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+        return validate_email(fold_email(email), check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise Invalid(_l("“%(email)s” is not a valid email address.", email=email)) from exc
+
+
+_LATIN = ("LATIN", "COMMON")
+
+
+def latin_look_alike(email: str) -> str | None:
+    """The address `email` reads as, if it holds letters of another script that
+    look like Latin ones (Cyrillic "а", Greek "ο"): each replaced by the Latin
+    letter it mimics (Unicode's confusables). None when it holds no such letter.
+    Latin letters with their accents (ė, ł, ø) are Latin and stay."""
+    if email.isascii():  # the common case, and nothing but Latin letters
+        return None
+    found = confusables.is_confusable(email, greedy=True, preferred_aliases=list(_LATIN)) or []
+    swaps = {}
+    for entry in found:
+        for glyph in entry["homoglyphs"]:
+            if all(categories.alias(char) in _LATIN for char in glyph["c"]):
+                swaps[entry["character"]] = glyph["c"]
+                break
+    if not swaps:
+        return None
+    return "".join(swaps.get(char, char) for char in email).lower()
+
+
+def refuse_look_alike(db_session: Session, email: str, user: User | None = None) -> None:
+    """Refuse a (normalised) address that looks like another account's: the
+    same letters in another script would make a second account that reads
+    exactly like the first, in lists, reports and mails."""
+    look_alike = latin_look_alike(email)
+    if look_alike is None:
+        return
+    other = user_by_email(db_session, look_alike)
+    if other is not None and other is not user:
+        raise Conflict(look_alike_message(email))
+
+
+def look_alike_message(email: str) -> str:
+    return _l(
+        "The email %(email)s looks like the address of another account (letters of "
+        "another alphabet that look like Latin ones). Type it with Latin letters.",
+        email=email,
+    )
 
 
 def organisation_by_code(db_session: Session, code: str) -> Organisation:
@@ -60,7 +111,7 @@ def create_organisation(
 
 
 def user_by_email(db_session: Session, email: str) -> User | None:
-    return db_session.scalar(select(User).where(User.email == email.strip().lower()))
+    return db_session.scalar(select(User).where(User.email == fold_email(email)))
 
 
 def generate_password() -> str:
@@ -76,9 +127,11 @@ def create_user(
     password: str | None = None,
     network: bool = False,
     locale: str | None = None,
+    password_hash: str | None = None,
 ) -> User:
     """A new account. Emails are unique (case-insensitive); only admins have a
-    network scope."""
+    network scope. `password_hash`: a password already checked and hashed (a
+    users file waiting for confirmation keeps no password in plain text)."""
     email = normalise_email(email)
     if role not in set(Role):
         raise Invalid(_l("The role must be learner, trainer or admin."))
@@ -90,6 +143,7 @@ def create_user(
         raise Invalid(_l("A password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
     if user_by_email(db_session, email):
         raise Conflict(_l("A user with the email %(email)s already exists.", email=email))
+    refuse_look_alike(db_session, email)
     organisation = organisation_by_code(db_session, organisation_code)
     user = User(
         email=email,
@@ -98,7 +152,7 @@ def create_user(
         organisation=organisation,
         network=network,
         locale=locale,
-        password_hash=hash_password(password) if password else "",
+        password_hash=hash_password(password) if password else password_hash or "",
     )
     db_session.add(user)
     db_session.flush()
@@ -317,13 +371,14 @@ def add_user(
     network: bool = False,
     locale: str | None = None,
     address: str | None = None,
+    password_hash: str | None = None,
 ) -> User:
     """An administrator creates an account in an organisation of their scope."""
     require_scope(actor, organisation_by_code(db_session, organisation_code))
     _check_grants(actor, network)
     user = create_user(
         db_session, email, name, role, organisation_code, password=password,
-        network=network, locale=locale or None,
+        network=network, locale=locale or None, password_hash=password_hash,
     )  # fmt: skip
     audit(
         db_session, actor, "user.create", "user", user.id, address,
@@ -347,11 +402,13 @@ def update_user(
     password: str | None = None,
     address: str | None = None,
     via: str | None = None,
+    password_hash: str | None = None,
 ) -> list[str]:
     """Change an account. The actor must manage it, and its new organisation
     must be in their scope; administrators cannot take away their own role or
     scope. Returns the names of the fields that changed (the password counts
-    as one; its value is never logged)."""
+    as one; its value is never logged). `password_hash`: a new password
+    already checked and hashed, as in `create_user`."""
     require_manages(actor, user)
     if user.is_erased:
         raise Conflict(_l("This account has been erased and cannot be changed."))
@@ -362,8 +419,10 @@ def update_user(
     if not name.strip():
         raise Invalid(_l("A user needs a name."))
     email = normalise_email(email)
-    if email != user.email and user_by_email(db_session, email):
-        raise Conflict(_l("A user with the email %(email)s already exists.", email=email))
+    if email != user.email:
+        if user_by_email(db_session, email):
+            raise Conflict(_l("A user with the email %(email)s already exists.", email=email))
+        refuse_look_alike(db_session, email, user)
     organisation = organisation_by_code(db_session, organisation_code)
     require_scope(actor, organisation)
     if actor is not None and actor.id == user.id:
@@ -392,7 +451,9 @@ def update_user(
     if locale is not None:
         user.locale = locale or None
     if password:
-        user.password_hash = hash_password(password)
+        password_hash = hash_password(password)
+    if password_hash:
+        user.password_hash = password_hash
         changed.append("password")
     if changed:
         details["changed"] = changed

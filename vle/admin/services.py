@@ -15,7 +15,7 @@ import re
 import secrets
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
@@ -25,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, inspect, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
+from vle.accounts import bulk
 from vle.accounts import services as accounts
 from vle.accounts.models import ApiToken, Organisation, User
 from vle.audit import AuditEntry, audit
@@ -422,27 +423,42 @@ def _uploads(instance_path: str) -> Path:
     return Path(instance_path) / "imports"
 
 
-def store_upload(instance_path: str, actor: User, data: bytes) -> str:
-    """Keep an uploaded file on the server until it is confirmed; returns the
-    token the confirmation form carries. The file is the actor's alone."""
+def _sweep_uploads(folder: Path) -> None:
+    """Forget files nobody confirmed within the hour (and any left in the
+    older format, which held the file as uploaded)."""
+    now = time.time()
+    for old in folder.glob("*"):
+        if old.suffix != ".json" or now - old.stat().st_mtime > UPLOAD_MAX_AGE:
+            old.unlink(missing_ok=True)
+
+
+def store_upload(instance_path: str, actor: User, users_file: bulk.UsersFile) -> str:
+    """Keep a users file on the server until it is confirmed, with its
+    passwords hashed (`bulk.without_plain_passwords`): no password waits on
+    disk in plain text. Returns the token the confirmation form carries. The
+    file is the actor's alone, for an hour (UPLOAD_MAX_AGE)."""
     folder = _uploads(instance_path)
     folder.mkdir(parents=True, exist_ok=True)
-    now = time.time()
-    for old in folder.glob("*.csv"):  # forget unconfirmed files after a while
-        if now - old.stat().st_mtime > UPLOAD_MAX_AGE:
-            old.unlink(missing_ok=True)
+    _sweep_uploads(folder)
     token = secrets.token_urlsafe(24)
-    path = folder / f"{actor.id}-{token}.csv"
-    path.write_bytes(data)
-    path.chmod(0o600)
+    path = folder / f"{actor.id}-{token}.json"
+    stored = bulk.without_plain_passwords(users_file)
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(asdict(stored), ensure_ascii=False), "utf-8")
     return token
 
 
-def load_upload(instance_path: str, actor: User, token: str) -> bytes:
+def load_upload(instance_path: str, actor: User, token: str) -> bulk.UsersFile:
+    """The users file stored under `token` by `store_upload`, unless it has expired."""
+    folder = _uploads(instance_path)
+    if folder.is_dir():
+        _sweep_uploads(folder)
     path = _upload_path(instance_path, actor, token)
-    if path is None or not path.is_file() or time.time() - path.stat().st_mtime > UPLOAD_MAX_AGE:
+    if path is None or not path.is_file():
         raise NotFound(_l("This dry run has expired. Upload the file again."))
-    return path.read_bytes()
+    stored = json.loads(path.read_text("utf-8"))
+    rows = [bulk.Row(**row) for row in stored["rows"]]
+    return bulk.UsersFile(columns=stored["columns"], rows=rows)
 
 
 def discard_upload(instance_path: str, actor: User, token: str) -> None:
@@ -454,4 +470,4 @@ def discard_upload(instance_path: str, actor: User, token: str) -> None:
 def _upload_path(instance_path: str, actor: User, token: str) -> Path | None:
     if not _TOKEN.fullmatch(token or ""):
         return None
-    return _uploads(instance_path) / f"{actor.id}-{token}.csv"
+    return _uploads(instance_path) / f"{actor.id}-{token}.json"

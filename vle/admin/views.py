@@ -409,11 +409,12 @@ def import_users() -> Any:
         data = form.file.data.read()
         db_session = db.session()
         try:
-            plan = bulk.plan_import(db_session, current_user, bulk.read_users_csv(data))
+            users_file = bulk.read_users_csv(data)
+            plan = bulk.plan_import(db_session, current_user, users_file)
         except DomainError as error:
             form.file.errors.append(error.message)
         else:
-            token = services.store_upload(current_app.instance_path, current_user, data)
+            token = services.store_upload(current_app.instance_path, current_user, users_file)
             return render_template(
                 "admin/import_preview.html",
                 plan=plan,
@@ -428,18 +429,19 @@ def confirm_import() -> Any:
     form = ConfirmImportForm()
     if not form.validate_on_submit():
         abort(400)
-    instance = current_app.instance_path
+    instance, token = current_app.instance_path, form.token.data or ""
     db_session = db.session()
     try:
-        data = services.load_upload(instance, current_user, form.token.data or "")
-        plan = bulk.plan_import(db_session, current_user, bulk.read_users_csv(data))
+        users_file = services.load_upload(instance, current_user, token)
+        plan = bulk.plan_import(db_session, current_user, users_file)
         result = bulk.apply_import(db_session, current_user, plan, _address())
     except DomainError as error:
         db_session.rollback()
         flash(error.message, "error")
         return redirect(url_for("admin.import_users"))
+    finally:
+        services.discard_upload(instance, current_user, token)  # used, or of no more use
     db_session.commit()
-    services.discard_upload(instance, current_user, form.token.data or "")
     return render_template("admin/import_result.html", plan=plan, result=result)
 
 

@@ -165,13 +165,16 @@ def enrol(slug: str) -> tuple[Response, int]:
     course = catalog.course_for(db_session, slug, _user())
     body = _json_body()
     learner, method = _user(), "self"
-    if body.get("user") is not None:
+    if "user" in body:
         learner = _admin_target(body["user"])
         method = "manual" if learner.id != _user().id else "self"
     key = body.get("key")
-    if key is not None and not isinstance(key, str):
+    if "key" in body and not isinstance(key, str):  # null too, as the OpenAPI schema says
         raise Invalid(_("“key” must be a string."))
-    enrolment, created = learning.enrol(db_session, learner, course, key=key, method=method)
+    enrolment, created = learning.enrol(
+        db_session, learner, course, key=key, method=method, by=_user(),
+        address=request.remote_addr,
+    )  # fmt: skip
     db_session.commit()
     return jsonify(enrolment_json(enrolment, course.slug)), 201 if created else 200
 
@@ -190,6 +193,8 @@ def _admin_target(ident: Any) -> User:
         raise Invalid(_("“user” must be a user id or an email address."))
     if target is None or not admin.administers(target.organisation):
         raise NotFound(_("There is no such user in your organisation."))
+    if not admin.manages(target):  # a network administrator, for a scoped one
+        raise Forbidden(_("This account is outside your scope."))
     return target
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from vle import db
 from vle.accounts.models import User
+from vle.audit import audit
 from vle.catalog import services as catalog
 from vle.catalog.models import Course, CourseStatus, Item, Module
 from vle.catalog.services import ItemEntry, ModuleEntry
@@ -120,10 +121,13 @@ def enrol(
     course: Course,
     key: str | None = None,
     method: str = "self",
+    by: User | None = None,
+    address: str | None = None,
 ) -> tuple[Enrolment, bool]:
     """Enrol `user` in `course`; returns (enrolment, created). Enrolling again is
     not an error and returns the existing enrolment. Self-enrolment needs a
-    published course within its dates and, if the course has one, its key."""
+    published course within its dates and, if the course has one, its key.
+    An enrolment made `by` someone else (from `address`) is audited."""
     existing = enrolment_for(db_session, user, course)
     if existing is not None:
         return existing, False
@@ -143,6 +147,12 @@ def enrol(
         if existing is None:
             raise
         return existing, False
+    if by is not None and by.id != user.id:
+        audit(
+            db_session, by, "enrolment.create", "user", user.id, address,
+            {"course": course.slug, "method": method},
+            organisation_id=user.organisation_id, label=user.email,
+        )  # fmt: skip
     return enrolment, True
 
 

@@ -32,6 +32,7 @@ from sqlalchemy import CursorResult, Table, bindparam, delete, func, select, upd
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
+from vle.accounts import services as accounts
 from vle.accounts.models import User
 from vle.catalog.models import Course, Item, Module
 from vle.db import utcnow
@@ -213,6 +214,19 @@ def accommodations_of(db_session: Session, item: Item) -> list[Accommodation]:
     )
 
 
+# Said alike of an unknown address and of someone outside the course: the form
+# tells a trainer nothing about people who are not the course's learners.
+NO_SUCH_LEARNER = _l("There is no learner with this email address in this course.")
+
+
+def course_learner(db_session: Session, course: Course, email: str) -> User:
+    """The learner enrolled in `course` with this email address."""
+    learner = accounts.user_by_email(db_session, email)
+    if learner is None or learning.enrolment_for(db_session, learner, course) is None:
+        raise NotFound(NO_SUCH_LEARNER)
+    return learner
+
+
 def set_accommodation(
     db_session: Session,
     editor: User,
@@ -229,7 +243,7 @@ def set_accommodation(
     if not course.can_edit(editor):
         raise Forbidden(_l("Only the course's trainers can change accommodations."))
     if learning.enrolment_for(db_session, learner, course) is None:
-        raise Invalid(_l("%(name)s is not enrolled in this course.", name=learner.name))
+        raise NotFound(NO_SUCH_LEARNER)
     if not (0 <= extra_minutes <= 24 * 60) or not (0 <= extra_attempts <= 100):
         raise Invalid(_l("Extra time is 0 to 1440 minutes and extra attempts 0 to 100."))
     row = accommodation_for(db_session, item, learner)

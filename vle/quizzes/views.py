@@ -25,7 +25,6 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from vle import db
-from vle.accounts import services as accounts
 from vle.catalog import services as catalog
 from vle.catalog.models import Course, Item
 from vle.db import utcnow
@@ -469,28 +468,25 @@ def accommodations(item_id: int) -> Any:
     form = AccommodationForm()
     status = 200
     if form.validate_on_submit():
-        learner = accounts.user_by_email(db_session, form.learner.data or "")
-        if learner is None:
-            form.learner.errors.append(_("There is no user with this email address."))
+        try:
+            learner = services.course_learner(db_session, course, form.learner.data or "")
+            services.set_accommodation(
+                db_session,
+                current_user,
+                course,
+                item,
+                learner,
+                form.extra_minutes.data or 0,
+                form.extra_attempts.data or 0,
+                form.note.data or "",
+            )
+        except DomainError as error:
+            db_session.rollback()
+            form.learner.errors.append(str(error.message))
         else:
-            try:
-                services.set_accommodation(
-                    db_session,
-                    current_user,
-                    course,
-                    item,
-                    learner,
-                    form.extra_minutes.data or 0,
-                    form.extra_attempts.data or 0,
-                    form.note.data or "",
-                )
-            except DomainError as error:
-                db_session.rollback()
-                form.learner.errors.append(str(error.message))
-            else:
-                db_session.commit()
-                flash(_("The accommodation for %(name)s is saved.", name=learner.name), "success")
-                return redirect(url_for("quizzes.accommodations", item_id=item.id), 303)
+            db_session.commit()
+            flash(_("The accommodation for %(name)s is saved.", name=learner.name), "success")
+            return redirect(url_for("quizzes.accommodations", item_id=item.id), 303)
     if form.errors or request.method == "POST":
         status = 422
     return render_template(

@@ -8,10 +8,11 @@ from typing import Any
 
 from flask import Blueprint, Flask, g, has_request_context, request, session
 from flask_login import current_user
+from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as default_config
-from vle import db
+from vle import db, inputs
 from vle.extensions import babel, csrf, limiter, login_manager
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,10 +60,15 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings["PROXY_COUNT"], x_proto=settings["PROXY_COUNT"]
         )
+    # Before the blueprints add their routes: ids too large for the database and
+    # path parts with control characters match no route (404); see vle/inputs.py.
+    app.url_map.converters.update(inputs.URL_CONVERTERS)
+    app.json = inputs.JSONProvider(app)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.add_extension("jinja2.ext.do")
 
     db.init_app(app)
+    event.listen(db.get_database(app).sessionmaker, "before_flush", inputs.check_text_columns)
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)

@@ -18,6 +18,7 @@ from vle.accounts import bulk
 from vle.accounts import services as accounts
 from vle.demo import DEMO_ACCOUNTS, seed_demo
 from vle.errors import DomainError
+from vle.inputs import has_control
 from vle.library import services as library
 from vle.migrations import upgrade
 
@@ -40,7 +41,22 @@ def _create_app() -> Flask:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)
+class VleGroup(FlaskGroup):
+    """The `vle` group. Its commands are all its own (the app adds none), so
+    listing them (`vle --help`) needs no app and works before the settings are
+    complete. Arguments holding a control character are refused before any
+    command runs: nothing stores or looks up a NUL."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self.commands)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if any(has_control(arg) for arg in args):
+            raise click.UsageError("An argument holds a control character (such as NUL).")
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=VleGroup, create_app=_create_app, add_default_commands=False)
 def cli() -> None:
     """vle — a virtual learning environment for public-sector distance training."""
 
@@ -66,6 +82,7 @@ def courses_group() -> None:
 @courses_group.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @with_appcontext
+@fail_cleanly
 def courses_import(paths: tuple[Path, ...]) -> None:
     """Import course folders or library folders (validated first; all or nothing)."""
     with db.transaction() as db_session:

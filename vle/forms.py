@@ -11,7 +11,10 @@ from typing import Any
 from babel.support import NullTranslations, Translations
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
+from wtforms import TextAreaField
 from wtforms.i18n import messages_path
+
+from vle.inputs import CONTROL_CHARACTERS, has_control
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
@@ -29,8 +32,23 @@ def wtforms_translations(locale: str) -> NullTranslations:
 
 
 class Form(FlaskForm):
-    """Every vle form derives from this one."""
+    """Every vle form derives from this one. A form that changes something (it
+    carries a CSRF token) refuses control characters in its text: a text area
+    allows tabs and line breaks, a one-line field nothing. A search form (GET,
+    no token) passes them on, and the search finds nothing."""
 
     class Meta:
         def get_translations(self, form: Any) -> NullTranslations:
             return wtforms_translations(str(get_locale()))
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if not self.meta.csrf:
+            return valid
+        for field in self:
+            values = field.data if isinstance(field.data, list) else [field.data]
+            multiline = isinstance(field, TextAreaField)
+            if any(isinstance(v, str) and has_control(v, multiline) for v in values):
+                field.errors = [*field.errors, CONTROL_CHARACTERS]
+                valid = False
+        return valid

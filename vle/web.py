@@ -20,8 +20,9 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
+from vle import db
 from vle.accounts.views import LANGUAGE_NAMES
-from vle.errors import json_error
+from vle.errors import DomainError, json_error
 
 ERROR_TITLES = {
     400: _l("Bad request"),
@@ -29,6 +30,7 @@ ERROR_TITLES = {
     404: _l("Page not found"),
     405: _l("Method not allowed"),
     413: _l("File too large"),
+    422: _l("This cannot be saved"),
     429: _l("Too many attempts"),
 }
 
@@ -142,6 +144,18 @@ def register_web(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return json_error(400, error.description)
         return render_template("errors/csrf.html", reason=error.description), 400
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError) -> Any:
+        """A rule a view did not turn into a form error itself (such as the
+        text checks before every flush, vle.inputs): its message, never a 500."""
+        db.session().rollback()
+        if request.path.startswith("/api/"):
+            return json_error(error.status, str(error.message), error.code)
+        title = ERROR_TITLES.get(error.status) or _("Error")
+        return render_template(
+            "errors/error.html", status=error.status, title=title, message=error.message
+        ), error.status
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:

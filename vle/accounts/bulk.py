@@ -68,6 +68,7 @@ from vle.accounts.services import (
 )
 from vle.audit import audit
 from vle.errors import DomainError, Forbidden, Invalid
+from vle.inputs import has_control
 
 REQUIRED_COLUMNS = ("email", "name", "role", "organisation")
 OPTIONAL_COLUMNS = ("active", "language", "password")
@@ -185,6 +186,15 @@ def read_users_csv(data: bytes) -> UsersFile:
             values = {
                 name: unguard(cell.strip()) for name, cell in zip(columns, cells, strict=False)
             }
+            for name, value in values.items():
+                if has_control(value):  # a cell is one line: no tab or line break either
+                    raise FileInvalid(
+                        _l(
+                            "Line %(line)d holds a control character in “%(column)s”.",
+                            line=line,
+                            column=name,
+                        )
+                    )
             rows.append(Row(line=line, values=values, cells=len(cells)))
             if len(rows) > MAX_ROWS:
                 raise FileInvalid(

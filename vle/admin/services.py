@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, inspect, or_, select
+from sqlalchemy import Select, false, func, inspect, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from vle.accounts import bulk
@@ -33,6 +33,7 @@ from vle.catalog.models import Item, Module
 from vle.certificates.models import Certificate
 from vle.db import utcnow
 from vle.errors import Invalid, NotFound
+from vle.inputs import has_control
 from vle.learning.models import Completion, Enrolment, ItemProgress
 from vle.quizzes import services as quizzes
 from vle.quizzes.models import Accommodation, Answer, Attempt
@@ -68,7 +69,11 @@ def _like(text: str) -> str:
 def _paginate(db_session: Session, query: Select[Any], page: int, per_page: int) -> Page[Any]:
     total = db_session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page = max(1, page)
-    items = list(db_session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
+    items: list[Any] = []
+    if (page - 1) * per_page < (total or 0):  # a page past the end holds nothing (10**30 too)
+        items = list(
+            db_session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique()
+        )
     return Page(items=items, total=total or 0, page=page, per_page=per_page)
 
 
@@ -103,7 +108,9 @@ def users_page(
     )
     if organisation is not None:
         query = query.where(Organisation.path.startswith(organisation.path))
-    if search.strip():
+    if has_control(search):
+        query = query.where(false())  # no name or email holds one: no match
+    elif search.strip():
         pattern = _like(search.strip().lower())
         query = query.where(
             or_(
@@ -163,7 +170,9 @@ def audit_page(
         query = query.where(AuditEntry.action == action)
     if target_type:
         query = query.where(AuditEntry.target_type == target_type)
-    if who.strip():
+    if has_control(who):
+        query = query.where(false())  # no name, email or label holds one: no match
+    elif who.strip():
         pattern = _like(who.strip().lower())
         actors = select(User.id).where(
             or_(

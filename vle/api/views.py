@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import refresh
 from werkzeug.wrappers import Response
 
-from vle import db
+from vle import db, inputs
 from vle.accounts import services as accounts
 from vle.accounts.models import User
 from vle.api.openapi import openapi_document
@@ -53,9 +53,23 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
             raise ApiError(401, _("The API token is not valid."))
         g.api_user = user
         refresh()  # the locale is the token owner's from here on (vle.select_locale)
+        _check_body()
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def _check_body() -> None:
+    """Every endpoint, whether it reads a body or not: one that is sent must be
+    JSON (a document nested too deeply to read is not: vle.inputs), with no
+    control character in any string (422)."""
+    if not request.get_data():
+        return
+    body = request.get_json(silent=True)
+    if body is None:
+        raise ApiError(400, _("The request body must be a JSON object."))
+    if inputs.json_has_control(body):
+        raise Invalid(inputs.CONTROL_CHARACTERS)
 
 
 def _user() -> User:
@@ -186,7 +200,8 @@ def _admin_target(ident: Any) -> User:
         raise Forbidden(_("Only administrators can enrol other users."))
     db_session = db.session()
     if isinstance(ident, int) and not isinstance(ident, bool):
-        target = db_session.get(User, ident)
+        user_id = inputs.as_id(ident)  # larger than an id can be: nobody
+        target = db_session.get(User, user_id) if user_id is not None else None
     elif isinstance(ident, str):
         target = accounts.user_by_email(db_session, ident)
     else:

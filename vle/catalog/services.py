@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, defer, joinedload, raiseload
 
 from vle.catalog.models import Course, CourseStatus, Item, Module
 from vle.errors import NotFound
+from vle.inputs import has_control
 
 
 def published_courses(db_session: Session, search: str = "") -> list[Course]:
@@ -19,6 +20,8 @@ def published_courses(db_session: Session, search: str = "") -> list[Course]:
     contains `search` (case-insensitive)."""
     query = select(Course).where(Course.status == CourseStatus.PUBLISHED).order_by(Course.title)
     search = search.strip()
+    if has_control(search):
+        return []  # no title holds one: no match
     if search:
         escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(func.lower(Course.title).like(f"%{escaped}%", escape="\\"))

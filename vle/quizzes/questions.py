@@ -40,6 +40,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from vle.inputs import has_control
 from vle.quizzes.gift import Choice, NumericAnswer, Question
 
 # The longest short-answer or essay answer we store (characters).
@@ -171,11 +172,14 @@ def _clamp(value: float) -> float:
     return min(1.0, max(0.0, value))
 
 
-def _text_answer(raw: Any) -> str:
-    """A free-text answer: a string (numbers are accepted as their text)."""
+def _text_answer(raw: Any, multiline: bool = False) -> str:
+    """A free-text answer: a string (numbers are accepted as their text).
+    `multiline`: an essay, which may hold tabs and line breaks."""
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
         raise AnswerError(_l("the answer must be text"))
     text = raw if isinstance(raw, str) else str(raw)
+    if has_control(text, multiline=multiline):
+        raise AnswerError(_l("it holds a control character (such as NUL)"))
     if len(text) > MAX_ANSWER_LENGTH:
         raise AnswerError(
             _l(
@@ -431,26 +435,35 @@ class ShortAnswer(QuestionType):
         return _either([c.text for c in question.choices if c.fraction == 1])
 
 
-def parse_number(raw: Any) -> float | None:
-    """A learner's numerical answer as a number, or None when it is not one.
-    Accepts numbers, and strings with surrounding spaces, a decimal comma
-    ("3,5") or a Unicode minus sign."""
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int | float):
-        value = float(raw)
-        return value if math.isfinite(value) else None
-    if not isinstance(raw, str):
-        return None
+def _number_text(raw: str) -> str | None:
+    """A learner's text written as a number, in the form float() reads (or None).
+    Accepts surrounding spaces, a decimal comma ("3,5") or a Unicode minus sign."""
     text = raw.strip().replace("\u2212", "-")
     if "," in text:
         if "." in text or text.count(",") > 1:
             return None  # "1,234.5" or "1,2,3": ambiguous, so not a number
         text = text.replace(",", ".")
-    if not _RESPONSE_NUMBER.fullmatch(text):
+    return text if _RESPONSE_NUMBER.fullmatch(text) else None
+
+
+def parse_number(raw: Any) -> float | None:
+    """A learner's numerical answer as a finite number, or None when it is not one
+    (a number, or a string as _number_text reads it)."""
+    if isinstance(raw, bool):
         return None
-    value = float(text)
+    text = _number_text(raw) if isinstance(raw, str) else None
+    if text is None and not isinstance(raw, int | float):
+        return None
+    try:
+        value = float(raw if text is None else text)
+    except OverflowError:  # an integer beyond any float
+        return None
     return value if math.isfinite(value) else None
+
+
+# What Python would read as a number that is none: saved, it would be written
+# out as `Infinity` or `NaN`, which is not JSON.
+_NOT_FINITE = re.compile(r"[+\-\u2212]?(?:nan|inf|infinity)", re.IGNORECASE)
 
 
 def within(answer: NumericAnswer, number: float) -> bool:
@@ -476,13 +489,14 @@ class Numerical(QuestionType):
             return None
         if isinstance(raw, bool) or not isinstance(raw, str | int | float):
             raise AnswerError(_l("a numerical question takes a number or a numeric string"))
-        if isinstance(raw, float) and not math.isfinite(raw):
-            return str(raw)
-        if isinstance(raw, str):
-            # A malformed number is kept as typed (it is what the learner wrote,
-            # and review shows it) and simply grades as wrong.
-            return _text_answer(raw)
-        return raw
+        text = _text_answer(raw) if isinstance(raw, str) else None
+        # A number too large to grade (10**500, 1e400), NaN or Infinity is refused;
+        # any other malformed number is kept as typed (it is what the learner
+        # wrote, and review shows it) and simply grades as wrong.
+        if text is None or _number_text(text) is not None or _NOT_FINITE.fullmatch(text.strip()):
+            if parse_number(raw) is None:
+                raise AnswerError(_l("the number is too large, or not a finite number"))
+        return raw if text is None else text
 
     @classmethod
     def _best(cls, question: Question, value: Any) -> NumericAnswer | None:
@@ -628,7 +642,7 @@ class Essay(QuestionType):
 
     @classmethod
     def normalise(cls, question: Question, raw: Any) -> str | None:
-        return None if raw is None else _text_answer(raw)
+        return None if raw is None else _text_answer(raw, multiline=True)
 
     @classmethod
     def grade(cls, question: Question, value: Any) -> float | None:

@@ -43,6 +43,7 @@ from vle.accounts.services import tree_order
 from vle.audit import audit
 from vle.catalog.models import Course, Item, Module, course_trainers
 from vle.errors import Forbidden, Invalid
+from vle.inputs import has_control
 from vle.learning.models import Completion, Enrolment, EnrolmentStatus
 from vle.quizzes.models import Attempt, AttemptState
 from vle.reports import writers
@@ -175,14 +176,16 @@ def resolve_filters(
     org = course_obj = None
     if organisation and organisation.strip():
         code = organisation.strip()
-        org = db_session.scalar(select(Organisation).where(Organisation.code == code))
+        if not has_control(code):  # no code holds one: unknown
+            org = db_session.scalar(select(Organisation).where(Organisation.code == code))
         if org is None:
             errors["organisation"] = str(
                 _l("There is no organisation with the code “%(code)s”.", code=code[:64])
             )
     if course and course.strip():
         slug = course.strip()
-        course_obj = db_session.scalar(select(Course).where(Course.slug == slug))
+        if not has_control(slug):  # no slug holds one: unknown
+            course_obj = db_session.scalar(select(Course).where(Course.slug == slug))
         if course_obj is None:
             errors["course"] = str(_l("There is no course “%(slug)s”.", slug=slug[:100]))
     dates: dict[str, date | None] = {}

@@ -5,8 +5,16 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import BooleanField, DateField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    Length,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
+from vle import periods
 from vle.forms import Form
 
 try:  # WTForms 3.3 deprecates (value, label) tuples for choices
@@ -116,6 +124,16 @@ class EraseForm(Form):
     )
 
 
+def _within_range(_form: Form, field: DateField) -> None:
+    """A day the audit log can be filtered by (vle.periods): else the day after
+    `until` overflowed, a 500."""
+    if field.data and not periods.within_range(field.data):
+        raise StopValidation(periods.out_of_range(field.data.isoformat()))
+
+
+_DAY_INPUT = {"min": periods.EARLIEST.isoformat(), "max": periods.LATEST.isoformat()}
+
+
 class AuditFilterForm(Form):
     class Meta:
         csrf = False
@@ -138,8 +156,8 @@ class AuditFilterForm(Form):
         ],
         default="",
     )
-    since = DateField(_l("From"), validators=[Optional()])
-    until = DateField(_l("To"), validators=[Optional()])
+    since = DateField(_l("From"), validators=[Optional(), _within_range], render_kw=_DAY_INPUT)
+    until = DateField(_l("To"), validators=[Optional(), _within_range], render_kw=_DAY_INPUT)
 
     def validate_until(self, field: DateField) -> None:
         if field.data and self.since.data and self.since.data > field.data:

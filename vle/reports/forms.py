@@ -3,7 +3,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField
 
+from vle import periods
 from vle.forms import Form
+
+# A date input, with the days a filter may name (the service checks them too).
+DAY_INPUT = {"type": "date", "min": periods.EARLIEST.isoformat(), "max": periods.LATEST.isoformat()}
 
 
 class ReportFilterForm(Form):
@@ -27,12 +31,12 @@ class ReportFilterForm(Form):
     since = StringField(
         _l("From"),
         description=_l("Enrolled or completed on or after this day (YYYY-MM-DD)."),
-        render_kw={"type": "date"},
+        render_kw=DAY_INPUT,
     )
     until = StringField(
         _l("To"),
         description=_l("Enrolled or completed on or before this day (YYYY-MM-DD)."),
-        render_kw={"type": "date"},
+        render_kw=DAY_INPUT,
     )
     status = SelectField(_l("Status"), choices=[], validate_choice=False)
     per_page = SelectField(_l("Rows per page"), choices=[], validate_choice=False)

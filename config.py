@@ -23,8 +23,14 @@ class Config:
     DATABASE_URL: str | None = None  # None: SQLite file in the instance folder
     SECRET_KEY: str | None = None  # required in production
     RATELIMIT_STORAGE_URL = "memory://"
-    # Failed sign-ins allowed per email and per client address.
-    LOGIN_RATE_LIMIT = "5 per minute"
+    # Sign-in attempts allowed a minute per account (its e-mail) and per client
+    # address: an office behind one public address never reaches the second.
+    # Counted in the database, shared by every worker (accounts.services.reserve_sign_in).
+    SIGN_IN_LIMIT_PER_ACCOUNT = 5
+    SIGN_IN_LIMIT_PER_ADDRESS = 50
+    # A browser session ends after this long without a request, and after this long in all.
+    SESSION_IDLE_HOURS = 8.0
+    SESSION_MAX_DAYS = 30.0
     SECURE_COOKIES = True
     COURSES_PATH = str(ROOT / "courses")
     LANGUAGES = ("en", "lt", "pl", "nb")
@@ -78,6 +84,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "VLE_MAIL_PORT": ("MAIL_PORT", int),
     "VLE_MAIL_SENDER": ("MAIL_SENDER", str),
     "VLE_BENCH_CEILING": ("BENCH_CEILING", _bool),
+    "VLE_SESSION_IDLE_HOURS": ("SESSION_IDLE_HOURS", float),
+    "VLE_SESSION_MAX_DAYS": ("SESSION_MAX_DAYS", float),
 }
 
 

@@ -32,6 +32,8 @@ ACTIONS = (
     "user.reactivate",
     "user.erase",
     "user.export_data",
+    "token.create",
+    "token.revoke",
     "users.import",
     "users.export",
     "enrolment.create",

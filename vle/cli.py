@@ -234,15 +234,22 @@ def users_export(file: Path, organisation_code: str | None) -> None:
 @users_group.command("token")
 @click.argument("email")
 @click.option("--name", default="", help="What the token is for.")
+@click.option(
+    "--days",
+    default=accounts.TOKEN_DAYS,
+    show_default=True,
+    type=click.IntRange(1, 3650),
+    help="How many days the token works (unless revoked before).",
+)
 @with_appcontext
 @fail_cleanly
-def users_token(email: str, name: str) -> None:
+def users_token(email: str, name: str, days: int) -> None:
     """Create a personal API token for EMAIL and print it (alone) on stdout."""
     with db.transaction() as db_session:
         user = accounts.user_by_email(db_session, email)
         if user is None:
             raise click.ClickException(f"There is no user with the email {email}.")
-        token = accounts.create_token(db_session, user, name)
+        token = accounts.create_token(db_session, user, name, days=days)
     click.echo(token)
 
 

@@ -479,3 +479,32 @@ def transaction() -> Iterator[Session]:
         raise
     finally:
         _WRITING.reset(marker)
+
+
+@contextmanager
+def bookkeeping() -> Iterator[Session]:
+    """A small write a request makes whatever else it does (when a session was
+    last seen, when a token was last used), when it authenticates, before the
+    view has changed anything. In a request that writes anyway it is written
+    in the request's own session and committed at once (on SQLite that
+    session's transaction holds the writer lock, which a second one would
+    wait for in vain), so a view that then fails and rolls back keeps it.
+    In a request that only reads, it is a short
+    transaction of its own, committed when the block ends; on SQLite it takes
+    the writer lock for the block only."""
+    if _writing():
+        db_session = session()
+        yield db_session
+        db_session.commit()
+        return
+    db_session = get_database().sessionmaker()
+    marker = _WRITING.set(True)
+    try:
+        yield db_session
+        db_session.commit()
+    except BaseException:
+        db_session.rollback()
+        raise
+    finally:
+        _WRITING.reset(marker)
+        db_session.close()

@@ -18,6 +18,17 @@ from vle.inputs import CONTROL_CHARACTERS, has_control
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
+try:  # WTForms 3.3 deprecates (value, label) tuples for choices
+    from wtforms.fields.choices import SelectChoice as _SelectChoice
+
+    def choice(value: Any, label: Any) -> Any:
+        return _SelectChoice(value, label)
+
+except ImportError:  # pragma: no cover - older WTForms
+
+    def choice(value: Any, label: Any) -> Any:
+        return (value, label)
+
 
 @lru_cache(maxsize=16)
 def wtforms_translations(locale: str) -> NullTranslations:

@@ -109,7 +109,10 @@ class User(UserMixin, Base):
 
 
 class ApiToken(Base):
-    """A personal API token. Only its SHA-256 is stored; the token is shown once."""
+    """A personal API token. Only its SHA-256 is stored; the token is shown once.
+    It works until `expires_at`, until its owner or an administrator revokes it
+    (the row is deleted), and until the owner's password changes or the account
+    is deactivated (every token of theirs is deleted then)."""
 
     __tablename__ = "api_tokens"
 
@@ -118,6 +121,38 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
+class UserSession(Base):
+    """A signed-in browser session, held on the server so that it can end
+    there: at Log out, when the password changes, when the account is
+    deactivated, after an idle time and after a lifetime in all. The browser's
+    cookie holds a random key; only its SHA-256 is stored."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Brought up to date at most every few minutes (accounts.services.SEEN_EVERY).
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SignInCounter(Base):
+    """Sign-in attempts per key (an account's e-mail, a client address) in the
+    current minute and the one before: a sliding-window count that every
+    worker and server shares through the database, bumped by one atomic
+    statement before the password is checked (accounts.services.reserve_sign_in)."""
+
+    __tablename__ = "sign_in_counters"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    # The current window's start, in whole seconds since the epoch.
+    window: Mapped[int] = mapped_column(index=True)
+    count: Mapped[int]
+    previous: Mapped[int] = mapped_column(default=0)

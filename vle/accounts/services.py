@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import unicodedata
+from datetime import datetime, timedelta
 from typing import Any
 
 from confusable_homoglyphs import categories, confusables
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, literal, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, case, delete, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from vle.accounts.models import ApiToken, Organisation, Role, User
+from vle.accounts.models import ApiToken, Organisation, Role, SignInCounter, User, UserSession
 from vle.audit import audit, forget_subject
 from vle.db import utcnow
 from vle.errors import Conflict, Forbidden, Invalid, NotFound
@@ -177,27 +180,263 @@ def set_locale(user: User, locale: str, languages: tuple[str, ...]) -> None:
     user.locale = locale
 
 
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_token(db_session: Session, user: User, name: str = "") -> str:
-    """A new personal API token for `user`; returns the token, which is stored
-    only as a hash and cannot be shown again."""
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db_session.add(ApiToken(user=user, token_hash=_hash_token(token), name=name))
+# --- Sessions, API tokens and sign-in limits -------------------------------------
+#
+# A session or a token is only ever stored as the SHA-256 of its secret. Both
+# end on the server: at Log out (one session), and for every session and token
+# of an account when its password changes or it is deactivated (`end_access`).
+
+# When a session was last seen and a token last used is written at most this often
+# (a write of its own; pages that only read stay free of writes in between).
+SEEN_EVERY = timedelta(minutes=1)
+# A new personal API token works this many days unless revoked before.
+TOKEN_DAYS = 365
+
+
+def start_session(db_session: Session, user: User) -> str:
+    """A new server-side session for `user`; returns the key for the browser's
+    cookie. Sessions of theirs that have ended on their own are cleared out."""
+    key = secrets.token_urlsafe(32)
+    db_session.add(UserSession(user_id=user.id, key_hash=_digest(key)))
     db_session.flush()
+    return key
+
+
+# Built once: every signed-in request runs it. The organisation loads when asked
+# (administrators' pages); a learner's pages never need it.
+_SESSION_USER = (
+    select(User, UserSession.id, UserSession.created_at, UserSession.last_seen_at)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(UserSession.key_hash == bindparam("key_hash"), User.id == bindparam("user_id"))
+    .options(lazyload(User.organisation))
+)
+
+
+def session_user(
+    db_session: Session,
+    user_id: int,
+    key: str,
+    idle: timedelta,
+    lifetime: timedelta,
+    now: datetime | None = None,
+) -> tuple[User | None, int | None]:
+    """The active user of the session with this cookie `key`, or None when the
+    session has ended: logged out, ended by a password change or deactivation,
+    idle for longer than `idle` or older than `lifetime`. Second: the session's
+    id when its last-seen time is due to be written (`touch_session`), else None."""
+    row = db_session.execute(_SESSION_USER, {"key_hash": _digest(key), "user_id": user_id}).first()
+    if row is None:
+        return None, None
+    user, session_id, created_at, last_seen_at = row
+    now = now or utcnow()
+    if not user.active or now - last_seen_at > idle or now - created_at > lifetime:
+        return None, None
+    return user, session_id if now - last_seen_at >= SEEN_EVERY else None
+
+
+def touch_session(db_session: Session, session_id: int, now: datetime | None = None) -> None:
+    db_session.execute(
+        update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now or utcnow())
+    )
+
+
+def end_session(db_session: Session, key: str) -> None:
+    """Log out: the session with this cookie key ends on the server."""
+    db_session.execute(delete(UserSession).where(UserSession.key_hash == _digest(key)))
+
+
+def clear_ended_sessions(
+    db_session: Session, user: User, idle: timedelta, lifetime: timedelta
+) -> None:
+    now = utcnow()
+    db_session.execute(
+        delete(UserSession).where(
+            UserSession.user_id == user.id,
+            (UserSession.last_seen_at < now - idle) | (UserSession.created_at < now - lifetime),
+        )
+    )
+
+
+def end_access(db_session: Session, user: User) -> None:
+    """Every session and API token of `user` ends: their password changed, or
+    the account was deactivated or erased. Reactivating brings none back."""
+    db_session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    db_session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+
+
+def create_token(
+    db_session: Session,
+    user: User,
+    name: str = "",
+    days: int = TOKEN_DAYS,
+    actor: User | None = None,
+    address: str | None = None,
+) -> str:
+    """A new personal API token for `user`, valid for `days`; returns the token,
+    which is stored only as a hash and cannot be shown again."""
+    name = name.strip()
+    if len(name) > 100:
+        raise Invalid(_l("A token's name can have at most %(n)d characters.", n=100))
+    if not 1 <= days <= 3650:
+        raise Invalid(_l("A token is valid for 1 to %(n)d days.", n=3650))
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    api_token = ApiToken(
+        user=user, token_hash=_digest(token), name=name, expires_at=utcnow() + timedelta(days=days)
+    )
+    db_session.add(api_token)
+    db_session.flush()
+    audit(
+        db_session, actor, "token.create", "user", user.id,
+        address, {"token": api_token.id, "days": days}, organisation_id=user.organisation_id,
+        label=user.email,
+    )  # fmt: skip
     return token
 
 
-def user_for_token(db_session: Session, token: str) -> User | None:
-    """The active user a bearer token belongs to, or None."""
+def token_for(db_session: Session, token: str, now: datetime | None = None) -> ApiToken | None:
+    """The unexpired token of an active user with this secret, or None."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    api_token = db_session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
+    api_token = db_session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
     if api_token is None or not api_token.user.active:
         return None
-    return api_token.user
+    if api_token.expires_at <= (now or utcnow()):
+        return None
+    return api_token
+
+
+def user_for_token(db_session: Session, token: str) -> User | None:
+    """The active user an unexpired bearer token belongs to, or None."""
+    api_token = token_for(db_session, token)
+    return api_token.user if api_token is not None else None
+
+
+def token_use_due(api_token: ApiToken, now: datetime | None = None) -> bool:
+    """Is the token's last use due to be written (`record_token_use`)?"""
+    last = api_token.last_used_at
+    return last is None or (now or utcnow()) - last >= SEEN_EVERY
+
+
+def record_token_use(db_session: Session, token_id: int, now: datetime | None = None) -> None:
+    db_session.execute(
+        update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now or utcnow())
+    )
+
+
+def tokens_of(db_session: Session, user: User) -> list[ApiToken]:
+    """The user's tokens, newest first (expired ones too, marked so by their date)."""
+    return list(
+        db_session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user.id)
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
+
+
+def revoke_token(
+    db_session: Session,
+    actor: User | None,
+    owner: User,
+    token_id: int,
+    address: str | None = None,
+) -> None:
+    """The token stops working at once. Its owner revokes their own; an
+    administrator, the tokens of accounts they manage."""
+    if actor is not None and actor.id != owner.id:
+        require_manages(actor, owner)
+    api_token = db_session.scalar(
+        select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == owner.id)
+    )
+    if api_token is None:
+        raise NotFound(_l("There is no such token."))
+    db_session.delete(api_token)
+    audit(
+        db_session, actor, "token.revoke", "user", owner.id, address, {"token": token_id},
+        organisation_id=owner.organisation_id, label=owner.email,
+    )  # fmt: skip
+    db_session.flush()
+
+
+WINDOW_S = 60  # sign-in limits are per minute
+
+
+def _counter_upsert(insert: Any) -> Any:
+    """One atomic statement: count an attempt for a key in the current window,
+    moving the window on (the current count becoming the previous one) when a
+    new minute has begun; returns the counts. Concurrent attempts queue on the
+    row, so none is missed (a read-then-write would let parallel tries through)."""
+    statement = insert(SignInCounter).values(
+        key=bindparam("key"), window=bindparam("window"), count=1, previous=0
+    )
+    new = statement.excluded.window
+    current = SignInCounter.window >= new  # a server's clock a little behind counts here too
+    last = SignInCounter.window == new - WINDOW_S
+    return statement.on_conflict_do_update(
+        index_elements=["key"],
+        set_={
+            "count": case((current, SignInCounter.count + 1), else_=1),
+            "previous": case(
+                (current, SignInCounter.previous), (last, SignInCounter.count), else_=0
+            ),
+            "window": case((current, SignInCounter.window), else_=new),
+        },
+    ).returning(SignInCounter.window, SignInCounter.count, SignInCounter.previous)
+
+
+_COUNTER_UPSERT = {
+    "sqlite": _counter_upsert(sqlite.insert),
+    "postgresql": _counter_upsert(postgresql.insert),
+}
+
+
+def sign_in_keys(email: str, address: str | None) -> tuple[str, str]:
+    """The counters' keys: the account as it would be looked up (case, spacing
+    and width variants of one e-mail are one key) and the client address."""
+    return "account:" + fold_email(email), "address:" + (address or "")
+
+
+def reserve_sign_in(
+    db_session: Session,
+    email: str,
+    address: str | None,
+    per_account: int,
+    per_address: int,
+    now: float | None = None,
+) -> bool:
+    """Count a sign-in attempt before its password is checked, against the
+    account (`per_account` a minute) and the client address (`per_address`);
+    False when either is over its limit: the attempt is refused unchecked.
+    A sliding window: the previous minute's count weighs as much of it as
+    still overlaps the last 60 seconds. `sign_in_succeeded` gives the attempt back."""
+    now = time.time() if now is None else now
+    window = int(now) - int(now) % WINDOW_S
+    statement = _COUNTER_UPSERT[db_session.get_bind().dialect.name]
+    db_session.execute(delete(SignInCounter).where(SignInCounter.window < window - 2 * WINDOW_S))
+    allowed = True
+    for key, limit in zip(sign_in_keys(email, address), (per_account, per_address), strict=True):
+        start, count, previous = db_session.execute(statement, {"key": key, "window": window}).one()
+        overlap = max(0.0, 1 - (now - start) / WINDOW_S)
+        if count + previous * overlap > limit:
+            allowed = False
+    return allowed
+
+
+def sign_in_succeeded(db_session: Session, email: str, address: str | None) -> None:
+    """A successful sign-in clears its account's count (whoever knows the
+    password gains nothing by guessing) and gives its address the attempt
+    back: a training room signing in together never reaches its limit."""
+    account, client = sign_in_keys(email, address)
+    db_session.execute(delete(SignInCounter).where(SignInCounter.key == account))
+    db_session.execute(
+        update(SignInCounter)
+        .where(SignInCounter.key == client, SignInCounter.count > 0)
+        .values(count=SignInCounter.count - 1)
+    )
 
 
 # --- Administration: organisations and users, scoped and audited -----------------
@@ -454,6 +693,7 @@ def update_user(
         password_hash = hash_password(password)
     if password_hash:
         user.password_hash = password_hash
+        end_access(db_session, user)  # whoever knew the old one is out
         changed.append("password")
     if changed:
         details["changed"] = changed
@@ -488,6 +728,8 @@ def set_active(
     if user.active == active:
         return False
     user.active = active
+    if not active:
+        end_access(db_session, user)
     audit(
         db_session, actor, "user.reactivate" if active else "user.deactivate", "user", user.id,
         address, {"via": via} if via else None, organisation_id=user.organisation_id,
@@ -524,7 +766,7 @@ def erase_user(
     user.timezone = None
     user.active = False
     user.erased_at = utcnow()
-    db_session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    end_access(db_session, user)
     forget_subject(db_session, "user", user.id, label)
     audit(
         db_session, actor, "user.erase", "user", user.id, address,

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session
+import re
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import lazyload
 from werkzeug.wrappers import Response
 
 from vle import db
 from vle.accounts import services
-from vle.accounts.forms import LanguageForm, LoginForm
+from vle.accounts.forms import LanguageForm, LoginForm, TokenForm
 from vle.accounts.models import User
-from vle.extensions import limiter, login_manager
+from vle.db import utcnow
+from vle.errors import NotFound
+from vle.extensions import login_manager
 
 bp = Blueprint("accounts", __name__)
 
@@ -22,70 +36,114 @@ LANGUAGE_NAMES = {"en": "English", "lt": "Lietuvių", "pl": "Polski", "nb": "Nor
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    # The organisation loads when asked (administrators' pages); a learner's
-    # pages never need it, and joining it on every request costs every page.
-    user = db.session().scalar(_USER, {"id": int(user_id)})
-    return user if user is not None and user.active else None
+    """The signed-in user, if the browser's session is still alive on the server."""
+    key = session.get(SESSION_KEY)
+    if not isinstance(key, str) or not user_id.isdigit():
+        return None
+    config = current_app.config
+    user, due = services.session_user(
+        db.session(),
+        int(user_id),
+        key,
+        idle=timedelta(hours=config["SESSION_IDLE_HOURS"]),
+        lifetime=timedelta(days=config["SESSION_MAX_DAYS"]),
+    )
+    if user is None:
+        # Ended on the server (logged out elsewhere, password changed, idle, too
+        # old): the cookie is forgotten and the person asked to sign in again.
+        session.pop(SESSION_KEY, None)
+        session.pop("_user_id", None)
+        flash(_("Your session has ended. Please log in again."), "info")
+        return None
+    if due is not None:
+        with db.bookkeeping() as db_session:
+            services.touch_session(db_session, due)
+    return user
 
 
-# Built once, as every request runs it.
-_USER = select(User).where(User.id == bindparam("id")).options(lazyload(User.organisation))
-
+# The cookie's entry that holds the server-side session's key.
+SESSION_KEY = "vle_session"
 
 login_manager.login_view = "accounts.login"
 login_manager.login_message = None  # the login page explains itself
+# Flask-Login's own "remember me" cookie is never set, and its session
+# protection would only repeat what the server-side session does.
+login_manager.session_protection = None
+
+# What a browser does to a URL before it follows it (the WHATWG URL standard):
+# tabs and line breaks anywhere are dropped, "\\" is read as "/". A `next` that
+# holds any control character or backslash is refused whole.
+_UNSAFE_IN_NEXT = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
 def safe_next(target: str | None, default: str = "/my") -> str:
-    """Only same-site paths: an open redirect would help phishing."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
-
-
-def _login_email_key() -> str:
-    return "login-email:" + (request.form.get("email") or "").strip().lower()
-
-
-def _failed_login(_response: Response) -> bool:
-    return bool(g.get("login_failed"))
-
-
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+    """Only same-site relative paths ("/courses?q=x"): an open redirect would
+    help phishing. Anything a browser could read as another site — "//host",
+    "/\\t/host", "/\\\\host", "https:…", a leading space — gives `default`."""
+    if not target or _UNSAFE_IN_NEXT.search(target):
+        return default
+    if not target.startswith("/") or target.startswith("//"):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed_login)
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed_login, key_func=_login_email_key)
+@db.reads_first  # the password check (scrypt) holds no writer lock
 def login() -> Response | str:
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
-    if form.validate_on_submit():
-        user = services.authenticate(db.session(), form.email.data or "", form.password.data or "")
-        if user is not None:
-            chosen = session.get("locale")
-            session.clear()  # a fresh session on sign-in (no fixation)
-            if chosen in LANGUAGE_NAMES:
-                # A language picked before signing in is kept, and becomes the
-                # user's setting if they had none.
-                session["locale"] = chosen
-                if user.locale is None:
-                    services.set_locale(user, chosen, tuple(LANGUAGE_NAMES))
-                    db.session().commit()
-            login_user(user)
-            return redirect(safe_next(form.next.data))
-        g.login_failed = True
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render_template("accounts/login.html", form=form), status
+    email, password, address = form.email.data or "", form.password.data or "", request.remote_addr
+    config = current_app.config
+    with db.transaction() as db_session:
+        allowed = services.reserve_sign_in(
+            db_session,
+            email,
+            address,
+            per_account=config["SIGN_IN_LIMIT_PER_ACCOUNT"],
+            per_address=config["SIGN_IN_LIMIT_PER_ADDRESS"],
+        )
+    if not allowed:
+        abort(429)  # refused before the password is checked
+    user = services.authenticate(db.session(), email, password)
+    if user is None:
         form.password.errors.append(_("Wrong email or password."))
-    elif request.method == "POST":
-        g.login_failed = True
-    return render_template("accounts/login.html", form=form)
+        return render_template("accounts/login.html", form=form), 200
+    chosen = session.get("locale")
+    with db.transaction() as db_session:
+        services.sign_in_succeeded(db_session, email, address)
+        services.clear_ended_sessions(
+            db_session,
+            user,
+            idle=timedelta(hours=config["SESSION_IDLE_HOURS"]),
+            lifetime=timedelta(days=config["SESSION_MAX_DAYS"]),
+        )
+        key = services.start_session(db_session, user)
+        if chosen in LANGUAGE_NAMES and user.locale is None:
+            # A language picked before signing in becomes the user's setting if they had none.
+            services.set_locale(user, chosen, tuple(LANGUAGE_NAMES))
+            db_session.add(user)
+    session.clear()  # a fresh session on sign-in (no fixation)
+    if chosen in LANGUAGE_NAMES:
+        session["locale"] = chosen
+    session[SESSION_KEY] = key
+    login_user(user)
+    return redirect(safe_next(form.next.data))
 
 
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
+    key = session.get(SESSION_KEY)
+    if isinstance(key, str):
+        services.end_session(db.session(), key)
+        db.session().commit()
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")
@@ -102,3 +160,49 @@ def language() -> Response:
             services.set_locale(current_user, form.locale.data, tuple(LANGUAGE_NAMES))
             db.session().commit()
     return redirect(safe_next(form.next.data, default="/"))
+
+
+@bp.route("/my/tokens", methods=["GET", "POST"])
+@login_required
+def tokens() -> tuple[str, int]:
+    """The person's own API tokens: each with its expiry and last use, to revoke
+    one by one; and a new one, shown once."""
+    form = TokenForm()
+    new_token = None
+    status = 200
+    if form.validate_on_submit():
+        db_session = db.session()
+        new_token = services.create_token(
+            db_session,
+            current_user,
+            form.name.data or "",
+            days=form.days.data,
+            actor=current_user,
+            address=request.remote_addr,
+        )
+        db_session.commit()
+        form = TokenForm(formdata=None)
+    elif request.method == "POST":
+        status = 422
+    return render_template(
+        "accounts/tokens.html",
+        form=form,
+        new_token=new_token,
+        tokens=services.tokens_of(db.session(), current_user),
+        now=utcnow(),
+    ), status
+
+
+@bp.post("/my/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int) -> Response:
+    db_session = db.session()
+    try:
+        services.revoke_token(
+            db_session, current_user, current_user, token_id, address=request.remote_addr
+        )
+    except NotFound:
+        abort(404)
+    db_session.commit()
+    flash(_("The token has been revoked: it no longer works."), "info")
+    return redirect(url_for("accounts.tokens"))

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import BooleanField, DateField, HiddenField, PasswordField, SelectField, StringField
@@ -15,19 +13,7 @@ from wtforms.validators import (
 )
 
 from vle import periods
-from vle.forms import Form
-
-try:  # WTForms 3.3 deprecates (value, label) tuples for choices
-    from wtforms.fields.choices import SelectChoice as _SelectChoice
-
-    def choice(value: str, label: Any) -> Any:
-        return _SelectChoice(value, label)
-
-except ImportError:  # pragma: no cover - older WTForms
-
-    def choice(value: str, label: Any) -> Any:
-        return (value, label)
-
+from vle.forms import Form, choice
 
 ROLE_CHOICES = [
     choice("learner", _l("Learner")),

@@ -45,6 +45,7 @@ from vle.admin.forms import (
     choice,
 )
 from vle.audit import audit
+from vle.db import utcnow
 from vle.errors import DomainError, NotFound
 from vle.security import get_or_404
 
@@ -310,7 +311,22 @@ def edit_user(user_id: int) -> Any:
         user=user,
         action_form=ActionForm(),
         can_manage=current_user.manages(user),
+        tokens=accounts.tokens_of(db.session(), user) if current_user.manages(user) else [],
+        now=utcnow(),
     ), _form_status()
+
+
+@bp.post("/admin/users/<int:user_id>/tokens/<int:token_id>/revoke")
+def revoke_token(user_id: int, token_id: int) -> BaseResponse:
+    user = _user(user_id)
+    db_session = db.session()
+    try:
+        accounts.revoke_token(db_session, current_user, user, token_id, address=_address())
+    except NotFound:
+        abort(404)
+    db_session.commit()
+    flash(_("The token has been revoked: it no longer works."), "info")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
 def _user_fields(form: UserForm) -> dict[str, Any]:

@@ -48,10 +48,13 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
         scheme, _sep, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise ApiError(401, _("Send a personal API token: Authorization: Bearer <token>."))
-        user = accounts.user_for_token(db.session(), token.strip())
-        if user is None:
+        api_token = accounts.token_for(db.session(), token.strip())
+        if api_token is None:
             raise ApiError(401, _("The API token is not valid."))
-        g.api_user = user
+        if accounts.token_use_due(api_token):
+            with db.bookkeeping() as db_session:
+                accounts.record_token_use(db_session, api_token.id)
+        g.api_user = api_token.user
         refresh()  # the locale is the token owner's from here on (vle.select_locale)
         _check_body()
         return view(*args, **kwargs)

@@ -25,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, false, func, inspect, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
+from vle import periods
 from vle.accounts import bulk
 from vle.accounts import services as accounts
 from vle.accounts.models import ApiToken, Organisation, User
@@ -158,6 +159,9 @@ def audit_page(
     target's label; `since`/`until` are whole days in UTC."""
     if since and until and since > until:
         raise Invalid(_l("The start date must not be after the end date."))
+    for day in (since, until):
+        if day is not None and not periods.within_range(day):
+            raise Invalid(periods.out_of_range(day.isoformat()))
     query = (
         select(AuditEntry)
         .outerjoin(Organisation, AuditEntry.organisation_id == Organisation.id)

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
+from vle import periods
 from vle.accounts.models import Organisation, Role, User
 from vle.accounts.services import tree_order
 from vle.audit import audit
@@ -196,6 +197,11 @@ def resolve_filters(
             errors[name] = str(
                 _l("“%(value)s” is not a date: write it as YYYY-MM-DD.", value=str(value)[:40])
             )
+            continue
+        day = dates[name]
+        if day is not None and not periods.within_range(day):
+            errors[name] = periods.out_of_range(day.isoformat())  # else a 500, or a broken file
+            dates[name] = None
     since_date, until_date = dates.get("since"), dates.get("until")
     if since_date and until_date and until_date < since_date:
         errors["until"] = str(_l("The end of the period is before its start."))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from vle.accounts.models import User
+from vle.accounts.models import Organisation, User
 from vle.catalog.models import Course, Item
 from vle.db import Base, utcnow
 
@@ -37,6 +38,8 @@ class Enrolment(Base):
         # The whole network's report: newest enrolments first, and periods (migration 0004).
         Index("ix_enrolments_enrolled_at", "enrolled_at", "id"),
         Index("ix_enrolments_completed_at", "completed_at", "id"),
+        # The overdue filter: assigned enrolments by due date (migration 0009).
+        Index("ix_enrolments_due", "due", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,9 +50,29 @@ class Enrolment(Base):
     method: Mapped[str] = mapped_column(String(16), default="self")
     enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+    # The earliest due date of the assignments that hold the learner to the
+    # course (None: not assigned, or no due date), kept on the row so that the
+    # report reads and filters it without a join (learning.assignments).
+    due: Mapped[date | None]
+    # When the learner was unenrolled: the row, its progress and its history
+    # stay (reports keep counting what happened); enrolling again reopens it.
+    ended_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
     course: Mapped[Course] = relationship()
+
+    @property
+    def is_ended(self) -> bool:
+        return self.ended_at is not None
+
+    def is_overdue(self, today: date) -> bool:
+        """Past its due date and not completed (an ended enrolment is not overdue)."""
+        return (
+            self.due is not None
+            and self.due < today
+            and self.status != EnrolmentStatus.COMPLETED
+            and self.ended_at is None
+        )
 
 
 class ItemProgress(Base):
@@ -79,3 +102,67 @@ class Completion(Base):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]
+
+
+class AssignmentStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+
+
+class Assignment(Base):
+    """Mandatory training: a course assigned by an administrator or a course's
+    trainer to chosen people (`organisation_id` None) or to everyone of an
+    organisation subtree, of one role or all (`role` None), newcomers included
+    while it is not withdrawn. `status` and `assigned` show the progress of the
+    background task that enrols a large subtree; `refused` lists the e-mails
+    that could not be assigned, with the reason."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'running', 'done')", name="status_known"),
+        CheckConstraint(
+            "role IS NULL OR role IN ('learner', 'trainer', 'admin')", name="role_known"
+        ),
+        # The newcomers' task: the subtree assignments in force.
+        Index("ix_assignments_organisation_withdrawn", "organisation_id", "withdrawn_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE")
+    )
+    role: Mapped[str | None] = mapped_column(String(16))
+    due: Mapped[date | None]
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default=AssignmentStatus.QUEUED)
+    assigned: Mapped[int] = mapped_column(default=0)
+    refused: Mapped[list[Any]] = mapped_column(default=list)
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    course: Mapped[Course] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+
+class AssignmentMember(Base):
+    """A person an assignment holds to its course, since `assigned_at`; `ended_at`
+    once the assignment was withdrawn or the person unenrolled (the row stays)."""
+
+    __tablename__ = "assignment_members"
+    __table_args__ = (UniqueConstraint("assignment_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]

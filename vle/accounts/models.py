@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vle.db import Base, utcnow
@@ -68,6 +68,9 @@ class User(UserMixin, Base):
     # Set when an administrator erased the account's personal data (GDPR): the
     # row stays, anonymised, so that enrolments and report totals keep counting.
     erased_at: Mapped[datetime | None]
+    # Set by an administrator: after signing in, every page leads to Change
+    # password until the person has chosen one of their own.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
 
@@ -156,3 +159,32 @@ class SignInCounter(Base):
     window: Mapped[int] = mapped_column(index=True)
     count: Mapped[int]
     previous: Mapped[int] = mapped_column(default=0)
+
+
+class PasswordLink(Base):
+    """A link mailed to someone to set their password: `reset` (Forgotten your
+    password?) or `invitation` (a new account). Only the SHA-256 of its random
+    token is stored. It works once (`used_at`), until `expires_at`, and only
+    while it is the person's newest link of its purpose (issuing one voids the
+    older ones; setting a password voids them all).
+
+    A row rather than a token signed with the secret key and bound to the
+    password hash: single use and "voided by a newer link" need state either
+    way (an invitation's account has no password hash to bind to), and a row
+    can be listed (the invitation's state on the user's page) and expires on
+    its own date whatever the secret key does."""
+
+    __tablename__ = "password_links"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('reset', 'invitation')", name="purpose_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 import time
 import unicodedata
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -261,10 +262,15 @@ def clear_ended_sessions(
     )
 
 
-def end_access(db_session: Session, user: User) -> None:
+def end_access(db_session: Session, user: User, keep_session: str | None = None) -> None:
     """Every session and API token of `user` ends: their password changed, or
-    the account was deactivated or erased. Reactivating brings none back."""
-    db_session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    the account was deactivated or erased. Reactivating brings none back.
+    `keep_session`: the cookie key of the one session that stays (the person
+    changing their own password keeps the browser they did it in)."""
+    sessions = delete(UserSession).where(UserSession.user_id == user.id)
+    if keep_session is not None:
+        sessions = sessions.where(UserSession.key_hash != _digest(keep_session))
+    db_session.execute(sessions)
     db_session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
 
 
@@ -400,6 +406,28 @@ def sign_in_keys(email: str, address: str | None) -> tuple[str, str]:
     return "account:" + fold_email(email), "address:" + (address or "")
 
 
+def reserve_attempts(
+    db_session: Session, limits: Sequence[tuple[str, int]], now: float | None = None
+) -> bool:
+    """Count one attempt against each (key, limit a minute) of `limits`, in the
+    shared counters, before the attempt's work is done; False when any key is
+    over its limit: the attempt is refused. A sliding window: the previous
+    minute's count weighs as much of it as still overlaps the last 60 seconds.
+    Sign-in, password reset requests and Change password all count here, each
+    with keys of its own."""
+    now = time.time() if now is None else now
+    window = int(now) - int(now) % WINDOW_S
+    statement = _COUNTER_UPSERT[db_session.get_bind().dialect.name]
+    db_session.execute(delete(SignInCounter).where(SignInCounter.window < window - 2 * WINDOW_S))
+    allowed = True
+    for key, limit in limits:
+        start, count, previous = db_session.execute(statement, {"key": key, "window": window}).one()
+        overlap = max(0.0, 1 - (now - start) / WINDOW_S)
+        if count + previous * overlap > limit:
+            allowed = False
+    return allowed
+
+
 def reserve_sign_in(
     db_session: Session,
     email: str,
@@ -411,19 +439,9 @@ def reserve_sign_in(
     """Count a sign-in attempt before its password is checked, against the
     account (`per_account` a minute) and the client address (`per_address`);
     False when either is over its limit: the attempt is refused unchecked.
-    A sliding window: the previous minute's count weighs as much of it as
-    still overlaps the last 60 seconds. `sign_in_succeeded` gives the attempt back."""
-    now = time.time() if now is None else now
-    window = int(now) - int(now) % WINDOW_S
-    statement = _COUNTER_UPSERT[db_session.get_bind().dialect.name]
-    db_session.execute(delete(SignInCounter).where(SignInCounter.window < window - 2 * WINDOW_S))
-    allowed = True
-    for key, limit in zip(sign_in_keys(email, address), (per_account, per_address), strict=True):
-        start, count, previous = db_session.execute(statement, {"key": key, "window": window}).one()
-        overlap = max(0.0, 1 - (now - start) / WINDOW_S)
-        if count + previous * overlap > limit:
-            allowed = False
-    return allowed
+    `sign_in_succeeded` gives the attempt back."""
+    account, client = sign_in_keys(email, address)
+    return reserve_attempts(db_session, [(account, per_account), (client, per_address)], now)
 
 
 def sign_in_succeeded(db_session: Session, email: str, address: str | None) -> None:

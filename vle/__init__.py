@@ -74,12 +74,14 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     login_manager.init_app(app)
 
+    import vle.api.assignments  # noqa: F401 - adds the assignment routes to the API
     import vle.api.quizzes  # noqa: F401 - adds the attempt routes to the API blueprint
     import vle.api.reports  # noqa: F401 - adds the report routes to the API blueprint
     from vle.accounts.views import bp as accounts_bp
     from vle.admin.views import bp as admin_bp
     from vle.api.views import bp as api_bp
     from vle.certificates.views import bp as certificates_bp
+    from vle.learning.assignment_views import bp as assignments_bp
     from vle.learning.views import bp as learning_bp
     from vle.quizzes.kind import register as register_quizzes
     from vle.reports.views import bp as reports_bp
@@ -87,6 +89,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(learning_bp)
+    app.register_blueprint(assignments_bp)
     register_quizzes(app)  # the quiz item kind and the quiz pages
     app.register_blueprint(admin_bp)
     app.register_blueprint(certificates_bp)

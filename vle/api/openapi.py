@@ -62,7 +62,16 @@ SCHEMAS: dict[str, Any] = {
     },
     "Enrolment": {
         "type": "object",
-        "required": ["course", "url", "status", "progress", "enrolled_at", "completed_at"],
+        "required": [
+            "course",
+            "url",
+            "status",
+            "progress",
+            "enrolled_at",
+            "completed_at",
+            "due",
+            "overdue",
+        ],
         "properties": {
             "course": {"type": "string", "description": "course slug"},
             "url": {"type": "string", "format": "uri"},
@@ -70,6 +79,12 @@ SCHEMAS: dict[str, Any] = {
             "progress": {"type": "integer", "minimum": 0, "maximum": 100},
             "enrolled_at": {"type": "string", "format": "date-time"},
             "completed_at": {"type": ["string", "null"], "format": "date-time"},
+            "due": {
+                "type": ["string", "null"],
+                "format": "date",
+                "description": "the due date of the assignments that hold the learner to it",
+            },
+            "overdue": {"type": "boolean"},
         },
     },
     "CourseSummary": {

@@ -17,6 +17,7 @@ from vle.accounts.models import User
 from vle.api.openapi import openapi_document
 from vle.catalog import services as catalog
 from vle.catalog.models import Course, Item
+from vle.db import utcnow
 from vle.errors import DomainError, Forbidden, Invalid, NotFound, json_error
 from vle.learning import services as learning
 from vle.learning.models import Enrolment
@@ -100,6 +101,8 @@ def enrolment_json(enrolment: Enrolment | learning.EnrolmentLine, slug: str) -> 
         "progress": enrolment.progress,
         "enrolled_at": _time(enrolment.enrolled_at),
         "completed_at": _time(enrolment.completed_at),
+        "due": enrolment.due.isoformat() if enrolment.due else None,
+        "overdue": enrolment.is_overdue(utcnow().date()),
     }
 
 

@@ -6,8 +6,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from vle.accounts.models import Organisation, User
 from vle.catalog.models import Course, Item
@@ -66,13 +67,24 @@ class Enrolment(Base):
         return self.ended_at is not None
 
     def is_overdue(self, today: date) -> bool:
-        """Past its due date and not completed (an ended enrolment is not overdue)."""
-        return (
-            self.due is not None
-            and self.due < today
-            and self.status != EnrolmentStatus.COMPLETED
-            and self.ended_at is None
-        )
+        return is_overdue(self.due, self.status, self.ended_at, today)
+
+
+def is_overdue(due: date | None, status: str, ended_at: datetime | None, today: date) -> bool:
+    """The one rule, for a row read as plain columns: past its due date, not
+    completed, not ended (`overdue_condition` says the same in SQL)."""
+    return (
+        due is not None and due < today and status != EnrolmentStatus.COMPLETED and ended_at is None
+    )
+
+
+def overdue_condition(today: date) -> ColumnElement[bool]:
+    """`is_overdue` as a WHERE condition on enrolments (served by ix_enrolments_due)."""
+    return and_(
+        Enrolment.due < today,
+        Enrolment.status != EnrolmentStatus.COMPLETED,
+        Enrolment.ended_at.is_(None),
+    )
 
 
 class ItemProgress(Base):

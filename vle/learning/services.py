@@ -23,7 +23,13 @@ from vle.catalog.services import ItemEntry, ModuleEntry
 from vle.db import utcnow
 from vle.errors import Forbidden, Invalid
 from vle.learning.kinds import Progress, kind_of
-from vle.learning.models import Completion, Enrolment, EnrolmentStatus, ItemProgress
+from vle.learning.models import (
+    Completion,
+    Enrolment,
+    EnrolmentStatus,
+    ItemProgress,
+    is_overdue,
+)
 
 # The queries every learner's page runs, built once: building a statement
 # costs as much as running it on an indexed lookup.
@@ -90,7 +96,8 @@ def course_and_enrolment(
     if not getattr(user, "is_authenticated", False):
         return catalog.course_for(db_session, slug, user, with_items=False), None
     row = db_session.execute(_COURSE_AND_ENROLMENT, {"slug": slug, "user_id": user.id}).first()
-    return catalog.visible(row[0] if row else None, user), row[1] if row else None
+    enrolment = row[1] if row and row[1] is not None and row[1].ended_at is None else None
+    return catalog.visible(row[0] if row else None, user), enrolment
 
 
 def contents_and_progress(
@@ -127,9 +134,10 @@ def enrol(
     """Enrol `user` in `course`; returns (enrolment, created). Enrolling again is
     not an error and returns the existing enrolment. Self-enrolment needs a
     published course within its dates and, if the course has one, its key.
-    An enrolment made `by` someone else (from `address`) is audited."""
+    An enrolment made `by` someone else (from `address`) is audited. An ended
+    enrolment (unenrolled) is reopened, with its progress."""
     existing = enrolment_for(db_session, user, course)
-    if existing is not None:
+    if existing is not None and existing.ended_at is None:
         return existing, False
     if method == "self":
         if not can_self_enrol(course):
@@ -138,6 +146,10 @@ def enrol(
             (key or "").strip().encode(), course.enrolment_key.encode()
         ):
             raise Invalid(_l("The enrolment key is not correct."))
+    if existing is not None:
+        existing.ended_at = None
+        _audit_enrolment(db_session, by, user, course, method, address)
+        return existing, True
     enrolment = Enrolment(user_id=user.id, course_id=course.id, method=method)
     try:
         with db_session.begin_nested():  # a concurrent double click enrols once
@@ -147,13 +159,24 @@ def enrol(
         if existing is None:
             raise
         return existing, False
+    _audit_enrolment(db_session, by, user, course, method, address)
+    return enrolment, True
+
+
+def _audit_enrolment(
+    db_session: Session,
+    by: User | None,
+    user: User,
+    course: Course,
+    method: str,
+    address: str | None,
+) -> None:
     if by is not None and by.id != user.id:
         audit(
             db_session, by, "enrolment.create", "user", user.id, address,
             {"course": course.slug, "method": method},
             organisation_id=user.organisation_id, label=user.email,
         )  # fmt: skip
-    return enrolment, True
 
 
 def progress_by_item(db_session: Session, user: User, course: Course) -> dict[int, Progress]:
@@ -189,7 +212,7 @@ def _require_enrolment(db_session: Session, user: User, course: Course) -> Enrol
     enrolment = db_session.scalar(
         _ENROLMENT_TO_UPDATE, {"user_id": user.id, "course_id": course.id}
     )
-    if enrolment is None:
+    if enrolment is None or enrolment.ended_at is not None:
         raise Forbidden(_l("You are not enrolled in this course."))
     return enrolment
 
@@ -414,6 +437,10 @@ class EnrolmentLine:
     progress: int
     enrolled_at: datetime
     completed_at: datetime | None
+    due: date | None
+
+    def is_overdue(self, today: date) -> bool:
+        return is_overdue(self.due, self.status, None, today)
 
 
 _MY_ENROLMENTS = (
@@ -425,9 +452,10 @@ _MY_ENROLMENTS = (
         Enrolment.progress,
         Enrolment.enrolled_at,
         Enrolment.completed_at,
+        Enrolment.due,
     )
     .join(Course, Course.id == Enrolment.course_id)
-    .where(Enrolment.user_id == bindparam("user_id"))
+    .where(Enrolment.user_id == bindparam("user_id"), Enrolment.ended_at.is_(None))
     .order_by(Enrolment.enrolled_at.desc(), Enrolment.id.desc())
 )
 

@@ -14,7 +14,7 @@ from vle.catalog import services as catalog
 from vle.catalog.models import Course
 from vle.db import utcnow
 from vle.errors import DomainError, NotFound
-from vle.learning import services
+from vle.learning import assignments, services
 from vle.learning.forms import EnrolForm
 from vle.learning.kinds import kind_of
 from vle.learning.models import Enrolment
@@ -72,6 +72,11 @@ def _course_page(course: Course, enrolment: Enrolment | None, enrol_form: EnrolF
         may_open_items=enrolment is not None or course.can_edit(current_user),
         enrol_form=enrol_form,  # only for those who may enrol
         open_for_enrolment=services.can_self_enrol(course),
+        # Staff only: a learner's page asks nothing more of the database.
+        may_assign=current_user.is_authenticated
+        and current_user.is_staff
+        and assignments.may_assign(current_user, course),
+        today=utcnow().date(),
     )
 
 
@@ -167,4 +172,4 @@ def complete(slug: str, item_id: int) -> Response:
 @login_required
 def my_learning() -> str:
     enrolments = services.my_enrolments(db.session(), current_user)
-    return render_template("learning/my.html", enrolments=enrolments)
+    return render_template("learning/my.html", enrolments=enrolments, today=utcnow().date())

@@ -31,6 +31,13 @@ class Config:
     # A browser session ends after this long without a request, and after this long in all.
     SESSION_IDLE_HOURS = 8.0
     SESSION_MAX_DAYS = 30.0
+    # Links mailed to set a password work once, for this long (accounts.passwords).
+    PASSWORD_RESET_HOURS = 2.0
+    INVITATION_DAYS = 14.0
+    # Reset links asked for a minute, per address asked for and per client address
+    # (counted in the database, as sign-in is).
+    PASSWORD_RESET_LIMIT_PER_EMAIL = 3
+    PASSWORD_RESET_LIMIT_PER_ADDRESS = 20
     SECURE_COOKIES = True
     COURSES_PATH = str(ROOT / "courses")
     LANGUAGES = ("en", "lt", "pl", "nb")
@@ -86,6 +93,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "VLE_BENCH_CEILING": ("BENCH_CEILING", _bool),
     "VLE_SESSION_IDLE_HOURS": ("SESSION_IDLE_HOURS", float),
     "VLE_SESSION_MAX_DAYS": ("SESSION_MAX_DAYS", float),
+    "VLE_PASSWORD_RESET_HOURS": ("PASSWORD_RESET_HOURS", float),
+    "VLE_INVITATION_DAYS": ("INVITATION_DAYS", float),
 }
 
 

@@ -74,6 +74,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     login_manager.init_app(app)
 
+    import vle.accounts.password_views  # noqa: F401 - adds /password/… and /my/password
     import vle.api.assignments  # noqa: F401 - adds the assignment routes to the API
     import vle.api.quizzes  # noqa: F401 - adds the attempt routes to the API blueprint
     import vle.api.reports  # noqa: F401 - adds the report routes to the API blueprint

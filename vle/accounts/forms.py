@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from vle.forms import Form, choice
 
@@ -34,3 +34,35 @@ class TokenForm(Form):
             choice(365, _l("1 year")),
         ],
     )
+
+
+# --- Passwords people set themselves (accounts/password_views.py) ---------------------
+
+
+class ForgottenPasswordForm(Form):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class NewPasswordForm(Form):
+    """A reset or invitation link's page. The rules beyond length are
+    accounts.passwords.check_new_password's, which names the one broken."""
+
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(max=1000)],
+        description=_l(
+            "At least 10 characters. Not your email address, not your name, "
+            "and not one of the passwords everyone tries first."
+        ),
+    )
+    password_again = PasswordField(
+        _l("Repeat new password"),
+        validators=[
+            DataRequired(),
+            EqualTo("password", message=_l("The two passwords are not the same.")),
+        ],
+    )
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1000)])

@@ -629,17 +629,23 @@ def add_user(
     locale: str | None = None,
     address: str | None = None,
     password_hash: str | None = None,
+    must_change_password: bool = False,
 ) -> User:
-    """An administrator creates an account in an organisation of their scope."""
+    """An administrator creates an account in an organisation of their scope.
+    `must_change_password`: after signing in, the person is sent to Change
+    password until they have chosen their own."""
     require_scope(actor, organisation_by_code(db_session, organisation_code))
     _check_grants(actor, network)
     user = create_user(
         db_session, email, name, role, organisation_code, password=password,
         network=network, locale=locale or None, password_hash=password_hash,
     )  # fmt: skip
+    user.must_change_password = must_change_password
+    details = {"role": role, "organisation": organisation_code, "network": network}
+    if must_change_password:
+        details["must_change_password"] = True
     audit(
-        db_session, actor, "user.create", "user", user.id, address,
-        {"role": role, "organisation": organisation_code, "network": network},
+        db_session, actor, "user.create", "user", user.id, address, details,
         organisation_id=user.organisation_id, label=user.email,
     )  # fmt: skip
     return user
@@ -660,6 +666,7 @@ def update_user(
     address: str | None = None,
     via: str | None = None,
     password_hash: str | None = None,
+    must_change_password: bool | None = None,
 ) -> list[str]:
     """Change an account. The actor must manage it, and its new organisation
     must be in their scope; administrators cannot take away their own role or
@@ -698,15 +705,22 @@ def update_user(
         ("organisation", user.organisation.code, organisation.code),
         ("network", user.network, network),
         ("language", user.locale, locale if locale is not None else user.locale),
+        (
+            "must_change_password",
+            user.must_change_password,
+            user.must_change_password if must_change_password is None else must_change_password,
+        ),
     ):
         if old != new:
             changed.append(field)
-            if field in ("role", "organisation", "network", "language"):
+            if field in ("role", "organisation", "network", "language", "must_change_password"):
                 details[field] = [old, new]  # not personal data: safe to keep in the log
     user.email, user.name, user.role, user.network = email, name.strip(), role, network
     user.organisation = organisation
     if locale is not None:
         user.locale = locale or None
+    if must_change_password is not None:
+        user.must_change_password = must_change_password
     if password:
         password_hash = hash_password(password)
     if password_hash:

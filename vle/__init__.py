@@ -73,6 +73,9 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     login_manager.init_app(app)
+    from vle.mail import tasks as mail_tasks
+
+    mail_tasks.init_app(app)  # the queue, and mail sent once its transaction commits
 
     import vle.accounts.password_views  # noqa: F401 - adds /password/… and /my/password
     import vle.api.assignments  # noqa: F401 - adds the assignment routes to the API
@@ -84,6 +87,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     from vle.certificates.views import bp as certificates_bp
     from vle.learning.assignment_views import bp as assignments_bp
     from vle.learning.views import bp as learning_bp
+    from vle.mail.views import bp as mail_bp
     from vle.quizzes.kind import register as register_quizzes
     from vle.reports.views import bp as reports_bp
     from vle.web import register_web
@@ -96,6 +100,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     app.register_blueprint(certificates_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(mail_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies
     register_web(app)
     if app.config.get("BENCH_CEILING"):

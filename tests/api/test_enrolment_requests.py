@@ -66,3 +66,12 @@ def test_null_is_not_a_value_of_the_body(client, session, city, make_user, token
         assert response.status_code in (403, 422), response.get_json()
         assert response.status_code == 422 or ("user" in body and not user.is_admin)
     assert _enrolments(session) == 0
+
+
+def test_a_misspelt_field_is_refused_not_left_out(client, session, city, make_user, token_for):
+    admin = make_user("admin", org=city)
+    make_user(org=city, email="ona@example.org")
+    response = client.post(URL, headers=token_for(admin), json={"usr": "ona@example.org"})
+    assert response.status_code == 422  # not the administrator enrolled in Ona's place
+    assert "“usr”" in response.get_json()["error"]["message"]
+    assert _enrolments(session) == 0

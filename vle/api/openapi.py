@@ -29,6 +29,10 @@ def errors(*statuses: int, words: dict[int, str] | None = None) -> dict[str, Any
     return {str(s): json_response(ref("Error"), described[s]) for s in statuses}
 
 
+# A string as the API takes it: no control characters but tab and line breaks
+# (vle/inputs.py refuses the others with 422).
+TEXT = {"type": "string", "pattern": r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"}
+
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 ITEM_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
@@ -203,10 +207,11 @@ PATHS: dict[str, Any] = {
                     "application/json": {
                         "schema": {
                             "type": "object",
+                            "additionalProperties": False,
                             "properties": {
-                                "key": {"type": "string", "description": "the enrolment key"},
+                                "key": {**TEXT, "description": "the enrolment key"},
                                 "user": {
-                                    "oneOf": [{"type": "integer"}, {"type": "string"}],
+                                    "oneOf": [{"type": "integer"}, TEXT],
                                     "description": "admins: user id or email",
                                 },
                             },

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, request, url_for
+from flask import Response, jsonify, url_for
 from flask_babel import gettext as _
 
 from vle import db
-from vle.api.openapi import errors, json_response, ref, register_paths
-from vle.api.views import ApiError, _time, _user, bp, token_required
+from vle.api.openapi import TEXT, errors, json_response, ref, register_paths
+from vle.api.views import ApiError, _json_body, _only, _time, _user, bp, token_required
 from vle.catalog import services as catalog
 from vle.catalog.models import Course, Item
 from vle.db import utcnow
@@ -129,9 +129,10 @@ def get_attempt(attempt_id: int) -> Response:
 @db.reads_first
 @token_required
 def save_answer(attempt_id: int, question_id: int) -> Response:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or "answer" not in body:
+    body = _json_body()
+    if "answer" not in body:
         raise ApiError(400, _('Send a JSON object with the answer: {"answer": ...}.'))
+    _only(body, "answer")
     # The hot path of a quiz. The token was read first; the write lock (SQLite)
     # is held from the one query for the attempt (owner and lock at once) to
     # the saved answer.
@@ -232,8 +233,16 @@ ANSWER_BODY = {
             "schema": {
                 "type": "object",
                 "required": ["answer"],
+                "additionalProperties": False,
                 "properties": {
                     "answer": {
+                        "anyOf": [
+                            TEXT,
+                            {"type": "number"},
+                            {"type": "array", "items": TEXT},
+                            {"type": "object", "propertyNames": TEXT, "additionalProperties": TEXT},
+                            {"type": "null"},
+                        ],
                         "description": 'a choice id (single choice, true/false: "true"/"false"); '
                         "a list of choice ids (multiple choice); a string (short answer, essay); "
                         "a number or numeric string (numerical); {stem_id: option_id} (matching); "

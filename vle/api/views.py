@@ -89,6 +89,21 @@ def _json_body() -> dict[str, Any]:
     return body
 
 
+def _only(body: dict[str, Any], *fields: str) -> dict[str, Any]:
+    """`body`, which may hold only `fields`, as the OpenAPI document says: a
+    misspelt one ("usr") is refused, not left out as if it had not been sent."""
+    unknown = sorted(set(body) - set(fields))
+    if unknown:
+        raise Invalid(
+            _(
+                "The request body may hold only %(fields)s, not %(unknown)s.",
+                fields=", ".join(f"“{name}”" for name in fields),
+                unknown=", ".join(f"“{name}”" for name in unknown),
+            )
+        )
+    return body
+
+
 def _time(value: Any) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
@@ -183,7 +198,7 @@ def course(slug: str) -> Response:
 def enrol(slug: str) -> tuple[Response, int]:
     db_session = db.session()
     course = catalog.course_for(db_session, slug, _user())
-    body = _json_body()
+    body = _only(_json_body(), "key", "user")
     learner, method = _user(), "self"
     if "user" in body:
         learner = _admin_target(body["user"])

@@ -46,6 +46,15 @@ class Config:
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25
     MAIL_SENDER = "vle@localhost"
+    MAIL_USERNAME: str | None = None  # log in to the SMTP server when set
+    MAIL_PASSWORD: str | None = None
+    MAIL_TLS = False  # STARTTLS before sending
+    # The public address of the site, for links in mails (built without a request).
+    BASE_URL = "http://127.0.0.1:5000"
+    # The background queue (vle/mail/queue.py): None is a SQLite file in the
+    # instance folder (queue.sqlite3); redis://… in production.
+    QUEUE_URL: str | None = None
+    QUEUE_IMMEDIATE = False  # run each task at once, in the caller (tests)
     # Behind a reverse proxy that sets X-Forwarded-For/-Proto: how many proxies to trust.
     PROXY_COUNT = 0
     PAGE_SIZE = 25
@@ -68,6 +77,7 @@ class DemoConfig(DevelopmentConfig):
 class TestConfig(DevelopmentConfig):
     ENV_NAME = "test"
     TESTING = True
+    QUEUE_IMMEDIATE = True
     SECRET_KEY = "test-not-secret"  # noqa: S105 - tests only
 
 
@@ -90,6 +100,11 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "VLE_MAIL_SERVER": ("MAIL_SERVER", str),
     "VLE_MAIL_PORT": ("MAIL_PORT", int),
     "VLE_MAIL_SENDER": ("MAIL_SENDER", str),
+    "VLE_MAIL_USERNAME": ("MAIL_USERNAME", str),
+    "VLE_MAIL_PASSWORD": ("MAIL_PASSWORD", str),
+    "VLE_MAIL_TLS": ("MAIL_TLS", _bool),
+    "VLE_BASE_URL": ("BASE_URL", str),
+    "VLE_QUEUE_URL": ("QUEUE_URL", str),
     "VLE_BENCH_CEILING": ("BENCH_CEILING", _bool),
     "VLE_SESSION_IDLE_HOURS": ("SESSION_IDLE_HOURS", float),
     "VLE_SESSION_MAX_DAYS": ("SESSION_MAX_DAYS", float),

@@ -13,6 +13,7 @@ from vle.catalog import models as _catalog  # noqa: F401
 from vle.certificates import models as _certificates  # noqa: F401
 from vle.db import Base, database_url, make_engine
 from vle.learning import models as _learning  # noqa: F401
+from vle.mail import models as _mail  # noqa: F401
 from vle.quizzes import models as _quizzes  # noqa: F401
 
 target_metadata = Base.metadata

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import os
 import re
+import socket
+import threading
 from collections.abc import Callable, Iterator
+from email import message_from_bytes
+from email import policy as email_policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +73,9 @@ def _no_writes_while_reading(conn: Any, _cursor: Any, statement: str, *_args: An
 
 @pytest.fixture
 def app(_database: dict[str, Any]) -> Iterator[Flask]:
+    """The test app. Its background tasks run at once, in the caller (huey's
+    immediate mode: TestConfig.QUEUE_IMMEDIATE); a mail queued in a transaction
+    is sent when it commits, to `smtp_server` when a test asks for one."""
     app = create_app(dict(_database), env="test")
     event.listen(db.get_database(app).engine, "before_cursor_execute", _no_writes_while_reading)
     _empty_tables(app)
@@ -267,3 +275,50 @@ def count_queries(app: Flask) -> Callable[[], Any]:
                 self.statements.append(statement)
 
     return Counter
+
+
+class SMTPServer:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1: what it received, parsed."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.messages: list[EmailMessage] = []
+        self.recipients: list[list[str]] = []
+        self._received = threading.Condition()
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        message = message_from_bytes(envelope.content, policy=email_policy.default)
+        with self._received:
+            self.messages.append(message)  # type: ignore[arg-type]
+            self.recipients.append(list(envelope.rcpt_tos))
+            self._received.notify_all()
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[EmailMessage]:
+        """The messages, once at least `count` have come (for a real worker)."""
+        with self._received:
+            if not self._received.wait_for(lambda: len(self.messages) >= count, timeout):
+                raise AssertionError(f"{len(self.messages)} of {count} mails came in {timeout} s")
+            return list(self.messages)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(app: Flask) -> Iterator[SMTPServer]:
+    """A real SMTP server on a free port of 127.0.0.1, which the app sends to;
+    `.messages` are the mails it received (email.message.EmailMessage)."""
+    from aiosmtpd.controller import Controller
+
+    server = SMTPServer("127.0.0.1", free_port())
+    controller = Controller(server, hostname=server.host, port=server.port)
+    controller.start()
+    app.config.update(MAIL_SERVER=server.host, MAIL_PORT=server.port)
+    try:
+        yield server
+    finally:
+        controller.stop()

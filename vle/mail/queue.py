@@ -1,0 +1,145 @@
+"""The background queue: one huey instance for the whole app, and the
+decorators that make a function a task of it.
+
+Where the queue lives comes from `VLE_QUEUE_URL`: `redis://…` in production,
+by default a SQLite file in the instance folder (`queue.sqlite3`), so the
+embedded default needs no Redis. The tests run every task at once, in the
+caller's thread (huey's immediate mode, `QUEUE_IMMEDIATE`). `vle worker` runs
+the consumer: the tasks queued, and the periodic ones on their schedule.
+
+How a floor above defines a task (say in `vle/learning/tasks.py`, imported by
+its `services.py` so that the task is registered wherever the app runs)::
+
+    from vle import db
+    from vle.mail.queue import crontab, periodic_task, task
+
+    @task(retries=3, retry_delay=60)
+    def assign_everyone(assignment_id: int) -> None:
+        with db.transaction() as db_session:
+            ...
+
+    @periodic_task(crontab(hour="6", minute="0"))
+    def send_reminders() -> None:
+        ...
+
+Calling `assign_everyone(42)` queues the call and returns at once; the worker
+runs it inside an app context of its own, with its own database session
+(`db.session()`, closed when the task ends): write in `db.transaction()`.
+Arguments travel pickled, so pass ids, never ORM objects. Queue a task after
+the change it depends on is committed (the worker would not see it before).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+from huey import Huey, crontab
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+
+__all__ = ["crontab", "huey", "init_app", "periodic_task", "task"]
+
+logger = logging.getLogger(__name__)
+
+
+class _Queue(Huey):
+    """huey, told where its storage is when the app is made (the module-level
+    instance must exist before, for the tasks to register with it), and which
+    opens that storage only when first used: making an app connects nowhere."""
+
+    _storage: Any = None
+
+    @property
+    def storage(self) -> Any:
+        if self._storage is None:
+            self._storage = self.create_storage()
+        return self._storage
+
+    @storage.setter
+    def storage(self, value: Any) -> None:
+        self._storage = value
+
+    def configure(self, url: str, immediate: bool) -> None:
+        if url.startswith(("redis://", "rediss://", "unix://")):
+            self.storage_class, self.storage_kwargs = RedisStorage, {"url": url}
+        elif url.startswith("sqlite:///"):
+            filename = Path(url.removeprefix("sqlite:///"))
+            self.storage_class = SqliteStorage
+            self.storage_kwargs = {"filename": str(filename)}
+        elif url == "memory://":
+            self.storage_class, self.storage_kwargs = MemoryStorage, {}
+        else:
+            raise RuntimeError(
+                "VLE_QUEUE_URL must be redis://…, sqlite:///PATH or memory://, "
+                f"not {url.split(':', 1)[0]!r}"
+            )
+        self._immediate = immediate
+        self._storage = None
+
+    def get_storage(self, **kwargs: Any) -> Any:
+        if self.storage_class is SqliteStorage:
+            Path(kwargs["filename"]).parent.mkdir(parents=True, exist_ok=True)
+        return super().get_storage(**kwargs)
+
+
+# No task results are kept: tasks write what they do to the database.
+huey = _Queue("vle", results=False, storage_class=MemoryStorage)
+
+_app: Flask | None = None
+
+
+def queue_url(app: Flask) -> str:
+    return app.config.get("QUEUE_URL") or f"sqlite:///{Path(app.instance_path) / 'queue.sqlite3'}"
+
+
+def init_app(app: Flask) -> None:
+    """Point the queue at the app's storage; tasks run in this app's context
+    in a worker (in immediate mode, in the caller's app if it has one)."""
+    global _app
+    huey.configure(queue_url(app), bool(app.config.get("QUEUE_IMMEDIATE")))
+    _app = app
+
+
+@contextmanager
+def _task_context() -> Iterator[None]:
+    app = current_app._get_current_object() if has_app_context() else _app  # type: ignore[attr-defined]
+    if app is None:
+        raise RuntimeError("the queue has no app: create_app() was never called")
+    # A context of its own, even when nested in a request (immediate mode):
+    # its own `g`, so its own database session, closed when it ends.
+    with app.app_context():
+        yield
+
+
+def _in_app_context(func: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with _task_context():
+            return func(*args, **kwargs)
+
+    return run
+
+
+def task(**options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """`huey.task(**options)` for a function that runs in an app context with
+    its own database session."""
+
+    def decorator(func: Callable[..., Any]) -> Any:
+        return huey.task(**options)(_in_app_context(func))
+
+    return decorator
+
+
+def periodic_task(schedule: Any, **options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """`huey.periodic_task(schedule, **options)`, likewise. `vle worker` runs
+    it on its schedule (a `crontab(...)`)."""
+
+    def decorator(func: Callable[..., Any]) -> Any:
+        return huey.periodic_task(schedule, **options)(_in_app_context(func))
+
+    return decorator

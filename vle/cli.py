@@ -14,7 +14,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from vle import create_app, db
-from vle.accounts import bulk
+from vle.accounts import bulk, sso
 from vle.accounts import services as accounts
 from vle.demo import DEMO_ACCOUNTS, seed_demo
 from vle.errors import DomainError
@@ -128,6 +128,31 @@ def organisations_create(code: str, name: str, parent_code: str | None, kind: st
     with db.transaction() as db_session:
         org = accounts.create_organisation(db_session, code, name, parent_code, kind)
     click.echo(f"created organisation {org.code}")
+
+
+@organisations_group.command("sso")
+@click.argument("code")
+@click.option("--issuer", required=True, help="The provider's issuer URL (https).")
+@click.option("--client-id", required=True, help="vle's client id at the provider.")
+@click.option("--client-secret", required=True, help="Stored encrypted, never shown.")
+@click.option(
+    "--domain", "domains", multiple=True, required=True, help="An e-mail domain it signs in."
+)
+@with_appcontext
+@fail_cleanly
+def organisations_sso(
+    code: str, issuer: str, client_id: str, client_secret: str, domains: tuple[str, ...]
+) -> None:
+    """Sign in organisation CODE's people through its OpenID Connect provider.
+    Register vle at the provider with the redirect URI <site>/login/sso/callback."""
+    with db.transaction() as db_session:
+        provider = sso.configure(
+            db_session, None, code, issuer=issuer, client_id=client_id,
+            client_secret=client_secret, domains=list(domains),
+            secret_key=current_app.config["SECRET_KEY"],
+        )  # fmt: skip
+        covered = ", ".join(d.domain for d in provider.domains)
+    click.echo(f"organisation {code} signs in {covered} through {provider.issuer}")
 
 
 @cli.group("users")

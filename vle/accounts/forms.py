@@ -36,6 +36,16 @@ class TokenForm(Form):
     )
 
 
+class SsoForm(Form):
+    """/login/sso: the address whose organisation signs its people in (a GET form)."""
+
+    class Meta:
+        csrf = False
+
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    next = StringField(render_kw={"hidden": True})
+
+
 # --- Passwords people set themselves (accounts/password_views.py) ---------------------
 
 

@@ -188,3 +188,41 @@ class PasswordLink(Base):
     used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
+class SsoProvider(Base):
+    """An organisation's own OpenID Connect identity provider: its people whose
+    e-mail is on one of `domains` may sign in through it (accounts.sso). One
+    provider per organisation. The client secret is stored encrypted with a
+    key derived from the app's SECRET_KEY (accounts.sso.seal), and never
+    shown back."""
+
+    __tablename__ = "sso_providers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), unique=True
+    )
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(255))
+    client_secret_sealed: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
+    domains: Mapped[list[SsoDomain]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="SsoDomain.domain"
+    )
+
+
+class SsoDomain(Base):
+    """An e-mail domain ("vilnius.lt") whose addresses sign in through one
+    provider. A domain belongs to at most one provider in the whole network,
+    so an address leads to one organisation's sign-in, never a choice."""
+
+    __tablename__ = "sso_domains"
+
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("sso_providers.id", ondelete="CASCADE"), index=True
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -19,10 +20,11 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from vle import db
-from vle.accounts import services
+from vle.accounts import services, sso
 from vle.accounts.forms import LanguageForm, LoginForm, TokenForm
 from vle.accounts.models import User
 from vle.db import utcnow
@@ -92,13 +94,12 @@ def safe_next(target: str | None, default: str = "/my") -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @db.reads_first  # the password check (scrypt) holds no writer lock
-def login() -> Response | str:
+def login() -> Response | str | tuple[str, int]:
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if not form.validate_on_submit():
-        status = 422 if request.method == "POST" else 200
-        return render_template("accounts/login.html", form=form), status
+        return _login_page(form, 422 if request.method == "POST" else 200)
     email, password, address = form.email.data or "", form.password.data or "", request.remote_addr
     config = current_app.config
     with db.transaction() as db_session:
@@ -114,10 +115,39 @@ def login() -> Response | str:
     user = services.authenticate(db.session(), email, password)
     if user is None:
         form.password.errors.append(_("Wrong email or password."))
-        return render_template("accounts/login.html", form=form), 200
+        return _login_page(form, 200)
+
+    def password_checked(db_session: Session) -> User:
+        assert user is not None
+        services.sign_in_succeeded(db_session, email, address)
+        return user
+
+    sign_in(password_checked)
+    return redirect(safe_next(form.next.data))
+
+
+def _login_page(form: LoginForm, status: int) -> tuple[str, int]:
+    """The sign-in form. Once an address is typed whose domain an organisation
+    signs in through its own provider, it offers that way in (accounts/oidc.py)."""
+    db_session = db.session()
+    offer = None
+    if request.method == "POST" and form.email.data:
+        offer = sso.provider_for_email(db_session, form.email.data)
+    return render_template(
+        "accounts/login.html", form=form, sso_offer=offer, sso_any=sso.any_provider(db_session)
+    ), status
+
+
+def sign_in(account: Callable[[Session], User]) -> User:
+    """Sign this browser in: one transaction runs `account(db_session)` (what
+    the way of signing in records, and the account it signs in) and starts a
+    server-side session for it; the cookie then holds only the session's key.
+    /login and the organisation's sign-in (/login/sso, accounts/oidc.py) both
+    end here. A DomainError from `account` rolls everything back."""
+    config = current_app.config
     chosen = session.get("locale")
     with db.transaction() as db_session:
-        services.sign_in_succeeded(db_session, email, address)
+        user = account(db_session)
         services.clear_ended_sessions(
             db_session,
             user,
@@ -134,7 +164,7 @@ def login() -> Response | str:
         session["locale"] = chosen
     session[SESSION_KEY] = key
     login_user(user)
-    return redirect(safe_next(form.next.data))
+    return user
 
 
 @bp.post("/logout")

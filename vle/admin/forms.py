@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired, FileSize
-from wtforms import BooleanField, DateField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -148,3 +156,24 @@ class AuditFilterForm(Form):
     def validate_until(self, field: DateField) -> None:
         if field.data and self.since.data and self.since.data > field.data:
             raise ValidationError(_l("The end date must not be before the start date."))
+
+
+class SsoForm(Form):
+    """An organisation's OpenID Connect provider (vle/admin/sso_views.py)."""
+
+    issuer = StringField(
+        _l("Issuer"),
+        validators=[DataRequired(), Length(max=500)],
+        description=_l("The provider's address, e.g. https://login.example.org/realms/staff."),
+    )
+    client_id = StringField(_l("Client id"), validators=[DataRequired(), Length(max=255)])
+    client_secret = PasswordField(
+        _l("Client secret"),
+        validators=[Optional(), Length(max=500)],
+        description=_l("Stored encrypted and never shown. Leave empty to keep the stored one."),
+    )
+    domains = TextAreaField(
+        _l("E-mail domains"),
+        validators=[DataRequired(), Length(max=5000)],
+        description=_l("The addresses it signs in: one domain a line, e.g. vilnius.lt."),
+    )

@@ -80,13 +80,15 @@ def _user() -> User:
     return g.api_user
 
 
-def _json_body() -> dict[str, Any]:
+def _json_body(*fields: str) -> dict[str, Any]:
+    """The request's JSON object ({} when no body is sent); with `fields`, it
+    may hold only those (`_only`)."""
     if not request.get_data():
         return {}
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ApiError(400, _("The request body must be a JSON object."))
-    return body
+    return _only(body, *fields) if fields else body
 
 
 def _only(body: dict[str, Any], *fields: str) -> dict[str, Any]:
@@ -198,7 +200,7 @@ def course(slug: str) -> Response:
 def enrol(slug: str) -> tuple[Response, int]:
     db_session = db.session()
     course = catalog.course_for(db_session, slug, _user())
-    body = _only(_json_body(), "key", "user")
+    body = _json_body("key", "user")
     learner, method = _user(), "self"
     if "user" in body:
         learner = _admin_target(body["user"])

@@ -223,7 +223,7 @@ def request_reset(
     if user is None or not user.active or user.is_erased:
         return True
     link, token = _issue_link(db_session, user, RESET)
-    hours = round(_valid_for(RESET).total_seconds() / 3600)
+    hours = _valid_for(RESET).total_seconds() / 3600
     _mail_link(db_session, user, link, token, locale, {"hours": hours})
     audit(
         db_session, None, "user.password_reset_request", "user", user.id, address,
@@ -244,7 +244,7 @@ def invite(
             _l("%(email)s is deactivated: reactivate the account first.", email=user.email)
         )
     link, token = _issue_link(db_session, user, INVITATION)
-    days = round(_valid_for(INVITATION).total_seconds() / 86400)
+    days = _valid_for(INVITATION).total_seconds() / 86400
     context = {
         "days": days,
         "organisation": user.organisation.name,

@@ -138,17 +138,24 @@ def organisations_create(code: str, name: str, parent_code: str | None, kind: st
 @click.option(
     "--domain", "domains", multiple=True, required=True, help="An e-mail domain it signs in."
 )
+@click.argument("more_domains", nargs=-1, metavar="[DOMAIN]...")
 @with_appcontext
 @fail_cleanly
 def organisations_sso(
-    code: str, issuer: str, client_id: str, client_secret: str, domains: tuple[str, ...]
+    code: str,
+    issuer: str,
+    client_id: str,
+    client_secret: str,
+    domains: tuple[str, ...],
+    more_domains: tuple[str, ...],
 ) -> None:
     """Sign in organisation CODE's people through its OpenID Connect provider.
-    Register vle at the provider with the redirect URI <site>/login/sso/callback."""
+    Register vle at the provider with the redirect URI <site>/login/sso/callback.
+    Domains: `--domain a.lt --domain b.lt`, or `--domain a.lt b.lt`."""
     with db.transaction() as db_session:
         provider = sso.configure(
             db_session, None, code, issuer=issuer, client_id=client_id,
-            client_secret=client_secret, domains=list(domains),
+            client_secret=client_secret, domains=[*domains, *more_domains],
             secret_key=current_app.config["SECRET_KEY"],
         )  # fmt: skip
         covered = ", ".join(d.domain for d in provider.domains)

@@ -326,7 +326,7 @@ def test_sso_from_the_command_line(runner, session, make_org, app):
     result = runner.invoke(
         ["organisations", "sso", "VLN", "--issuer", "https://login.vilnius.lt/realms/staff/",
          "--client-id", "vle", "--client-secret", CLIENT_SECRET,
-         "--domain", "Vilnius.LT", "--domain", "@svietimas.vilnius.lt"]
+         "--domain", "Vilnius.LT", "@svietimas.vilnius.lt"]
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert CLIENT_SECRET not in result.output
@@ -338,6 +338,15 @@ def test_sso_from_the_command_line(runner, session, make_org, app):
     assert sso.unseal(provider.client_secret_sealed, app.config["SECRET_KEY"]) == CLIENT_SECRET
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "organisation.sso"))
     assert CLIENT_SECRET not in json.dumps(entry.details)
+
+    again = runner.invoke(
+        ["organisations", "sso", "VLN", "--issuer", "https://login.vilnius.lt/realms/staff",
+         "--client-id", "vle", "--client-secret", CLIENT_SECRET,
+         "--domain", "vilnius.lt", "--domain", "svietimas.vilnius.lt"]
+    )  # fmt: skip
+    assert again.exit_code == 0, again.output
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(SsoProvider)) == 1
 
     taken = runner.invoke(
         ["organisations", "sso", "KAU", "--issuer", "https://login.kaunas.lt",

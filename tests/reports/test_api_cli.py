@@ -47,6 +47,8 @@ def test_api_json_rows_have_the_documented_shape(client, network, token_for):
         "completed_at": "2025-02-15T12:00:00Z",
         "best_score": 87.5,
         "competencies": ["ETH-1", "ETH-2"],
+        "due": None,
+        "overdue": False,
     }
 
 

@@ -82,7 +82,8 @@ _FILTERS = [
      "schema": {"type": "string", "format": "date"},
      "description": "YYYY-MM-DD (UTC): enrolments enrolled or completed on or before this day"},
     {"name": "status", "in": "query", "required": False,
-     "schema": {"type": "string", "enum": ["not_started", "in_progress", "completed"]}},
+     "schema": {"type": "string", "enum": list(services.FILTER_STATUSES)},
+     "description": "a status, or overdue: past the due date of an assignment, not completed"},
     {"name": "format", "in": "query", "required": False,
      "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"}},
     {"name": "sort", "in": "query", "required": False,
@@ -152,6 +153,10 @@ register_paths(
                 "competencies": {"type": "array", "items": {"type": "string"},
                                  "description": "codes of the course's competencies, once "
                                  "completed"},
+                "due": {"type": ["string", "null"], "format": "date",
+                        "description": "due date of the assignments that hold the learner"},
+                "overdue": {"type": "boolean",
+                            "description": "past the due date and not completed"},
             },
         },
         "CompletionReport": {

@@ -45,11 +45,21 @@ from vle.audit import audit
 from vle.catalog.models import Course, Item, Module, course_trainers
 from vle.errors import Forbidden, Invalid
 from vle.inputs import has_control
-from vle.learning.models import Completion, Enrolment, EnrolmentStatus
+from vle.learning.models import (
+    Completion,
+    Enrolment,
+    EnrolmentStatus,
+    is_overdue,
+    overdue_condition,
+)
 from vle.quizzes.models import Attempt, AttemptState
 from vle.reports import writers
 
 STATUSES: tuple[str, ...] = tuple(EnrolmentStatus)
+# What the status filter takes: a status, or "overdue" (past the due date of an
+# assignment, not completed; whatever the status).
+OVERDUE = "overdue"
+FILTER_STATUSES: tuple[str, ...] = (*STATUSES, OVERDUE)
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_SORT = "-enrolled"
 EXPORT_CHUNK = 2000
@@ -62,6 +72,7 @@ def status_label(status: str) -> str:
         EnrolmentStatus.NOT_STARTED: _("Not started"),
         EnrolmentStatus.IN_PROGRESS: _("In progress"),
         EnrolmentStatus.COMPLETED: _("Completed"),
+        OVERDUE: _("Overdue"),
     }
     return labels.get(status, status)
 
@@ -117,6 +128,10 @@ class ReportFilters:
             end = datetime.combine(self.until + timedelta(days=1), time.min, self.tz)
             end = end.astimezone(UTC)
         return start, end
+
+    def today(self) -> date:
+        """Today in the reader's time zone: a due date before it is past."""
+        return datetime.now(self.tz).date()
 
     def as_args(self) -> dict[str, str]:
         """The filters as the query-string arguments every face of the report takes."""
@@ -206,10 +221,11 @@ def resolve_filters(
     if since_date and until_date and until_date < since_date:
         errors["until"] = str(_l("The end of the period is before its start."))
     status = (status or "").strip() or None
-    if status is not None and status not in STATUSES:
+    if status is not None and status not in FILTER_STATUSES:
         errors["status"] = str(
             _l(
-                "Unknown status “%(status)s”: choose not_started, in_progress or completed.",
+                "Unknown status “%(status)s”: choose not_started, in_progress, completed "
+                "or overdue.",
                 status=status[:40],
             )
         )
@@ -308,7 +324,9 @@ def _conditions(filters: ReportFilters, scope: Scope) -> list[ColumnElement[bool
     if start is not None or end is not None:
         conditions.append(or_(_within(Enrolment.enrolled_at, start, end),
                               _within(Enrolment.completed_at, start, end)))  # fmt: skip
-    if filters.status is not None:
+    if filters.status == OVERDUE:
+        conditions.append(overdue_condition(filters.today()))
+    elif filters.status is not None:
         conditions.append(Enrolment.status == filters.status)
     return conditions
 
@@ -421,7 +439,7 @@ def _rows_query(
     """The report's rows in `sort` order: all of them, or one page as (limit, offset).
 
     Each row: enrolment id, learner name, email, organisation id, course id, enrolled
-    at, status, progress, completed at, best score. The organisation's and the
+    at, status, progress, completed at, best score, due date, ended at. The organisation's and the
     course's own columns are looked up once per organisation and course (a few
     hundred of them), not joined to each of a million rows; they are joined only
     when the sort needs them. `utc_text`: the two times as UTC text ("YYYY-MM-DD
@@ -447,6 +465,8 @@ def _rows_query(
         Enrolment.progress,
         times[1],
         best_score,
+        Enrolment.due,
+        Enrolment.ended_at,
     ).select_from(Enrolment)
     _user, organisation, course = _needs_joins(sort)
     query = query.join(User, User.id == Enrolment.user_id)
@@ -497,6 +517,8 @@ class ReportRow(NamedTuple):
     completed_at: datetime | None
     best_score: float | None
     competencies: list[str]
+    due: date | None = None
+    overdue: bool = False
 
 
 _COMPLETED = EnrolmentStatus.COMPLETED.value
@@ -514,9 +536,10 @@ def _row(
     raw: Sequence[Any],
     organisations: dict[int, tuple[str, str]],
     courses: dict[int, CourseColumns],
+    today: date,
 ) -> ReportRow:
     (_id, name, email, organisation_id, course_id, enrolled_at, status, progress,
-     completed_at, best) = raw  # fmt: skip
+     completed_at, best, due, ended_at) = raw  # fmt: skip
     code, organisation_name = organisations[organisation_id]
     course = courses[course_id]
     return ReportRow(
@@ -533,6 +556,8 @@ def _row(
         completed_at,
         None if best is None else round(float(best), 2),
         course.competencies if status == _COMPLETED else _NONE,
+        due,
+        is_overdue(due, status, ended_at, today),
     )
 
 
@@ -627,7 +652,7 @@ def completion_page(
     if raw:
         organisations = _organisations(db_session, {r[3] for r in raw})
         courses = _courses(db_session, {r[4] for r in raw})
-        rows = [_row(r, organisations, courses) for r in raw]
+        rows = [_row(r, organisations, courses, filters.today()) for r in raw]
     return ReportPage(rows=rows, totals=totals, page=page, per_page=per_page, sort=sort)
 
 
@@ -637,10 +662,11 @@ def iter_completion_rows(
     """Every selected row in the page's order, fetched from the database in chunks
     (a server-side cursor on PostgreSQL), so memory stays flat."""
     organisations, courses = _organisations(db_session), _courses(db_session)
+    today = filters.today()
     # Core, not the ORM: these are plain rows, and a million of them.
     query = _rows_query(filters, scope, sort).execution_options(yield_per=EXPORT_CHUNK)
     for raw in db_session.connection().execute(query):
-        yield _row(raw, organisations, courses)
+        yield _row(raw, organisations, courses, today)
 
 
 # --- rows for the writers ----------------------------------------------------------------
@@ -648,7 +674,7 @@ def iter_completion_rows(
 JSON_KEYS = (
     "learner_name", "email", "organisation_code", "organisation_name", "course",
     "course_title", "enrolled_at", "status", "progress", "completed_at", "best_score",
-    "competencies",
+    "competencies", "due", "overdue",
 )  # fmt: skip
 
 
@@ -674,6 +700,8 @@ def json_row(row: ReportRow) -> dict[str, Any]:
         "completed_at": _iso(row.completed_at),
         "best_score": row.best_score,
         "competencies": row.competencies,
+        "due": row.due.isoformat() if row.due else None,
+        "overdue": row.overdue,
     }
 
 
@@ -694,10 +722,17 @@ def spreadsheet_headers(tz: tzinfo) -> list[str]:
         _("Completed at (%(zone)s)", zone=zone),
         _("Best quiz score %"),
         _("Competencies"),
+        _("Due date"),
+        _("Overdue"),
     ]
 
 
-SPREADSHEET_WIDTHS = (28, 32, 14, 30, 24, 36, 18, 14, 10, 18, 12, 24)
+SPREADSHEET_WIDTHS = (28, 32, 14, 30, 24, 36, 18, 14, 10, 18, 12, 24, 12, 10)
+
+
+def overdue_word(overdue: bool) -> str:
+    """The overdue column's cell in the reader's language ("" when not overdue)."""
+    return _("yes") if overdue else ""
 
 
 def spreadsheet_rows(
@@ -708,6 +743,7 @@ def spreadsheet_rows(
     "2025-03-01 14:05:00", which every spreadsheet reads as a date and time. The
     zone is named in the header, not in the cells."""
     labels = {status: status_label(status) for status in STATUSES}
+    late = overdue_word(True)
     for row in rows:
         # Date-times, or their text for CSV.
         enrolled_at: datetime | str
@@ -733,6 +769,8 @@ def spreadsheet_rows(
             completed_at,
             row.best_score,
             ", ".join(row.competencies),
+            (row.due.isoformat() if row.due else None) if text_times else row.due,
+            late if row.overdue else "",
         ]
 
 
@@ -808,6 +846,7 @@ def _csv_batches(
     }
     labels = {status: field(status_label(status)) for status in STATUSES}
     local, completed_status = _local_text(tz), _COMPLETED
+    today, late = filters.today(), field(overdue_word(True))
     query = _rows_query(filters, scope, sort, utc_text=True).execution_options(
         yield_per=EXPORT_CHUNK
     )
@@ -815,7 +854,7 @@ def _csv_batches(
         batch: list[tuple[str, ...]] = []
         append = batch.append
         for (_id, name, email, organisation_id, course_id, enrolled_at, status, progress,
-             completed_at, best) in raw_rows:  # fmt: skip
+             completed_at, best, due, ended_at) in raw_rows:  # fmt: skip
             code, organisation_name = organisations[organisation_id]
             slug, title, competencies = courses[course_id]
             if local is not None:
@@ -836,6 +875,8 @@ def _csv_batches(
                     completed_at or "",
                     "" if best is None else repr(round(float(best), 2)),
                     competencies if status == completed_status else "",
+                    due.isoformat() if due else "",
+                    late if is_overdue(due, status, ended_at, today) else "",
                 )
             )
         yield batch

@@ -54,7 +54,7 @@ def _choices(form: ReportFilterForm, scope: services.Scope) -> None:
         (course.slug, course.title) for course in services.courses_in_scope(db_session, scope)
     ]
     form.status.choices = [("", _("Any status"))] + [
-        (status, services.status_label(status)) for status in services.STATUSES
+        (status, services.status_label(status)) for status in services.FILTER_STATUSES
     ]
     form.per_page.choices = [(str(n), str(n)) for n in services.PAGE_SIZES]
 

@@ -404,10 +404,35 @@ def demo(no_serve: bool, port: int) -> None:
         click.echo(f"  {account.role:8} {account.email:28} {account.password}")
     if no_serve:
         return
-    click.echo(f"Serving on http://127.0.0.1:{port} (Ctrl+C stops)")
+    from vle.mail.queue import start_worker, stop_worker
     from vle.server import run
 
-    run(host="127.0.0.1", port=port, workers=1, threads=8)
+    # Links in mails lead to this demo (unless VLE_BASE_URL says otherwise).
+    os.environ.setdefault("VLE_BASE_URL", f"http://127.0.0.1:{port}")
+    click.echo(f"Serving on http://127.0.0.1:{port}, with a worker for mail (Ctrl+C stops both)")
+    worker = start_worker(app)
+    try:
+        run(host="127.0.0.1", port=port, workers=1, threads=8)
+    finally:
+        stop_worker(worker)
+
+
+@cli.command("worker")
+@click.option(
+    "--threads", default=2, show_default=True, type=click.IntRange(1, 32), help="Tasks run at once."
+)
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+)
+@with_appcontext
+def worker(threads: int, log_level: str) -> None:
+    """The background worker: mail, assignments and the periodic tasks (Ctrl+C stops)."""
+    from vle.mail.queue import run_consumer
+
+    run_consumer(threads, log_level)
 
 
 def main() -> None:
@@ -419,3 +444,7 @@ def main() -> None:
     except RuntimeError as error:  # configuration problems: one line, no traceback
         click.echo(f"Error: {error}", err=True)
         sys.exit(1)
+
+
+if __name__ == "__main__":  # `python -m vle.cli`, as vle demo starts its worker
+    main()

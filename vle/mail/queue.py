@@ -32,6 +32,10 @@ the change it depends on is committed (the worker would not see it before).
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -42,7 +46,7 @@ from flask import Flask, current_app, has_app_context
 from huey import Huey, crontab
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
-__all__ = ["crontab", "huey", "init_app", "periodic_task", "task"]
+__all__ = ["crontab", "huey", "init_app", "periodic_task", "run_consumer", "task"]
 
 logger = logging.getLogger(__name__)
 
@@ -143,3 +147,54 @@ def periodic_task(schedule: Any, **options: Any) -> Callable[[Callable[..., Any]
         return huey.periodic_task(schedule, **options)(_in_app_context(func))
 
     return decorator
+
+
+def run_consumer(threads: int = 2, log_level: str = "info") -> None:
+    """`vle worker`: run the queued tasks in `threads` threads, and the
+    periodic ones on their schedule, until SIGINT (finish the running tasks
+    first) or SIGTERM (stop now; an interrupted mail is sent again by the
+    sweep)."""
+    if huey.immediate:
+        raise RuntimeError("the queue runs tasks at once here (QUEUE_IMMEDIATE): no worker needed")
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # An idle worker looks at a SQLite queue at least every 2 s (huey's
+    # default backs off to 10 s), so a password reset link comes at once.
+    huey.create_consumer(workers=threads, worker_type="thread", periodic=True, max_delay=2.0).run()
+
+
+def start_worker(app: Flask, log_level: str = "warning") -> subprocess.Popen[bytes]:
+    """`vle worker` in a process of its own beside `app` (for `vle demo`), on
+    the same database and queue; `stop_worker` ends it. Should this process
+    die without stopping it, Linux ends it too."""
+    env = {
+        **os.environ,
+        "VLE_ENV": app.config["ENV_NAME"],
+        "VLE_INSTANCE_PATH": app.instance_path,
+        "VLE_QUEUE_URL": queue_url(app),
+        "VLE_SECRET_KEY": app.config["SECRET_KEY"],
+    }
+    if app.config.get("DATABASE_URL"):
+        env["VLE_DATABASE_URL"] = app.config["DATABASE_URL"]
+    command = [sys.executable, "-m", "vle.cli", "worker", "--log-level", log_level]
+    return subprocess.Popen(command, env=env, preexec_fn=_end_with_parent)  # noqa: S603
+
+
+def stop_worker(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)  # let a mail being sent finish
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _end_with_parent() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: stop_worker alone ends it
+        pass

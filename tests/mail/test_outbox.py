@@ -167,3 +167,23 @@ def test_a_recipient_refused_for_good_is_not_tried_again(app, session, smtp_serv
     [row] = outbox(app)
     assert row.sent_at is None and row.next_attempt_at is None
     assert "No such mailbox" in row.last_error
+
+
+def test_erasing_a_person_forgets_their_mails_and_opt_outs(app, session, smtp_server):
+    with app.app_context():
+        queue_message(session)
+        services.queue_mail(
+            session,
+            key="other",
+            to_address="jonas@example.org",
+            to_name="Jonas",
+            locale="lt",
+            kind="message",
+            context={"subject": "Hi", "body": "Hello", "sender_name": "Tomas"},
+        )
+        services.opt_out(session, "Ona@Example.org", "message")
+        session.commit()
+        services.forget_address(session, "ONA@example.org")
+        session.commit()
+        assert not services.is_opted_out(session, "ona@example.org", "message")
+    assert [row.to_address for row in outbox(app)] == ["jonas@example.org"]

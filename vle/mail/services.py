@@ -13,7 +13,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -172,6 +172,14 @@ def is_opted_out(db_session: Session, address: str, kind: str) -> bool:
         select(MailOptOut.id).where(MailOptOut.address == address.lower(), MailOptOut.kind == kind)
     )
     return found is not None
+
+
+def forget_address(db_session: Session, address: str) -> None:
+    """Erasing a person: the mails to `address` (sent or waiting) and its
+    opt-outs are deleted."""
+    address = address.lower()
+    db_session.execute(delete(OutboxMail).where(func.lower(OutboxMail.to_address) == address))
+    db_session.execute(delete(MailOptOut).where(MailOptOut.address == address))
 
 
 def _insert_unless_exists(

@@ -29,7 +29,7 @@ CLIENT_SECRET = "s3cret-of-the-client"
 pytestmark = pytest.mark.filterwarnings("ignore:get_jwt_config.*:DeprecationWarning")
 
 
-class _Provider:
+class RunningProvider:
     def __init__(self, app: Any) -> None:
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
@@ -49,8 +49,8 @@ class _Provider:
 
 
 @pytest.fixture(scope="module")
-def provider() -> Iterator[_Provider]:
-    running = _Provider(oidc_provider_mock.app(require_nonce=True))
+def provider() -> Iterator[RunningProvider]:
+    running = RunningProvider(oidc_provider_mock.app(require_nonce=True))
     yield running
     running.stop()
 
@@ -117,7 +117,7 @@ def back_at_vle(client, callback: str) -> Any:
     return client.get(f"{parts.path}?{parts.query}")
 
 
-def through(client, provider: _Provider, email: str, sub: str) -> Any:
+def through(client, provider: RunningProvider, email: str, sub: str) -> Any:
     return back_at_vle(client, at_provider(start(client, email), sub))
 
 
@@ -262,8 +262,8 @@ def test_a_nonce_that_is_not_this_sign_ins_is_refused(client, session, provider,
 
 
 def test_an_id_token_with_a_bad_signature_is_refused(client, session, configure):
-    keys = _Provider(oidc_provider_mock.app())
-    forger = _Provider(
+    keys = RunningProvider(oidc_provider_mock.app())
+    forger = RunningProvider(
         _KeysElsewhere(oidc_provider_mock.app(require_nonce=True), lambda: f"{keys.url}/jwks")
     )
     try:
@@ -279,7 +279,7 @@ def test_an_id_token_with_a_bad_signature_is_refused(client, session, configure)
 
 
 def test_a_provider_that_cannot_be_reached_gets_a_clear_page(client, session, configure):
-    down = _Provider(oidc_provider_mock.app())
+    down = RunningProvider(oidc_provider_mock.app())
     down.stop()  # its port is closed now
     configure(down.url, "vilnius.lt")
     response = client.get("/login/sso/start?email=ona@vilnius.lt")

@@ -137,6 +137,18 @@ class Site:
             action()
         self.audit()
 
+    def elsewhere(self, action: Callable[[], Any]) -> None:
+        """Do something that loads a page of another site (an organisation's
+        identity provider): not vle's, so axe does not check it; the next page
+        loaded from there is vle's again, and checked."""
+        self._check_all_audited()
+        with self.page.expect_navigation():
+            action()
+        self.page.wait_for_load_state("load")
+        if self.page.url.startswith(self.base_url):
+            pytest.fail(f"{self.page.url} is vle's own page: check it", pytrace=False)
+        self._audited = self._navigations
+
     def audit(self) -> None:
         """Run axe-core on the page as it is now; fail on any WCAG 2.1 A/AA violation."""
         self.page.wait_for_load_state("load")

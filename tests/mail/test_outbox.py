@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from tests.conftest import free_port
+from tests.conftest import free_port, post_form
 from vle import db
 from vle.db import utcnow
 from vle.mail import services, tasks
@@ -187,3 +187,19 @@ def test_erasing_a_person_forgets_their_mails_and_opt_outs(app, session, smtp_se
         session.commit()
         assert not services.is_opted_out(session, "ona@example.org", "message")
     assert [row.to_address for row in outbox(app)] == ["jonas@example.org"]
+
+
+def test_a_page_that_queues_a_mail_answers_while_the_smtp_server_is_down(
+    app, client, make_user, smtp_server
+):
+    app.config["MAIL_PORT"] = free_port()  # nothing listens there
+    make_user(email="ona@example.org")
+    response = post_form(
+        client, "/password/forgotten", {"email": "ona@example.org"}, page="/password/forgotten"
+    )
+    assert response.status_code == 200
+    assert "Check your mail" in response.text
+    [row] = outbox(app)
+    assert row.kind == "password_reset" and row.sent_at is None
+    assert row.attempts == 1 and "ConnectionRefusedError" in row.last_error
+    assert row.next_attempt_at is not None  # it waits, to be tried again

@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from babel.support import NullTranslations, Translations
+from flask import request
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.i18n import messages_path
 
+from vle.db import SAFE_METHODS
 from vle.inputs import CONTROL_CHARACTERS, has_control
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -43,10 +45,10 @@ def wtforms_translations(locale: str) -> NullTranslations:
 
 
 class Form(FlaskForm):
-    """Every vle form derives from this one. A form that changes something (it
-    carries a CSRF token) refuses control characters in its text: a text area
-    allows tabs and line breaks, a one-line field nothing. A search form (GET,
-    no token) passes them on, and the search finds nothing."""
+    """Every vle form derives from this one. A form posted to change something
+    refuses control characters in its text: a text area allows tabs and line
+    breaks, a one-line field nothing. A search form (GET) passes them on, and
+    the search finds nothing."""
 
     class Meta:
         def get_translations(self, form: Any) -> NullTranslations:
@@ -54,7 +56,7 @@ class Form(FlaskForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
-        if not self.meta.csrf:
+        if request.method in SAFE_METHODS:
             return valid
         for field in self:
             values = field.data if isinstance(field.data, list) else [field.data]

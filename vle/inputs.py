@@ -2,9 +2,10 @@
 forms, the API's JSON, CSV files, the command line): ids the database can
 hold, and text without control characters.
 
-Ids: PostgreSQL's id columns are `integer` (at most 2^31 - 1) and SQLite's
-hold up to 2^63 - 1; a larger number cannot name a row on either, so it names
-none (404), rather than reaching the database (which fails).
+Ids: PostgreSQL's id columns are `integer` (at most 2^31 - 1); SQLite's
+would hold more, but an id means the same on both: a larger number names no
+row (404) rather than reaching the database (PostgreSQL fails on it, and
+SQLite too above 2^63).
 
 Control characters (Unicode category Cc: U+0000–U+001F, U+007F–U+009F):
 PostgreSQL refuses NUL in text, and a file vle writes (the users export)
@@ -59,11 +60,8 @@ def json_has_control(value: Any) -> bool:
 
 
 def as_id(value: Any) -> int | None:
-    """An id from a query string or a JSON body (a whole number or its digits),
-    or None when it is not one the database could hold (the caller answers 404
-    or 422)."""
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
-        value = int(value)
+    """An id from a JSON body or a query string (already a number), or None when
+    it is not one the database could hold (the caller answers 404 or 422)."""
     if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID:
         return value
     return None

@@ -364,3 +364,9 @@ def test_sso_from_the_command_line(runner, session, make_org, app):
          "--client-id", "vle", "--client-secret", "x", "--domain", "example.org"]
     )  # fmt: skip
     assert unknown.exit_code == 1
+
+
+def test_starts_are_limited_per_address(client):
+    for _ in range(30):
+        assert client.get("/login/sso/start?email=ona@example.org").status_code == 302
+    assert client.get("/login/sso/start?email=ona@example.org").status_code == 429

@@ -33,6 +33,7 @@ from vle.accounts.forms import SsoForm
 from vle.accounts.models import SsoProvider, User
 from vle.accounts.views import bp, safe_next, sign_in
 from vle.errors import DomainError
+from vle.extensions import limiter
 
 SCOPE = "openid email profile"
 # The session entry that says which provider a sign-in was started with, and
@@ -111,7 +112,13 @@ def sso_page() -> tuple[str, int]:
     return _page(form, 200, provider=provider)
 
 
+# Each start and each answer makes vle ask the provider: a client may not make
+# vle flood an organisation's provider (per address, as the certificate lookups).
+PER_ADDRESS = "30 per minute"
+
+
 @bp.get("/login/sso/start", endpoint="sso_start")
+@limiter.limit(PER_ADDRESS)
 def sso_start() -> Response | tuple[str, int]:
     """Off to the provider that covers the address, with a state, a nonce and
     a PKCE challenge that only this browser's session can answer."""
@@ -135,7 +142,7 @@ def sso_start() -> Response | tuple[str, int]:
 
 
 @bp.get("/login/sso/callback", endpoint="sso_callback")
-@db.reads_first  # the provider is asked outside any transaction; sign_in writes
+@limiter.limit(PER_ADDRESS)
 def sso_callback() -> Response | tuple[str, int]:
     """The provider's answer. Nothing is written unless the answer checks out
     and the rules of accounts.sso.account_for let the address in."""

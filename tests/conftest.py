@@ -283,6 +283,7 @@ class SMTPServer:
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # each as it came, for what parsing would hide
         self.recipients: list[list[str]] = []
         self._received = threading.Condition()
 
@@ -290,6 +291,7 @@ class SMTPServer:
         message = message_from_bytes(envelope.content, policy=email_policy.default)
         with self._received:
             self.messages.append(message)  # type: ignore[arg-type]
+            self.raw.append(envelope.content)
             self.recipients.append(list(envelope.rcpt_tos))
             self._received.notify_all()
         return "250 Message accepted for delivery"

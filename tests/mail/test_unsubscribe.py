@@ -34,6 +34,10 @@ def test_a_notification_carries_the_one_click_headers_and_a_link_in_its_text(
     link = unsubscribe_link(message)
     assert link.startswith("https://vle.example.lt/mail/unsubscribe/")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # As a mail program reads them: the link itself, on one line, not an encoded word.
+    headers = smtp_server.raw[0].split(b"\r\n\r\n")[0].decode("ascii")
+    assert f"\r\nList-Unsubscribe: <{link}>\r\n" in headers
+    assert "\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in headers
     text, html = parts(message)
     # The link in the body is signed when the mail is queued, the header's when it is
     # sent: both lead to the same page.

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import format_datetime
 from typing import Any
 
@@ -42,6 +43,11 @@ SWEEP_BATCH = 200
 SMTP_TIMEOUT_S = 30
 
 SENT, FAILED, UNREACHABLE = "sent", "failed", "unreachable"
+
+# Lines of up to 998 characters, as RFC 5322 allows: folded at 78, the long
+# unsubscribe link was written as an encoded word, which no mail program reads
+# as the address it is.
+POLICY = SMTP.clone(max_line_length=998)
 
 
 def init_app(app: Flask) -> None:
@@ -153,7 +159,7 @@ def _refused_for_good(error: Exception) -> bool:
 
 def _message(mail: OutboxMail, now: datetime) -> EmailMessage:
     config = current_app.config
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["Subject"] = mail.subject
     message["From"] = config["MAIL_SENDER"]
     message["To"] = Address(display_name=mail.to_name, addr_spec=mail.to_address)

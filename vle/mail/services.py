@@ -9,7 +9,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, render_template
+from flask import current_app, g, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -104,6 +104,11 @@ def render_mail(kind: str, locale: str, context: dict[str, Any]) -> tuple[str, s
     # An app context of its own: the caller's request may have cached its
     # own language's translations and formats in `g`.
     with app.app_context(), force_locale(locale):
+        # Nobody is signed in to a mail: it reads the same from a request as
+        # from the worker. (Else the templates' context processor would load
+        # the request's user again, in a session of this context's own, which
+        # on SQLite waits for the writer lock the caller's transaction holds.)
+        g._login_user = app.login_manager.anonymous_user()
         template = app.jinja_env.get_template(f"mail/{kind}.txt")
         block_context = dict(values)
         app.update_template_context(block_context)

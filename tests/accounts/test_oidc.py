@@ -370,3 +370,23 @@ def test_starts_are_limited_per_address(client):
     for _ in range(30):
         assert client.get("/login/sso/start?email=ona@example.org").status_code == 302
     assert client.get("/login/sso/start?email=ona@example.org").status_code == 429
+
+
+def test_a_provider_that_says_no_is_a_clear_page_without_its_free_text(
+    client, session, provider, configure
+):
+    configure(provider.url, "vilnius.lt")
+    authorization = start(client, "ona@vilnius.lt")
+    # The person presses Deny at the provider.
+    answer = requests.post(authorization, data={"action": "deny"}, allow_redirects=False, timeout=5)
+    assert answer.status_code == 302
+    response = back_at_vle(client, answer.headers["Location"])
+    assert response.status_code == 400
+    assert "did not sign you in (access_denied)" in response.get_data(as_text=True)
+    start(client, "ona@vilnius.lt")
+    forged = "/login/sso/callback?error=x&error_description=Call+us+at+555"
+    response = client.get(forged)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "did not sign you in (x)" in page and "Call us at 555" not in page
+    assert counts(session) == (0, 0)

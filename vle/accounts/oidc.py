@@ -15,6 +15,7 @@ forms to post to vle only (`form-action 'self'`).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import requests
@@ -40,6 +41,7 @@ SCOPE = "openid email profile"
 # where to go once signed in.
 PENDING = "vle_sso"
 TIMEOUT_S = 10  # for each request to the provider
+_ERROR_CODE = re.compile(r"[a-z_]{1,40}")
 
 
 class ProviderProblem(Exception):
@@ -172,11 +174,11 @@ def sso_callback() -> Response | tuple[str, int]:
             400,
         )
     except OAuthError as error:  # the provider said no (the person cancelled, …)
+        # Only the error's code (RFC 6749 §4.1.2.1), never its free text: anyone
+        # can put a link to this page with any text in it.
+        code = error.error if _ERROR_CODE.fullmatch(str(error.error)) else "error"
         return _refused(
-            _(
-                "Your organisation's sign-in did not sign you in (%(reason)s).",
-                reason=error.description or error.error,
-            ),
+            _("Your organisation's sign-in did not sign you in (%(reason)s).", reason=code),
             400,
         )
     except (requests.RequestException, ProviderProblem):

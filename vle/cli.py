@@ -16,6 +16,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from vle import create_app, db
 from vle.accounts import bulk, sso
 from vle.accounts import services as accounts
+from vle.accounts.passwords import invite as send_invitation
 from vle.demo import DEMO_ACCOUNTS, seed_demo
 from vle.errors import DomainError
 from vle.inputs import has_control
@@ -174,20 +175,38 @@ def users_group() -> None:
 @click.option("--organisation", "organisation_code", required=True)
 @click.option("--network", is_flag=True, help="An admin who sees the whole network.")
 @click.option("--password", default=None, help="Generated and printed when left out.")
+@click.option(
+    "--invite",
+    is_flag=True,
+    help="Mail an invitation to choose a password instead (nobody else knows it).",
+)
 @with_appcontext
 @fail_cleanly
 def users_create(
-    email: str, name: str, role: str, organisation_code: str, network: bool, password: str | None
+    email: str,
+    name: str,
+    role: str,
+    organisation_code: str,
+    network: bool,
+    password: str | None,
+    invite: bool,
 ) -> None:
     """Create a user account."""
-    generated = password is None
-    password = password or accounts.generate_password()
+    if invite and password is not None:
+        raise click.UsageError("Give --password or --invite, not both.")
+    generated = password is None and not invite
+    if generated:
+        password = accounts.generate_password()
     with db.transaction() as db_session:
         user = accounts.create_user(
             db_session, email, name, role, organisation_code, password=password, network=network
         )
+        if invite:
+            send_invitation(db_session, None, user)
     click.echo(f"created {user.role} {user.email}")
-    if generated:
+    if invite:
+        click.echo(f"invitation mailed to {user.email}")
+    elif generated:
         click.echo(f"password: {password}")
 
 
@@ -201,11 +220,17 @@ def users_create(
     help="--dry-run (the default) only shows what each line would do; "
     "--commit imports the valid lines.",
 )
+@click.option(
+    "--invite",
+    is_flag=True,
+    help="With --commit: mail each account created without a password an invitation.",
+)
 @with_appcontext
 @fail_cleanly
-def users_import(file: Path, dry_run: bool) -> None:
+def users_import(file: Path, dry_run: bool, invite: bool) -> None:
     """Create and update accounts from a users CSV FILE (columns: email, name,
-    role, organisation; optional active, language, password — see the README).
+    role, organisation; optional active, language, password, must_change_password
+    — see the README).
 
     Every line's outcome is printed with its line number. Exit code 1 when any
     line is refused (with --commit the valid lines are imported all the same)."""
@@ -217,7 +242,7 @@ def users_import(file: Path, dry_run: bool) -> None:
     with db.transaction() as db_session:
         plan = bulk.plan_import(db_session, None, users_file)
         if not dry_run:
-            bulk.apply_import(db_session, None, plan, None)
+            result = bulk.apply_import(db_session, None, plan, None, invite=invite)
     words = {"create": "create", "update": "update", "unchanged": "unchanged", "refuse": "refused"}
     for row in plan.rows:
         detail = ""
@@ -236,6 +261,8 @@ def users_import(file: Path, dry_run: bool) -> None:
         click.echo(
             f"Imported: {counts.replace('to create', 'created').replace('to update', 'updated')}."
         )
+        if result.invited:
+            click.echo(f"{result.invited} invitation(s) mailed.")
     if plan.refused:
         sys.exit(1)
 

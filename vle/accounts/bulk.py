@@ -20,8 +20,13 @@ the default):
     active        yes or no (also true/false, 1/0); default yes. "no"
                   deactivates the account, nothing is deleted
     language      en, lt, pl or nb: the user's interface language
-    password      at least 10 characters. Accounts created without one cannot
-                  sign in until an administrator sets one on the user's page.
+    password      at least 10 characters. Accounts created without one get an
+                  invitation to choose their own when the administrator asks
+                  for invitations on confirming (`vle users import --invite`);
+                  otherwise they cannot sign in until a password is set.
+    must_change_password
+                  yes or no: after signing in, the person is sent to Change
+                  password until they have chosen a password of their own
 
 The export writes exactly the columns email, name, role, organisation, active,
 language (never a password), so importing a file that vle exported changes
@@ -56,6 +61,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vle.accounts.models import Organisation, Role, User
+from vle.accounts.passwords import invite as send_invitation
 from vle.accounts.services import (
     MIN_PASSWORD_LENGTH,
     add_user,
@@ -71,7 +77,7 @@ from vle.errors import DomainError, Forbidden, Invalid
 from vle.inputs import has_control
 
 REQUIRED_COLUMNS = ("email", "name", "role", "organisation")
-OPTIONAL_COLUMNS = ("active", "language", "password")
+OPTIONAL_COLUMNS = ("active", "language", "password", "must_change_password")
 EXPORT_COLUMNS = ("email", "name", "role", "organisation", "active", "language")
 LANGUAGES = ("en", "lt", "pl", "nb")
 YES = {"yes", "true", "1"}
@@ -122,6 +128,15 @@ class ImportPlan:
     @property
     def to_write(self) -> int:
         return self.count("create") + self.count("update")
+
+    @property
+    def to_invite(self) -> int:
+        """New accounts without a password: those an invitation would go to."""
+        return sum(1 for row in self.rows if row.action == "create" and not _has_password(row))
+
+
+def _has_password(row: RowOutcome) -> bool:
+    return bool(row.values.get("password") or row.values.get("password_hash"))
 
 
 def needs_guard(value: str) -> bool:
@@ -226,7 +241,8 @@ def _check_columns(columns: list[str]) -> None:
         raise FileInvalid(
             _l(
                 "Line 1 must name the columns. Found %(problems)s. The columns are email, "
-                "name, role, organisation, and optionally active, language, password.",
+                "name, role, organisation, and optionally active, language, password, "
+                "must_change_password.",
                 problems="; ".join(str(p) for p in problems),
             )
         )
@@ -368,6 +384,16 @@ def _plan_row(
         reasons.append(str(_l("The organisation “%(code)s” is outside your scope.", code=code)))
     if active and _flag(active) is None:
         reasons.append(str(_l("“active” must be yes or no, not “%(value)s”.", value=active)))
+    must_change = values.get("must_change_password", "")
+    if must_change and _flag(must_change) is None:
+        reasons.append(
+            str(
+                _l(
+                    "“must_change_password” must be yes or no, not “%(value)s”.",
+                    value=must_change,
+                )
+            )
+        )
     if language and language not in LANGUAGES:
         reasons.append(
             str(_l("The language must be en, lt, pl or nb, not “%(value)s”.", value=language))
@@ -407,6 +433,8 @@ def _plan_row(
         changes.append("organisation")
     if active and _flag(active) != user.active:
         changes.append("active")
+    if must_change and _flag(must_change) != user.must_change_password:
+        changes.append("must_change_password")
     if language and language != (user.locale or ""):
         changes.append("language")
     if password or values.get("password_hash"):
@@ -421,6 +449,7 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     refused: int = 0
+    invited: int = 0
 
 
 def apply_import(
@@ -428,9 +457,12 @@ def apply_import(
     actor: User | None,
     plan: ImportPlan,
     address: str | None = None,
+    invite: bool = False,
 ) -> ImportResult:
     """Write the plan's create and update rows (in the caller's transaction).
-    Each account changed gets its audit entry, and the import one more."""
+    Each account changed gets its audit entry, and the import one more.
+    `invite`: each account created without a password is mailed an
+    invitation to choose one (sent once the caller commits)."""
     result = ImportResult(unchanged=plan.count("unchanged"), refused=plan.refused)
     emails = [row.email for row in plan.rows if row.action == "update"]
     users: dict[str, User] = {}
@@ -441,6 +473,7 @@ def apply_import(
         values = row.values
         active = _flag(values.get("active", ""))
         language = values.get("language", "").lower() or None
+        must_change = _flag(values.get("must_change_password", ""))
         try:
             if row.action == "create":
                 user = add_user(
@@ -454,9 +487,13 @@ def apply_import(
                     password_hash=values.get("password_hash") or None,
                     locale=language,
                     address=address,
+                    must_change_password=bool(must_change),
                 )
                 if active is False:
                     user.active = False
+                elif invite and not _has_password(row):
+                    send_invitation(db_session, actor, user, address)
+                    result.invited += 1
                 result.created += 1
             elif row.action == "update":
                 user = users[row.email]
@@ -473,6 +510,7 @@ def apply_import(
                     password_hash=values.get("password_hash") or None,
                     address=address,
                     via="import",
+                    must_change_password=must_change,
                 )
                 if active is not None:
                     set_active(db_session, actor, user, active, address, via="import")
@@ -484,7 +522,7 @@ def apply_import(
     audit(
         db_session, actor, "users.import", "user", None, address,
         {"created": result.created, "updated": result.updated, "unchanged": result.unchanged,
-         "refused": result.refused},
+         "refused": result.refused, "invited": result.invited},
         organisation_id=None if actor is None or actor.network else actor.organisation_id,
     )  # fmt: skip
     db_session.flush()

@@ -68,6 +68,19 @@ class UserForm(Form):
         validators=[Optional(), Length(min=10, max=1000)],
         description=_l("At least 10 characters. Leave empty to keep the password unchanged."),
     )
+    must_change_password = BooleanField(
+        _l("Must change the password at the next sign-in"),
+        description=_l("After signing in, every page leads to Change password until it is done."),
+    )
+    # New accounts only: the edit page sends an invitation again with a button.
+    invite = BooleanField(
+        _l("Send an invitation"),
+        default=True,
+        description=_l(
+            "A mail with a link to choose their own password, so that nobody else "
+            "knows it. Not sent when you type a password."
+        ),
+    )
 
 
 class UserFilterForm(Form):
@@ -98,13 +111,21 @@ class ImportForm(Form):
         ],
         description=_l(
             "UTF-8, with the columns email, name, role, organisation and optionally "
-            "active, language, password. Nothing is imported before you confirm."
+            "active, language, password, must_change_password. Nothing is imported "
+            "before you confirm."
         ),
     )
 
 
 class ConfirmImportForm(Form):
     token = HiddenField(validators=[DataRequired()])
+    invite = BooleanField(
+        _l("Send invitations"),
+        default=True,
+        description=_l(
+            "New accounts without a password get a mail with a link to choose their own."
+        ),
+    )
 
 
 class ActionForm(Form):

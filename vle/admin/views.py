@@ -29,7 +29,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
 from vle import db
-from vle.accounts import bulk
+from vle.accounts import bulk, passwords
 from vle.accounts import services as accounts
 from vle.accounts.models import Organisation, User
 from vle.admin import services
@@ -266,8 +266,8 @@ def _user_form(user: User | None) -> UserForm:
         form.password.data = ""
     if user is None:
         form.password.description = _(
-            "At least 10 characters. Leave empty to create the account without one: "
-            "it cannot sign in until a password is set."
+            "At least 10 characters. Leave empty and send an invitation: the person "
+            "chooses their own password through the link in it."
         )
     return form
 
@@ -282,6 +282,13 @@ def new_user() -> Any:
                 db_session, current_user, locale=form.language.data or None, **_user_fields(form)
             )
             message = _("Account %(email)s created.", email=user.email)
+            if form.invite.data and not form.password.data:
+                passwords.invite(db_session, current_user, user, _address())
+                message = _(
+                    "Account %(email)s created. An invitation to choose a password has been "
+                    "mailed to it.",
+                    email=user.email,
+                )
             return message, url_for("admin.edit_user", user_id=user.id)
 
         if saved := _saved(form.email, change):
@@ -312,8 +319,27 @@ def edit_user(user_id: int) -> Any:
         action_form=ActionForm(),
         can_manage=current_user.manages(user),
         tokens=accounts.tokens_of(db.session(), user) if current_user.manages(user) else [],
+        invitation=passwords.latest_invitation(db.session(), user),
         now=utcnow(),
     ), _form_status()
+
+
+@bp.post("/admin/users/<int:user_id>/invite")
+def invite_user(user_id: int) -> BaseResponse:
+    """Send the invitation (again): a new link, the older one void."""
+    user = _user(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    db_session = db.session()
+    try:
+        passwords.invite(db_session, current_user, user, _address())
+    except DomainError as error:
+        db_session.rollback()
+        flash(error.message, "error")
+    else:
+        db_session.commit()
+        flash(_("An invitation has been mailed to %(email)s.", email=user.email), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
 @bp.post("/admin/users/<int:user_id>/tokens/<int:token_id>/revoke")
@@ -339,6 +365,7 @@ def _user_fields(form: UserForm) -> dict[str, Any]:
         "organisation_code": form.organisation.data or "",
         "password": form.password.data or None,
         "network": bool(form.network.data) and form.role.data == "admin",
+        "must_change_password": bool(form.must_change_password.data),
         "address": _address(),
     }
 
@@ -450,7 +477,9 @@ def confirm_import() -> Any:
     try:
         users_file = services.load_upload(instance, current_user, token)
         plan = bulk.plan_import(db_session, current_user, users_file)
-        result = bulk.apply_import(db_session, current_user, plan, _address())
+        result = bulk.apply_import(
+            db_session, current_user, plan, _address(), invite=bool(form.invite.data)
+        )
     except DomainError as error:
         db_session.rollback()
         flash(error.message, "error")

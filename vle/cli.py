@@ -12,14 +12,19 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
 
 from vle import create_app, db
 from vle.accounts import bulk, sso
 from vle.accounts import services as accounts
 from vle.accounts.passwords import invite as send_invitation
+from vle.catalog.models import Course
 from vle.demo import DEMO_ACCOUNTS, seed_demo
 from vle.errors import DomainError
 from vle.inputs import has_control
+from vle.learning import assignments
+from vle.learning import tasks as learning_tasks
+from vle.learning.models import Assignment
 from vle.library import services as library
 from vle.migrations import upgrade
 
@@ -112,6 +117,108 @@ def courses_export(slug: str, path: Path) -> None:
     click.echo(f"exported {slug} to {folder}")
 
 
+@courses_group.command("assign")
+@click.argument("slug")
+@click.option(
+    "--organisation",
+    "organisation_code",
+    default=None,
+    help="Everyone of this organisation's subtree, newcomers included.",
+)
+@click.option(
+    "--role",
+    default="learner",
+    show_default=True,
+    help="With --organisation: learner, trainer, admin, or any (every role).",
+)
+@click.option(
+    "--users",
+    "users_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A UTF-8 CSV file with an email column.",
+)
+@click.option("--due", default=None, help="Due date, YYYY-MM-DD (a past day is allowed).")
+@click.option(
+    "--dry-run/--commit",
+    "dry_run",
+    default=True,
+    show_default=True,
+    help="--dry-run (the default) only shows the outcome; --commit assigns.",
+)
+@with_appcontext
+@fail_cleanly
+def courses_assign(
+    slug: str,
+    organisation_code: str | None,
+    role: str,
+    users_file: Path | None,
+    due: str | None,
+    dry_run: bool,
+) -> None:
+    """Assign course SLUG (mandatory training) to everyone of an organisation
+    subtree (--organisation, of --role) or to the people of a CSV file (--users).
+    Exit code 1 when a line of the file is refused (with --commit the valid lines
+    are assigned all the same)."""
+    if (organisation_code is None) == (users_file is None):
+        raise click.ClickException("Give either --organisation CODE or --users FILE.csv.")
+    due_date = assignments.parse_due(due or "")
+    db_session = db.session()
+    course = db_session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        raise click.ClickException(f"There is no course {slug!r}.")
+    if users_file is not None:
+        try:
+            data = users_file.read_bytes()
+        except OSError as error:
+            raise click.ClickException(f"Cannot read {users_file}: {error.strerror}.") from None
+        entries = assignments.read_emails_csv(data)
+        plan = assignments.plan_people(db_session, None, course, entries)
+        for line in plan.lines:
+            outcome = "assign" if line.ok else f"refused — {line.reason_text}"
+            click.echo(f"line {line.line}: {outcome} {line.email}")
+        if dry_run:
+            click.echo(
+                f"Dry run: {len(plan.valid)} to assign, {len(plan.refused)} refused. "
+                "Nothing was written; --commit assigns the valid lines."
+            )
+        else:
+            with db.transaction() as write_session:
+                assignment, plan = assignments.assign_people(
+                    write_session, None, course, entries, due_date
+                )
+            click.echo(
+                f"Assigned {assignment.assigned} (assignment {assignment.id}), "
+                f"{len(plan.refused)} refused."
+            )
+        if plan.refused:
+            sys.exit(1)
+        return
+    assert organisation_code is not None
+    organisation = assignments.organisation_by_code(db_session, organisation_code)
+    who = None if role == "any" else role
+    count = assignments.plan_organisation(db_session, None, course, organisation, who)
+    if dry_run:
+        click.echo(
+            f"Dry run: {count} people of {organisation.code} to assign now, and "
+            "those who join it later. Nothing was written; --commit assigns."
+        )
+        return
+    with db.transaction() as write_session:
+        assignment = assignments.assign_organisation(
+            write_session, None, course, organisation, who, due_date
+        )
+        assignment_id = assignment.id
+    learning_tasks.fill_assignment(assignment_id)  # by the worker (at once in tests)
+    db_session.expire_all()
+    done = db_session.get(Assignment, assignment_id)
+    assert done is not None
+    click.echo(
+        f"Assignment {assignment_id} of {slug} to {organisation.code}: {done.status}, "
+        f"{done.assigned} assigned so far; the worker enrols the rest and newcomers."
+    )
+
+
 @cli.group("organisations")
 def organisations_group() -> None:
     """Organisations of the network."""
@@ -161,6 +268,20 @@ def organisations_sso(
         )  # fmt: skip
         covered = ", ".join(d.domain for d in provider.domains)
     click.echo(f"organisation {code} signs in {covered} through {provider.issuer}")
+
+
+@organisations_group.command("sso-remove")
+@click.argument("code")
+@with_appcontext
+@fail_cleanly
+def organisations_sso_remove(code: str) -> None:
+    """Organisation CODE's people sign in with their passwords again."""
+    with db.transaction() as db_session:
+        removed = sso.remove(db_session, None, code)
+    click.echo(
+        f"organisation {code} "
+        + ("no longer signs in through its provider" if removed else "had no provider")
+    )
 
 
 @cli.group("users")
@@ -322,7 +443,7 @@ def report_group() -> None:
 @click.option("--course", default=None, help="Course slug.")
 @click.option("--since", default=None, metavar="YYYY-MM-DD", help="Enrolled or completed from.")
 @click.option("--until", default=None, metavar="YYYY-MM-DD", help="Enrolled or completed until.")
-@click.option("--status", default=None, help="not_started, in_progress or completed.")
+@click.option("--status", default=None, help="not_started, in_progress, completed or overdue.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), required=True)
 @click.option(
     "-o",

@@ -43,7 +43,7 @@ def world(session, make_org, make_user, make_course):
 
 
 def enrolment(session, user, course):
-    session.expire_all()
+    session.commit()  # ends the session's read transaction: it sees what others committed
     return session.scalar(
         select(Enrolment).where(Enrolment.user_id == user.id, Enrolment.course_id == course.id)
     )

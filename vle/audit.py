@@ -27,6 +27,7 @@ ACTIONS = (
     "organisation.update",
     "organisation.move",
     "organisation.sso",
+    "organisation.sso_remove",
     "user.create",
     "user.update",
     "user.deactivate",

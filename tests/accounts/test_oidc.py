@@ -359,6 +359,10 @@ def test_sso_from_the_command_line(runner, session, make_org, app):
          "--client-id", "vle", "--client-secret", "x", "--domain", "kaunas.lt"]
     )  # fmt: skip
     assert insecure.exit_code == 1 and "https" in insecure.output
+    removed = runner.invoke(["organisations", "sso-remove", "VLN"])
+    assert removed.exit_code == 0 and "no longer signs in" in removed.output
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(SsoProvider)) == 0
     unknown = runner.invoke(
         ["organisations", "sso", "NOPE", "--issuer", "https://login.example.org",
          "--client-id", "vle", "--client-secret", "x", "--domain", "example.org"]

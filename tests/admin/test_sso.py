@@ -88,3 +88,20 @@ def test_bad_values_are_refused_with_the_reason(client, session, world):
         session.scalar(select(SsoProvider).where(SsoProvider.organisation_id == world.vln.id))
         is None
     )
+
+
+def test_an_admin_stops_the_sign_in_through_the_provider(client, session, world):
+    login(client, "sch-admin@example.org")
+    assert _set(client, world.sch.id).status_code == 302
+    path = f"/admin/organisations/{world.sch.id}/sso"
+    response = post_form(client, f"{path}/remove", page=path)
+    assert response.status_code == 302
+    page = client.get(path).get_data(as_text=True)
+    assert "now sign in with their passwords" in page
+    assert "sign in with their email and password" in page
+    session.rollback()
+    assert session.scalar(select(SsoProvider)) is None
+    actions = list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+    assert actions[-1] == "organisation.sso_remove"
+    login(client, "kra-admin@example.org")
+    assert post_form(client, f"{path}/remove", page="/admin/").status_code == 404

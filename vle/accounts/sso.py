@@ -193,6 +193,30 @@ def configure(
     return provider
 
 
+def remove(
+    db_session: Session, actor: User | None, organisation_code: str, address: str | None = None
+) -> bool:
+    """The organisation's people sign in with their passwords again (those made
+    by the provider have none yet: "Forgotten your password?" sets one). Their
+    accounts stay. Returns whether there was a provider to remove."""
+    organisation = organisation_by_code(db_session, organisation_code)
+    require_scope(actor, organisation)
+    provider = provider_of(db_session, organisation)
+    if provider is None:
+        return False
+    details = {
+        "issuer": [provider.issuer, None],
+        "domains": [[d.domain for d in provider.domains], None],
+    }
+    db_session.delete(provider)
+    audit(
+        db_session, actor, "organisation.sso_remove", "organisation", organisation.id, address,
+        details, organisation_id=organisation.id, label=organisation.code,
+    )  # fmt: skip
+    db_session.flush()
+    return True
+
+
 def account_for(
     db_session: Session, provider: SsoProvider, claims: dict[str, Any], address: str | None = None
 ) -> User:

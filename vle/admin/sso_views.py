@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from vle import db
 from vle.accounts import sso
-from vle.admin.forms import SsoForm
+from vle.admin.forms import ActionForm, SsoForm
 from vle.admin.views import _address, _form_status, _organisation, bp
 from vle.errors import DomainError
 
@@ -56,3 +56,22 @@ def organisation_sso(org_id: int) -> Any:
         form=form,
         redirect_uri=url_for("accounts.sso_callback", _external=True),
     ), _form_status()
+
+
+@bp.post("/admin/organisations/<int:org_id>/sso/remove")
+def remove_organisation_sso(org_id: int) -> Any:
+    org = _organisation(org_id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        db_session = db.session()
+        if sso.remove(db_session, current_user, org.code, address=_address()):
+            db_session.commit()
+            flash(
+                _(
+                    "%(name)s's people now sign in with their passwords. Those who have none "
+                    "set one with “Forgotten your password?”.",
+                    name=org.name,
+                ),
+                "success",
+            )
+    return redirect(url_for("admin.organisation_sso", org_id=org.id))

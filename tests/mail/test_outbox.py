@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from tests.conftest import free_port, post_form
+from tests.conftest import free_port, login, post_form
 from vle import db
 from vle.db import utcnow
 from vle.mail import services, tasks
@@ -203,3 +203,34 @@ def test_a_page_that_queues_a_mail_answers_while_the_smtp_server_is_down(
     assert row.kind == "password_reset" and row.sent_at is None
     assert row.attempts == 1 and "ConnectionRefusedError" in row.last_error
     assert row.next_attempt_at is not None  # it waits, to be tried again
+
+
+def test_a_signed_in_request_that_has_written_queues_a_mail_in_its_transaction(
+    app, session, make_user, smtp_server
+):
+    """As a trainer's page would: the request holds the write lock (SQLite) and
+    its signed-in user; rendering the mail needs neither again."""
+    from flask_login import current_user
+    from sqlalchemy import update as sql_update
+
+    from vle.accounts.models import User
+
+    def send() -> str:
+        db_session = db.session()
+        db_session.execute(sql_update(User).values(timezone="Europe/Oslo"))
+        queue_message(db_session, locale="nb", sender_name=current_user.name)
+        db_session.commit()
+        return "sent"
+
+    app.add_url_rule("/test/send", "test_send", send, methods=["POST"])
+    trainer = make_user("trainer", email="tomas@example.org", name="Tomas Treneris")
+    client = app.test_client()
+    assert login(client, "tomas@example.org").status_code == 302
+    page = client.get("/courses")  # a page in English, for the trainer
+    assert page.status_code == 200 and "Courses" in page.text
+    assert post_form(client, "/test/send").text == "sent"
+    [message] = smtp_server.messages
+    assert "Kurs: Saugus darbas" in parts(message)[0]  # the recipient's language
+    assert message["Content-Language"] == "nb"
+    session.refresh(trainer)
+    assert trainer.timezone == "Europe/Oslo"

@@ -4,7 +4,7 @@ language, retried while the server is down."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -14,6 +14,7 @@ from vle import db
 from vle.db import utcnow
 from vle.mail import services, tasks
 from vle.mail.models import OutboxMail
+from vle.mail.queue import huey
 
 
 def queue_message(session, key="message:1", locale="en", notification=False, **context):
@@ -234,3 +235,9 @@ def test_a_signed_in_request_that_has_written_queues_a_mail_in_its_transaction(
     assert message["Content-Language"] == "nb"
     session.refresh(trainer)
     assert trainer.timezone == "Europe/Oslo"
+
+
+def test_the_worker_sweeps_the_outbox_every_minute(app):
+    for minute in (0, 1, 37):
+        due = [task.name for task in huey.read_periodic(datetime(2026, 12, 6, 9, minute))]
+        assert "sweep_outbox" in due

@@ -131,8 +131,8 @@ def _login_page(form: LoginForm, status: int) -> tuple[str, int]:
     signs in through its own provider, it offers that way in (accounts/oidc.py)."""
     db_session = db.session()
     offer = None
-    if request.method == "POST" and form.email.data:
-        offer = sso.provider_for_email(db_session, form.email.data)
+    if request.method == "POST" and form.email.data and not form.email.errors:
+        offer = sso.provider_for_email(db_session, form.email.data)  # never a refused address
     return render_template(
         "accounts/login.html", form=form, sso_offer=offer, sso_any=sso.any_provider(db_session)
     ), status

@@ -394,3 +394,12 @@ def test_a_provider_that_says_no_is_a_clear_page_without_its_free_text(
     page = response.get_data(as_text=True)
     assert "did not sign you in (x)" in page and "Call us at 555" not in page
     assert counts(session) == (0, 0)
+
+
+def test_an_address_that_cannot_be_one_finds_no_provider(client, provider, configure):
+    configure(provider.url, "vilnius.lt")
+    for email in ("ona%00@vilnius.lt", "ona@vilnius.lt%00", f"{'o' * 300}@vilnius.lt"):
+        assert client.get(f"/login/sso?email={email}").status_code == 422
+        response = client.get(f"/login/sso/start?email={email}")
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/login/sso?")

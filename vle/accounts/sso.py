@@ -36,6 +36,7 @@ from vle.accounts.services import (
 from vle.audit import audit
 from vle.db import utcnow
 from vle.errors import Conflict, Forbidden, Invalid
+from vle.inputs import has_control
 
 # Hosts where a provider may answer over plain http: the machine itself
 # (development and the tests). Anywhere else the issuer must use https.
@@ -110,8 +111,9 @@ def any_provider(db_session: Session) -> bool:
 
 
 def provider_for_email(db_session: Session, email: str) -> SsoProvider | None:
-    """The provider that covers this address's domain, if any (one at most)."""
-    if "@" not in email:
+    """The provider that covers this address's domain, if any (one at most).
+    Anything that cannot be an address (a NUL, 254 characters and more) has none."""
+    if "@" not in email or len(email) > 254 or has_control(email):
         return None
     return db_session.scalar(
         select(SsoProvider)

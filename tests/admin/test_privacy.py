@@ -16,6 +16,8 @@ from vle.audit import AuditEntry
 from vle.certificates import services as certificates
 from vle.learning import services as learning
 from vle.learning.models import Completion, Enrolment
+from vle.mail.models import OutboxMail
+from vle.mail.services import queue_mail
 from vle.quizzes.models import Answer, Attempt, Question
 
 
@@ -114,6 +116,12 @@ def test_erasing_a_user_anonymises_them_and_keeps_report_totals(
         session, world.network, world.pupil, email="ona@example.org", name="Ona Žemaitė",
         role="learner", organisation_code="VLN-SCH-1", locale="lt",
     )  # fmt: skip
+    with client.application.app_context():
+        queue_mail(
+            session, key="trainer-note", to_address="ona@example.org", to_name="Ona Žemaitė",
+            locale="lt", kind="message",
+            context={"subject": "Sveiki", "body": "Iki pasimatymo", "sender_name": "Trainer"},
+        )  # fmt: skip
     session.commit()
     before = _totals(session, world.vln)
     assert before == ({"completed": 1, "not_started": 1}, 1)
@@ -144,6 +152,7 @@ def test_erasing_a_user_anonymises_them_and_keeps_report_totals(
     assert erased.password_hash == "" and erased.locale is None and not erased.active
     assert erased.erased_at is not None
     assert session.scalar(select(func.count(ApiToken.id)).where(ApiToken.user_id == erased.id)) == 0
+    assert session.scalar(select(func.count(OutboxMail.id))) == 0  # the mail to them, too
     # No trace of the name or email left in the audit log.
     labels = " ".join(session.scalars(select(AuditEntry.target_label)))
     assert "ona@example.org" not in labels and "Žemaitė" not in labels

@@ -22,6 +22,7 @@ from vle.accounts.models import ApiToken, Organisation, Role, SignInCounter, Use
 from vle.audit import audit, forget_subject
 from vle.db import utcnow
 from vle.errors import Conflict, Forbidden, Invalid, NotFound
+from vle.mail.services import forget_address
 
 TOKEN_PREFIX = "vle_"  # noqa: S105 - a public marker on tokens, not a secret
 MIN_PASSWORD_LENGTH = 10
@@ -779,8 +780,8 @@ def erase_user(
     db_session: Session, actor: User | None, user: User, address: str | None = None
 ) -> None:
     """Erase an account's personal data (GDPR art. 17): the name, email and
-    password are replaced, the language and time zone cleared, API tokens
-    deleted, the account deactivated, and the audit log's labels for it
+    password are replaced, the language and time zone cleared, sessions, API
+    tokens and mails to them deleted, the account deactivated, and the audit log's labels for it
     replaced. Its enrolments, progress and completions stay, now anonymous, so
     that report totals keep their counts. This is the account's part only:
     erase through vle.admin.services.erase_user, which also erases what the
@@ -791,6 +792,7 @@ def erase_user(
     if user.is_erased:
         raise Conflict(_l("This account has already been erased."))
     label = ERASED_NAME.format(id=user.id)
+    forget_address(db_session, user.email)  # the mails to them, sent or waiting
     user.name = label
     user.email = ERASED_EMAIL.format(id=user.id)
     user.password_hash = ""

@@ -10,7 +10,7 @@ from flask import Response, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from vle import db
-from vle.api.openapi import TEXT, errors, json_response, ref, register_paths
+from vle.api.openapi import DAY, TEXT, errors, json_response, ref, register_paths
 from vle.api.views import _json_body, _user, bp, token_required
 from vle.catalog import services as catalog
 from vle.errors import Invalid
@@ -147,7 +147,7 @@ register_paths(
                     "enum": ["learner", "trainer", "admin", None],
                     "description": "with organisation: default learner; null: every role",
                 },
-                "due": {"type": ["string", "null"], "format": "date"},
+                "due": {**DAY, "type": ["string", "null"]},
             },
             "oneOf": [{"required": ["users"]}, {"required": ["organisation"]}],
         },

@@ -33,6 +33,10 @@ def errors(*statuses: int, words: dict[int, str] | None = None) -> dict[str, Any
 # (vle/inputs.py refuses the others with 422).
 TEXT = {"type": "string", "pattern": r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"}
 
+# A day as the API takes it: YYYY-MM-DD from 1900-01-01 to 2999-12-31 (vle/periods.py
+# refuses the others with 422).
+DAY = {"type": "string", "format": "date", "pattern": "^(19|2[0-9])[0-9][0-9]-"}
+
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 ITEM_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 

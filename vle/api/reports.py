@@ -13,7 +13,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
 from vle import db
-from vle.api.openapi import register_paths
+from vle.api.openapi import DAY, register_paths
 from vle.api.views import ApiError, _user, bp, token_required
 from vle.reports import services
 
@@ -69,28 +69,30 @@ _FILTERS = [
         "name": "organisation",
         "in": "query",
         "required": False,
+        "allowEmptyValue": True,
         "schema": {"type": "string"},
         "description": "organisation code: that organisation and its sub-organisations "
         "(403 when outside your scope)",
     },
     {"name": "course", "in": "query", "required": False, "schema": {"type": "string"},
-     "description": "course slug"},
+     "allowEmptyValue": True, "description": "course slug"},
     {"name": "since", "in": "query", "required": False,
-     "schema": {"type": "string", "format": "date"},
+     "schema": DAY, "allowEmptyValue": True,
      "description": "YYYY-MM-DD (UTC): enrolments enrolled or completed on or after this day"},
     {"name": "until", "in": "query", "required": False,
-     "schema": {"type": "string", "format": "date"},
+     "schema": DAY, "allowEmptyValue": True,
      "description": "YYYY-MM-DD (UTC): enrolments enrolled or completed on or before this day"},
-    {"name": "status", "in": "query", "required": False,
+    {"name": "status", "in": "query", "required": False, "allowEmptyValue": True,
      "schema": {"type": "string", "enum": list(services.FILTER_STATUSES)},
      "description": "a status, or overdue: past the due date of an assignment, not completed"},
-    {"name": "format", "in": "query", "required": False,
+    {"name": "format", "in": "query", "required": False, "allowEmptyValue": True,
      "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"}},
-    {"name": "sort", "in": "query", "required": False,
-     "schema": {"type": "string", "default": services.DEFAULT_SORT,
-                "enum": [p + k for k in services.SORT_COLUMNS for p in ("", "-")]},
-     "description": "column to sort by; a leading minus sorts descending"},
+    {"name": "sort", "in": "query", "required": False, "allowEmptyValue": True,
+     "schema": {"type": "string", "default": services.DEFAULT_SORT},
+     "description": "column to sort by (" + ", ".join(services.SORT_COLUMNS) + "); a leading "
+     "minus sorts descending; anything else sorts by the default"},
 ]  # fmt: skip
+# allowEmptyValue: an empty filter (`?status=`, as a form sends its fields) is no filter.
 
 register_paths(
     {

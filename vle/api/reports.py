@@ -78,10 +78,12 @@ _FILTERS = [
      "allowEmptyValue": True, "description": "course slug"},
     {"name": "since", "in": "query", "required": False,
      "schema": DAY, "allowEmptyValue": True,
-     "description": "YYYY-MM-DD (UTC): enrolments enrolled or completed on or after this day"},
+     "description": "YYYY-MM-DD (UTC), 1900-01-01 to 2999-12-31: enrolments enrolled or "
+                    "completed on or after this day"},
     {"name": "until", "in": "query", "required": False,
      "schema": DAY, "allowEmptyValue": True,
-     "description": "YYYY-MM-DD (UTC): enrolments enrolled or completed on or before this day"},
+     "description": "YYYY-MM-DD (UTC), 1900-01-01 to 2999-12-31: enrolments enrolled or "
+                    "completed on or before this day"},
     {"name": "status", "in": "query", "required": False, "allowEmptyValue": True,
      "schema": {"type": "string", "enum": list(services.FILTER_STATUSES)},
      "description": "a status, or overdue: past the due date of an assignment, not completed"},
@@ -128,7 +130,8 @@ register_paths(
                             (403, "Not an administrator or trainer, or a filter outside your "
                              "scope"),
                             (422, "Unknown organisation or course, a malformed or reversed "
-                             "period, an unknown status or format"),
+                             "period or a day outside 1900-01-01..2999-12-31, an unknown status "
+                             "or format"),
                         )
                     },
                 },

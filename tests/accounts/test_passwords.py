@@ -123,6 +123,28 @@ def test_an_unknown_address_gets_the_same_page_and_no_mail(client, session, make
     assert session.scalar(select(func.count(PasswordLink.id))) == 1
 
 
+def test_the_page_does_the_same_work_for_any_address(client, make_user, monkeypatch, count_queries):
+    """The page counts the request and queues it; the lookup and the mail are
+    the worker's. So the page runs the same statements, in the same time,
+    whether or not the address has an account."""
+    from vle.accounts import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks, "mail_reset_link", lambda *args: queued.append(args))
+    make_user(email="ona@example.org")
+    statements = []
+    for email in ("ona@example.org", "nobody@example.org"):
+        token = csrf_token(client, "/password/forgotten")
+        with count_queries() as counter:
+            response = client.post(
+                "/password/forgotten", data={"email": email, "csrf_token": token}
+            )
+        assert response.status_code == 200
+        statements.append(counter.statements)
+    assert statements[0] == statements[1]
+    assert [args[0] for args in queued] == ["ona@example.org", "nobody@example.org"]
+
+
 def test_a_deactivated_account_gets_no_link(client, session, make_user, smtp_server):
     user = make_user(email="ona@example.org")
     user.active = False

@@ -14,7 +14,7 @@ from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
 from vle import db
-from vle.accounts import passwords
+from vle.accounts import passwords, tasks
 from vle.accounts.forms import ChangePasswordForm, ForgottenPasswordForm, NewPasswordForm
 from vle.accounts.views import SESSION_KEY, bp, safe_next
 
@@ -25,20 +25,22 @@ def _status() -> int:
 
 @bp.route("/password/forgotten", methods=["GET", "POST"])
 def forgotten_password() -> Any:
-    """The same answer whether or not the address has an account."""
+    """The same answer, in the same time, whether or not the address has an
+    account: the page counts the request and queues it; the worker looks the
+    address up and mails the link."""
     form = ForgottenPasswordForm()
     if not form.validate_on_submit():
         return render_template("accounts/forgotten.html", form=form), _status()
+    email, address = form.email.data or "", request.remote_addr
     with db.transaction() as db_session:
-        allowed = passwords.request_reset(
-            db_session, form.email.data or "", request.remote_addr, str(get_locale())
-        )
+        allowed = passwords.reserve_reset(db_session, email, address)
     if not allowed:
         form.email.errors.append(
             _("Too many reset links asked for. Please wait a minute and try again.")
         )
         return render_template("accounts/forgotten.html", form=form), 429
-    return render_template("accounts/forgotten_sent.html", email=form.email.data)
+    tasks.mail_reset_link(email, address, str(get_locale()))  # by the worker
+    return render_template("accounts/forgotten_sent.html", email=email)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])

@@ -12,9 +12,10 @@ meant — and the sign-in keeps its one way in, with its counters).
 
 Requests for a reset link are counted per address asked for and per client
 address in the same database counters as sign-in (`services.reserve_attempts`),
-before anything is looked up; the answer is the same whether or not the
-address has an account, and the mail goes by the worker after commit, so no
-slow step differs between the two.
+before anything is looked up. The page then queues the request: the worker
+looks the address up and mails the link (accounts/tasks.py), so the page's
+answer and the time it takes are the same whether or not the address has an
+account.
 """
 
 from __future__ import annotations
@@ -200,28 +201,30 @@ def _mail_link(
     )
 
 
-def request_reset(
-    db_session: Session, email: str, address: str | None, locale: str | None = None
-) -> bool:
-    """Someone asks for a reset link for `email` (from client `address`): the
-    request is counted first (PASSWORD_RESET_LIMIT_PER_EMAIL and
-    _PER_ADDRESS a minute); False when over a limit, and nothing else happens.
-    Otherwise True, whether or not the address has an account; an active
-    account gets a link mailed in its language (`locale`, the page's, when it
-    has none). The caller commits."""
+def reserve_reset(db_session: Session, email: str, address: str | None) -> bool:
+    """Count a request for a reset link for `email` from client `address`
+    (PASSWORD_RESET_LIMIT_PER_EMAIL and _PER_ADDRESS a minute), before anything
+    is looked up; False when over a limit. The caller commits."""
     config = current_app.config
-    allowed = reserve_attempts(
+    return reserve_attempts(
         db_session,
         [
             ("reset:" + fold_email(email), config["PASSWORD_RESET_LIMIT_PER_EMAIL"]),
             ("reset-from:" + (address or ""), config["PASSWORD_RESET_LIMIT_PER_ADDRESS"]),
         ],
     )
-    if not allowed:
-        return False
+
+
+def send_reset_link(
+    db_session: Session, email: str, address: str | None = None, locale: str | None = None
+) -> bool:
+    """Mail a reset link to the active account with this address, in its
+    language (`locale`, the page's, when it has none); False, doing nothing,
+    when there is none. Run by the worker (accounts/tasks.py), so that the page
+    does the same work, in the same time, for any address. The caller commits."""
     user = user_by_email(db_session, email)
     if user is None or not user.active or user.is_erased:
-        return True
+        return False
     link, token = _issue_link(db_session, user, RESET)
     hours = _valid_for(RESET).total_seconds() / 3600
     _mail_link(db_session, user, link, token, locale, {"hours": hours})

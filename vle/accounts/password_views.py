@@ -136,6 +136,7 @@ _BEFORE_CHANGE = frozenset(
         "accounts.change_password",
         "accounts.logout",
         "accounts.language",
+        "accounts.forgotten_password",
         "accounts.reset_password",
         "accounts.accept_invitation",
         "static",

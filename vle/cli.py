@@ -187,6 +187,7 @@ def courses_assign(
                 assignment, plan = assignments.assign_people(
                     write_session, None, course, entries, due_date
                 )
+            learning_tasks.fill_assignment(assignment.id)  # their mails, by the worker
             click.echo(
                 f"Assigned {assignment.assigned} (assignment {assignment.id}), "
                 f"{len(plan.refused)} refused."

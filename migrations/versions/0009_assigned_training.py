@@ -90,6 +90,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("assigned_at", vle.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("ended_at", vle.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("told_at", vle.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["assignment_id"],
             ["assignments.id"],

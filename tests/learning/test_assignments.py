@@ -56,6 +56,9 @@ def test_assigning_people_enrols_them_at_once_with_the_due_date(session, world, 
     )
     session.commit()
     assert assignment.status == "done" and assignment.assigned == 2
+    assert session.scalar(select(OutboxMail.key)) is None  # mails come from the task
+    tasks.fill_assignment(assignment.id)
+    session.commit()
     for user in (world.ona, world.sam):
         e = enrolment(session, user, world.course)
         assert (e.method, e.status, e.due) == ("assigned", "not_started", due)

@@ -63,7 +63,10 @@ def assign(slug: str) -> tuple[Response, int]:
         assignment, _plan = assignments.assign_people(
             db_session, actor, course, entries, due, request.remote_addr
         )
+        assignment_id = assignment.id
         db_session.commit()
+        tasks.fill_assignment(assignment_id)  # their mails, by the worker
+        db_session.refresh(assignment)
     else:
         code, role = body["organisation"], body.get("role", _ABSENT)
         if not isinstance(code, str):

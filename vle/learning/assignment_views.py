@@ -146,7 +146,9 @@ def assign_post(slug: str) -> Any:
             assignment, plan = assignments.assign_people(
                 db_session, current_user, course, entries, due, request.remote_addr
             )
+            assignment_id = assignment.id
             db_session.commit()
+            tasks.fill_assignment(assignment_id)  # their mails, by the worker
             flash(_("The course is assigned to %(n)d people.", n=len(plan.valid)), "success")
     except Forbidden:
         db_session.rollback()

@@ -513,7 +513,8 @@ def _hold(
     address: str | None,
 ) -> None:
     """Make `users` members of the assignment: enrol those not enrolled, reopen
-    ended enrolments, set due dates, audit each person and queue their mail."""
+    ended enrolments, set due dates, audit each person. Their mail is queued
+    next, by `tell` (the background task), once everyone is enrolled."""
     users = list(users)
     if not users:
         return
@@ -549,9 +550,8 @@ def _hold(
              "due": assignment.due.isoformat() if assignment.due else None},
             organisation_id=user.organisation_id, label=user.email,
         )  # fmt: skip
-        _tell(db_session, assignment, course, user)
     assignment.assigned = (assignment.assigned or 0) + len(users)
-    db_session.flush()
+    db_session.flush()  # the batch's rows as multi-row inserts
     refresh_due(db_session, course.id, ids)
 
 
@@ -580,6 +580,31 @@ def refresh_due(db_session: Session, course_id: int, user_ids: list[int]) -> Non
             .values(due=earliest)
             .execution_options(synchronize_session="fetch")
         )
+
+
+def tell(db_session: Session, assignment: Assignment, limit: int = BATCH // 5) -> int:
+    """Queue the "course assigned" mail of up to `limit` people the assignment
+    holds and has not told yet; how many. (A mail is rendered for each person:
+    smaller batches than enrolling, so that a transaction stays short.)"""
+    members = list(
+        db_session.execute(
+            select(AssignmentMember, User)
+            .join(User, User.id == AssignmentMember.user_id)
+            .where(
+                AssignmentMember.assignment_id == assignment.id,
+                AssignmentMember.told_at.is_(None),
+                AssignmentMember.ended_at.is_(None),
+            )
+            .order_by(AssignmentMember.id)
+            .limit(limit)
+        )
+    )
+    now = utcnow()
+    for member, user in members:
+        _tell(db_session, assignment, assignment.course, user)
+        member.told_at = now
+    db_session.flush()
+    return len(members)
 
 
 def _tell(db_session: Session, assignment: Assignment, course: Course, user: User) -> None:

@@ -178,3 +178,6 @@ class AssignmentMember(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
+    # When the "course assigned" mail was queued (None: not yet; the task that
+    # fills an assignment tells its people after enrolling them all).
+    told_at: Mapped[datetime | None]

@@ -4,36 +4,53 @@ minute, enrolling the people who joined an assigned subtree since."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
 from vle import db
 from vle.learning import assignments
 from vle.learning.models import Assignment, AssignmentStatus
 from vle.mail.queue import crontab, periodic_task, task
 
 
-def _fill(assignment_id: int) -> int:
-    """Batches until the assignment holds everyone it should; how many it added."""
-    added = 0
+def _batches(step: Callable[[Session, Assignment], int], assignment_id: int) -> int:
+    """`step` in a transaction of its own, again and again until it does nothing;
+    how many it did in all."""
+    done = 0
     while True:
         with db.transaction() as db_session:
             assignment = db_session.get(Assignment, assignment_id)
-            if assignment is None:
-                return added
-            n = assignments.fill_assignment(db_session, assignment)
+            n = step(db_session, assignment) if assignment is not None else 0
         if not n:
-            return added
-        added += n
+            return done
+        done += n
+
+
+def _fill(assignment_id: int) -> int:
+    """Enrol everyone the assignment should hold, then tell them by mail; how
+    many it enrolled."""
+    added = _batches(assignments.fill_assignment, assignment_id)
+    _batches(assignments.tell, assignment_id)
+    return added
 
 
 @task(retries=3, retry_delay=30)
 def fill_assignment(assignment_id: int) -> None:
-    """Enrol everyone of an organisation assignment's subtree (queued by the
-    page, the API and the command line once the assignment is committed)."""
+    """Queued by the page, the API and the command line once an assignment is
+    committed: enrol everyone of an organisation assignment's subtree (its
+    progress on the assignment: running, then done once all are enrolled),
+    then mail everyone it holds and has not told (people assignments too)."""
     with db.transaction() as db_session:
-        if assignments.set_status(db_session, assignment_id, AssignmentStatus.RUNNING) is None:
+        assignment = db_session.get(Assignment, assignment_id)
+        if assignment is None:
             return
-    _fill(assignment_id)
+        if assignment.status != AssignmentStatus.DONE:
+            assignment.status = AssignmentStatus.RUNNING
+    _batches(assignments.fill_assignment, assignment_id)
     with db.transaction() as db_session:
         assignments.set_status(db_session, assignment_id, AssignmentStatus.DONE)
+    _batches(assignments.tell, assignment_id)
 
 
 @periodic_task(crontab(minute="*"))

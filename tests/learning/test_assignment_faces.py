@@ -12,6 +12,7 @@ from tests.conftest import csrf_token, login
 from tests.learning.test_assignments import enrolment
 from tests.learning.test_assignments import world as world  # noqa: F401 - a fixture
 from vle.audit import AuditEntry
+from vle.learning import services as learning
 from vle.learning.models import Assignment, AssignmentMember
 
 
@@ -138,6 +139,8 @@ def test_permissions_on_every_route(client, session, world):
         ("get", "/courses/safety/assignments"),
         ("post", "/courses/safety/assign"),
         ("post", f"/courses/safety/assignments/{assignment.id}/withdraw"),
+        ("get", f"/courses/safety/assignments/{assignment.id}"),
+        ("post", f"/courses/safety/participants/{world.ona.id}/unenrol"),
     ]
     for user in (world.ona, world.teacher):  # a learner; a trainer of other courses
         signed_in(client, user)
@@ -175,6 +178,37 @@ def test_withdraw_from_the_list(client, session, world):
     assert enrolment(session, world.ona, world.course).ended_at is None  # enrolment kept
     assert "withdrawn on" in client.get("/courses/safety/assignments").get_data(as_text=True)
     assert session.scalar(select(AuditEntry).where(AuditEntry.action == "assignment.withdraw"))
+
+
+def test_the_people_of_an_assignment_and_unenrolling(client, session, world, make_org, make_user):
+    signed_in(client, world.admin)
+    assign_form(client, "safety", organisation="CITY", role="learner", confirm="1")
+    assignment_id = session.scalar(select(Assignment.id))
+    html = client.get(f"/courses/safety/assignments/{assignment_id}").get_data(as_text=True)
+    assert "ona@city.lt" in html and "sam@school.lt" in html and "Not started" in html
+    token = csrf_token(client, f"/courses/safety/assignments/{assignment_id}")
+    response = client.post(
+        f"/courses/safety/participants/{world.sam.id}/unenrol",
+        data={"csrf_token": token, "assignment": assignment_id},
+    )
+    assert response.status_code == 302
+    e = enrolment(session, world.sam, world.course)
+    assert e is not None and e.ended_at is not None  # the row stays
+    html = client.get(f"/courses/safety/assignments/{assignment_id}").get_data(as_text=True)
+    assert "unenrolled on" in html
+    # Unenrolling again, or someone not enrolled: 404; someone outside one's scope: 403.
+    again = client.post(
+        f"/courses/safety/participants/{world.sam.id}/unenrol", data={"csrf_token": token}
+    )
+    assert again.status_code == 404
+
+    learning.enrol(session, world.olga, world.course)
+    session.commit()
+    outside = client.post(
+        f"/courses/safety/participants/{world.olga.id}/unenrol", data={"csrf_token": token}
+    )
+    assert outside.status_code == 403
+    assert enrolment(session, world.olga, world.course).ended_at is None
 
 
 def test_my_learning_shows_the_due_date_and_overdue(client, session, world):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from vle import db
-from vle.accounts.models import Organisation, Role
+from vle.accounts.models import Organisation, Role, User
 from vle.accounts.services import tree_order
 from vle.catalog import services as catalog
 from vle.catalog.models import Course
@@ -174,14 +174,73 @@ def course_assignments(slug: str) -> str:
     )
 
 
+PER_PAGE = 100
+
+
+def _assignment(course: Course, assignment_id: int) -> Assignment:
+    """An assignment of the course the user may manage: 404 or 403 otherwise."""
+    assignment = db.session().get(Assignment, assignment_id)
+    if assignment is None or assignment.course_id != course.id:
+        abort(404)
+    if not assignments.may_manage(current_user, assignment):
+        abort(403)
+    return assignment
+
+
+@bp.get("/courses/<slug>/assignments/<int:assignment_id>")
+@login_required
+def assignment_people(slug: str, assignment_id: int) -> str:
+    course = _course(slug)
+    assignment = _assignment(course, assignment_id)
+    page = request.args.get("page", 1, type=int) or 1
+    people, total = assignments.assignment_people(db.session(), assignment, page, PER_PAGE)
+    return render_template(
+        "learning/assignment.html",
+        course=course,
+        assignment=assignment,
+        people=people,
+        total=total,
+        page=max(1, page),
+        pages=max(1, -(-total // PER_PAGE)),
+        today=utcnow().date(),
+    )
+
+
+@bp.post("/courses/<slug>/participants/<int:user_id>/unenrol")
+@login_required
+def unenrol(slug: str, user_id: int) -> Response:
+    course = _course(slug)
+    db_session = db.session()
+    user = db_session.get(User, user_id)
+    if user is None:
+        abort(404)
+    try:
+        assignments.unenrol(db_session, current_user, course, user, request.remote_addr)
+    except Forbidden:
+        db_session.rollback()
+        abort(403)
+    except NotFound:
+        db_session.rollback()
+        abort(404)
+    db_session.commit()
+    flash(
+        _("%(name)s is unenrolled. Their progress and history are kept.", name=user.name),
+        "success",
+    )
+    back = request.form.get("assignment", type=int)
+    if back:
+        return redirect(
+            url_for("assignments.assignment_people", slug=course.slug, assignment_id=back)
+        )
+    return redirect(url_for("assignments.course_assignments", slug=course.slug))
+
+
 @bp.post("/courses/<slug>/assignments/<int:assignment_id>/withdraw")
 @login_required
 def withdraw(slug: str, assignment_id: int) -> Response:
     course = _course(slug)
     db_session = db.session()
-    assignment = db_session.get(Assignment, assignment_id)
-    if assignment is None or assignment.course_id != course.id:
-        abort(404)
+    assignment = _assignment(course, assignment_id)
     try:
         assignments.withdraw(db_session, current_user, assignment, request.remote_addr)
     except Forbidden:

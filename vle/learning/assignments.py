@@ -795,3 +795,40 @@ def course_assignments(
             )
         )
     return lines
+
+
+@dataclass(frozen=True)
+class PersonLine:
+    """A person an assignment holds (or held), with their enrolment in the course."""
+
+    user: User
+    member: AssignmentMember
+    enrolment: Enrolment | None
+
+
+def assignment_people(
+    db_session: Session, assignment: Assignment, page: int = 1, per_page: int = 100
+) -> tuple[list[PersonLine], int]:
+    """One page of the people of an assignment, by name, with their enrolments,
+    and how many there are in all: two queries."""
+    total = db_session.scalar(
+        select(func.count())
+        .select_from(AssignmentMember)
+        .where(AssignmentMember.assignment_id == assignment.id)
+    )
+    page = max(1, page)
+    rows = []
+    if (page - 1) * per_page < (total or 0):
+        rows = db_session.execute(
+            select(User, AssignmentMember, Enrolment)
+            .join(AssignmentMember, AssignmentMember.user_id == User.id)
+            .outerjoin(
+                Enrolment,
+                (Enrolment.user_id == User.id) & (Enrolment.course_id == assignment.course_id),
+            )
+            .where(AssignmentMember.assignment_id == assignment.id)
+            .order_by(User.name, User.id)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).all()
+    return [PersonLine(*row) for row in rows], total or 0

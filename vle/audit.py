@@ -46,6 +46,10 @@ ACTIONS = (
     "users.export",
     "enrolment.create",
     "enrolment.update",
+    "enrolment.end",
+    "assignment.create",
+    "assignment.assign",
+    "assignment.withdraw",
     "course.update",
     "report.export",
 )

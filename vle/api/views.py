@@ -201,13 +201,13 @@ def enrol(slug: str) -> tuple[Response, int]:
     db_session = db.session()
     course = catalog.course_for(db_session, slug, _user())
     body = _json_body("key", "user")
+    key = body.get("key")
+    if "key" in body and not isinstance(key, str):  # null too, as the OpenAPI schema says
+        raise Invalid(_("“key” must be a string."))
     learner, method = _user(), "self"
     if "user" in body:
         learner = _admin_target(body["user"])
         method = "manual" if learner.id != _user().id else "self"
-    key = body.get("key")
-    if "key" in body and not isinstance(key, str):  # null too, as the OpenAPI schema says
-        raise Invalid(_("“key” must be a string."))
     enrolment, created = learning.enrol(
         db_session, learner, course, key=key, method=method, by=_user(),
         address=request.remote_addr,

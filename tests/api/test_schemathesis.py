@@ -24,12 +24,14 @@ from vle.quizzes import services as quizzes
 
 EXAMPLES = 60
 
-# Every check runs (schemathesis's default in code: `--checks all`), with two
-# settings that say what the document cannot:
+# Every check runs (schemathesis's default in code: `--checks all`), with
+# settings for what the document cannot say:
 CONFIG = """
 [generation]
 # Query parameters the API does not know are ignored, as HTTP APIs do (a cache
 # buster, a tracking tag), so a request is not invalid for carrying one more.
+# (This also keeps undocumented body fields out of the invalid cases; the API
+# refuses those, as tests/api/test_enrolment_requests.py checks.)
 allow-extra-parameters = false
 
 # What the document cannot say about valid data, for the operations it concerns

@@ -145,6 +145,18 @@ def test_the_page_does_the_same_work_for_any_address(client, make_user, monkeypa
     assert [args[0] for args in queued] == ["ona@example.org", "nobody@example.org"]
 
 
+def test_an_account_without_a_language_gets_the_pages_language(client, make_user, smtp_server):
+    make_user(email="ona@example.org")
+    client.get("/password/forgotten", headers={"Accept-Language": "pl"})
+    token = csrf_token(client, "/password/forgotten")
+    client.post(
+        "/password/forgotten",
+        data={"email": "ona@example.org", "csrf_token": token},
+        headers={"Accept-Language": "pl"},
+    )
+    assert smtp_server.messages[0]["Content-Language"] == "pl"
+
+
 def test_a_deactivated_account_gets_no_link(client, session, make_user, smtp_server):
     user = make_user(email="ona@example.org")
     user.active = False

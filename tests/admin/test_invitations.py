@@ -73,6 +73,14 @@ def test_the_new_user_form_invites_by_default(app, client, session, world, smtp_
     assert app.test_client().get(path).status_code == 410
 
 
+def test_the_invitation_is_in_the_accounts_language(client, world, smtp_server):
+    login(client, "sch-admin@example.org")
+    assert _new_user(client, invite="y", language="nb").status_code == 302
+    [mail] = smtp_server.messages
+    assert mail["Content-Language"] == "nb"
+    assert '<html lang="nb">' in mail.get_body(("html",)).get_content()
+
+
 def test_a_typed_password_or_an_unticked_box_sends_no_invitation(
     client, session, world, smtp_server
 ):

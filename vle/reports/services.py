@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, String, and_, case, func, or_, select
+from sqlalchemy import Select, String, and_, case, cast, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -49,7 +49,6 @@ from vle.learning.models import (
     Completion,
     Enrolment,
     EnrolmentStatus,
-    is_overdue,
     overdue_condition,
 )
 from vle.quizzes.models import Attempt, AttemptState
@@ -439,7 +438,7 @@ def _rows_query(
     """The report's rows in `sort` order: all of them, or one page as (limit, offset).
 
     Each row: enrolment id, learner name, email, organisation id, course id, enrolled
-    at, status, progress, completed at, best score, due date, ended at. The organisation's and the
+    at, status, progress, completed at, best score, due date, overdue (1 or 0). The organisation's and the
     course's own columns are looked up once per organisation and course (a few
     hundred of them), not joined to each of a million rows; they are joined only
     when the sort needs them. `utc_text`: the two times as UTC text ("YYYY-MM-DD
@@ -465,8 +464,9 @@ def _rows_query(
         Enrolment.progress,
         times[1],
         best_score,
-        Enrolment.due,
-        Enrolment.ended_at,
+        # The CSV writes the day as the database has it: no date object per row.
+        cast(Enrolment.due, String) if utc_text else Enrolment.due,
+        case((overdue_condition(filters.today()), 1), else_=0),
     ).select_from(Enrolment)
     _user, organisation, course = _needs_joins(sort)
     query = query.join(User, User.id == Enrolment.user_id)
@@ -536,10 +536,9 @@ def _row(
     raw: Sequence[Any],
     organisations: dict[int, tuple[str, str]],
     courses: dict[int, CourseColumns],
-    today: date,
 ) -> ReportRow:
     (_id, name, email, organisation_id, course_id, enrolled_at, status, progress,
-     completed_at, best, due, ended_at) = raw  # fmt: skip
+     completed_at, best, due, overdue) = raw  # fmt: skip
     code, organisation_name = organisations[organisation_id]
     course = courses[course_id]
     return ReportRow(
@@ -557,7 +556,7 @@ def _row(
         None if best is None else round(float(best), 2),
         course.competencies if status == _COMPLETED else _NONE,
         due,
-        is_overdue(due, status, ended_at, today),
+        overdue == 1,
     )
 
 
@@ -652,7 +651,7 @@ def completion_page(
     if raw:
         organisations = _organisations(db_session, {r[3] for r in raw})
         courses = _courses(db_session, {r[4] for r in raw})
-        rows = [_row(r, organisations, courses, filters.today()) for r in raw]
+        rows = [_row(r, organisations, courses) for r in raw]
     return ReportPage(rows=rows, totals=totals, page=page, per_page=per_page, sort=sort)
 
 
@@ -662,11 +661,10 @@ def iter_completion_rows(
     """Every selected row in the page's order, fetched from the database in chunks
     (a server-side cursor on PostgreSQL), so memory stays flat."""
     organisations, courses = _organisations(db_session), _courses(db_session)
-    today = filters.today()
     # Core, not the ORM: these are plain rows, and a million of them.
     query = _rows_query(filters, scope, sort).execution_options(yield_per=EXPORT_CHUNK)
     for raw in db_session.connection().execute(query):
-        yield _row(raw, organisations, courses, today)
+        yield _row(raw, organisations, courses)
 
 
 # --- rows for the writers ----------------------------------------------------------------
@@ -846,7 +844,7 @@ def _csv_batches(
     }
     labels = {status: field(status_label(status)) for status in STATUSES}
     local, completed_status = _local_text(tz), _COMPLETED
-    today, late = filters.today(), field(overdue_word(True))
+    late = field(overdue_word(True))
     query = _rows_query(filters, scope, sort, utc_text=True).execution_options(
         yield_per=EXPORT_CHUNK
     )
@@ -854,7 +852,7 @@ def _csv_batches(
         batch: list[tuple[str, ...]] = []
         append = batch.append
         for (_id, name, email, organisation_id, course_id, enrolled_at, status, progress,
-             completed_at, best, due, ended_at) in raw_rows:  # fmt: skip
+             completed_at, best, due, overdue) in raw_rows:  # fmt: skip
             code, organisation_name = organisations[organisation_id]
             slug, title, competencies = courses[course_id]
             if local is not None:
@@ -875,8 +873,8 @@ def _csv_batches(
                     completed_at or "",
                     "" if best is None else repr(round(float(best), 2)),
                     competencies if status == completed_status else "",
-                    due.isoformat() if due else "",
-                    late if is_overdue(due, status, ended_at, today) else "",
+                    due or "",  # "YYYY-MM-DD" text
+                    late if overdue == 1 else "",
                 )
             )
         yield batch

@@ -123,6 +123,15 @@ def test_the_dashboard_counts_assigned_people(session, assigned):
     safety = next(row for row in board.by_course if row.code == "safety")
     # sam, mona, olga before; lina and sara assigned.
     assert (safety.enrolled, safety.completed) == (5, 1)
+    assert board.total.overdue == 2  # lina and sam
+    muni = services.dashboard(session, services.scope_for(assigned.users["muniadmin"]))
+    assert muni.total.overdue == 2  # both in the municipality's subtree
+
+
+def test_the_dashboard_page_links_to_the_overdue(client, assigned):
+    signed_in(client, assigned.users["netadmin"])
+    html = client.get("/reports/dashboard").get_data(as_text=True)
+    assert "<dt>Overdue</dt>" in html and "status=overdue" in html
 
 
 def test_the_report_stays_a_fixed_number_of_queries(client, assigned, count_queries):

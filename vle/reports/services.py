@@ -1008,6 +1008,7 @@ class RateRow:
     has_children: bool = False
     own_members_only: bool = False
     language: str | None = None
+    overdue: int = 0  # past an assignment's due date, not completed
 
     @property
     def rate(self) -> float:
@@ -1048,22 +1049,25 @@ def dashboard(
     of that organisation itself), by course (the `top_courses` with the most
     enrolments) and completions per calendar month (UTC) over the last `months`
     months, from the completion history (a recurring course counts each time).
-    Four queries, whatever the size of the network."""
+    The total counts the overdue too. Four queries, whatever the size of the network."""
     if organisation is None and scope.organisation_path is not None and scope.viewer:
         organisation = scope.viewer.organisation
     conditions = _scope_conditions(scope, organisation)
     completed = func.sum(case((Enrolment.status == EnrolmentStatus.COMPLETED, 1), else_=0))
+    now = now or datetime.now(UTC)
+    late = func.sum(case((overdue_condition(now.date()), 1), else_=0))
 
-    per_org = {
-        org_id: (enrolled, int(done or 0))
-        for org_id, enrolled, done in db_session.execute(
-            select(User.organisation_id, func.count(), completed)
-            .select_from(Enrolment)
-            .join(User, User.id == Enrolment.user_id)
-            .where(*conditions)
-            .group_by(User.organisation_id)
-        )
-    }
+    per_org: dict[int, tuple[int, int]] = {}
+    overdue = 0
+    for org_id, enrolled, done, n_late in db_session.execute(
+        select(User.organisation_id, func.count(), completed, late)
+        .select_from(Enrolment)
+        .join(User, User.id == Enrolment.user_id)
+        .where(*conditions)
+        .group_by(User.organisation_id)
+    ):
+        per_org[org_id] = (enrolled, int(done or 0))
+        overdue += int(n_late or 0)
     orgs = [org for org, _depth in organisations_in_scope(db_session, scope)]
     by_organisation = _roll_up(orgs, per_org, organisation)
     total = RateRow(
@@ -1071,6 +1075,7 @@ def dashboard(
         code=organisation.code if organisation else "",
         enrolled=sum(n for n, _done in per_org.values()),
         completed=sum(done for _n, done in per_org.values()),
+        overdue=overdue,
     )
 
     course_query = (
@@ -1090,7 +1095,6 @@ def dashboard(
         key=lambda r: (-r.enrolled, r.label.casefold()),
     )  # fmt: skip
 
-    now = now or datetime.now(UTC)
     first_month = _month_start(now, months - 1)
     month = _month_expression(db_session)
     counted: dict[str, int] = dict(

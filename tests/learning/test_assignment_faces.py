@@ -74,6 +74,18 @@ def test_people_dry_run_then_assign(client, session, world):
     assert "1 people by e-mail" in listing and "in force" in listing
 
 
+def test_people_found_by_a_search_are_chosen(client, session, world):
+    signed_in(client, world.admin)
+    html = client.get("/courses/safety/assign?q=Ona").get_data(as_text=True)
+    assert '<input type="checkbox" name="chosen" id="chosen-1" value="ona@city.lt">' in html
+    assert '<label for="chosen-1">Ona Onaitė &lt;ona@city.lt&gt;</label>' in html
+    html = client.get("/courses/safety/assign?q=olga").get_data(as_text=True)
+    assert "olga@other.lt" not in html and "Nobody in your scope matches" in html
+    response = assign_form(client, "safety", chosen="ona@city.lt", role="learner")
+    assert response.status_code == 200
+    assert "will be assigned" in response.get_data(as_text=True)
+
+
 def test_a_csv_file_dry_run(client, world):
     from io import BytesIO
 

@@ -817,7 +817,7 @@ def assignment_people(
         .where(AssignmentMember.assignment_id == assignment.id)
     )
     page = max(1, page)
-    rows = []
+    rows: Sequence[Any] = []
     if (page - 1) * per_page < (total or 0):
         rows = db_session.execute(
             select(User, AssignmentMember, Enrolment)

@@ -176,6 +176,20 @@ def test_permissions_on_every_route(client, session, world):
     assert client.get("/courses/safety/assignments").status_code == 200
 
 
+def test_the_list_is_a_fixed_number_of_queries(client, session, world, count_queries):
+    signed_in(client, world.admin)
+    assign_form(client, "safety", people="ona@city.lt", role="learner", confirm="1")
+    assign_form(client, "safety", organisation="SCHOOL", role="learner", confirm="1")
+    with count_queries() as few:
+        assert client.get("/courses/safety/assignments").status_code == 200
+    for _ in range(5):
+        assign_form(client, "safety", organisation="SCHOOL", role="trainer", confirm="1")
+        assign_form(client, "safety", organisation="CITY", role="any", confirm="1")
+    with count_queries() as many:
+        assert client.get("/courses/safety/assignments").status_code == 200
+    assert many.count == few.count
+
+
 def test_withdraw_from_the_list(client, session, world):
     signed_in(client, world.trainer)
     assign_form(client, "safety", people="ona@city.lt", role="learner", confirm="1")

@@ -34,7 +34,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, exists, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from vle import periods
 from vle.accounts import bulk
@@ -751,7 +751,8 @@ def course_assignments(
     db_session: Session, actor: User, course: Course, today: date | None = None
 ) -> list[AssignmentLine]:
     """The course's assignments the actor may see, newest first, each with the
-    statuses of the enrolments of the people it holds or held: two queries."""
+    statuses of the enrolments of the people it holds or held: a fixed number of
+    queries whatever their number."""
     if not may_assign(actor, course):
         raise Forbidden(_l("Only administrators and the course's trainers can assign it."))
     today = today or utcnow().date()
@@ -760,6 +761,7 @@ def course_assignments(
         for a in db_session.scalars(
             select(Assignment)
             .where(Assignment.course_id == course.id)
+            .options(selectinload(Assignment.organisation), selectinload(Assignment.created_by))
             .order_by(Assignment.created_at.desc(), Assignment.id.desc())
         )
         if may_manage(actor, a)

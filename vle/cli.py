@@ -187,7 +187,7 @@ def courses_assign(
                 assignment, plan = assignments.assign_people(
                     write_session, None, course, entries, due_date
                 )
-            learning_tasks.fill_assignment(assignment.id)  # their mails, by the worker
+            learning_tasks.queue_fill(assignment.id)  # their mails, by the worker
             click.echo(
                 f"Assigned {assignment.assigned} (assignment {assignment.id}), "
                 f"{len(plan.refused)} refused."
@@ -210,7 +210,7 @@ def courses_assign(
             write_session, None, course, organisation, who, due_date
         )
         assignment_id = assignment.id
-    learning_tasks.fill_assignment(assignment_id)  # by the worker (at once in tests)
+    learning_tasks.queue_fill(assignment_id)  # by the worker (at once in tests)
     db_session.expire_all()
     done = db_session.get(Assignment, assignment_id)
     assert done is not None

@@ -112,6 +112,9 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_assignment_members_user_id"), ["user_id"], unique=False
         )
+        batch_op.create_index(
+            batch_op.f("ix_assignment_members_told_at"), ["told_at"], unique=False
+        )
 
     with op.batch_alter_table("enrolments", schema=None) as batch_op:
         batch_op.add_column(sa.Column("due", sa.Date(), nullable=True))
@@ -125,6 +128,7 @@ def downgrade() -> None:
         batch_op.drop_column("ended_at")
         batch_op.drop_column("due")
     with op.batch_alter_table("assignment_members", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_assignment_members_told_at"))
         batch_op.drop_index(batch_op.f("ix_assignment_members_user_id"))
     op.drop_table("assignment_members")
     with op.batch_alter_table("assignments", schema=None) as batch_op:

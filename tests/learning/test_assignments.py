@@ -255,3 +255,37 @@ def test_find_people_within_scope(session, world, ctx):
     assert [u.email for u in assignments.find_people(session, world.network, "olga")] == [
         "olga@other.lt"
     ]
+
+
+def test_an_assignment_whose_task_was_lost_is_finished_by_the_periodic_task(
+    session, world, ctx, monkeypatch
+):
+    """The queue could not take the task (Redis down): the assignment is saved
+    all the same, and the periodic task finishes it ten minutes later."""
+    from datetime import UTC, datetime
+
+    def queue_down(*_args):
+        raise ConnectionError("the queue is down")
+
+    monkeypatch.setattr(tasks, "fill_assignment", queue_down)
+    assignment = assignments.assign_organisation(
+        session, world.admin, world.course, world.school, "learner"
+    )
+    people, _plan = assignments.assign_people(
+        session, world.admin, world.course, [(1, "ona@city.lt")]
+    )
+    session.commit()
+    tasks.queue_fill(assignment.id)  # logged, not raised
+    tasks.queue_fill(people.id)
+    monkeypatch.undo()
+    assert tasks.hold_newcomers.call_local() == 0  # too early: perhaps still on its way
+    assert enrolment(session, world.sam, world.course) is None
+    later = datetime.now(UTC) + assignments.STALLED_AFTER * 2
+    monkeypatch.setattr(assignments, "utcnow", lambda: later)
+    tasks.hold_newcomers.call_local()
+    assert enrolment(session, world.sam, world.course).method == "assigned"
+    session.refresh(assignment)
+    assert assignment.status == "done"
+    assert sorted(session.scalars(select(OutboxMail.key))) == sorted(
+        [f"assigned:{assignment.id}:{world.sam.id}", f"assigned:{people.id}:{world.ona.id}"]
+    )

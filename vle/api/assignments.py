@@ -65,7 +65,7 @@ def assign(slug: str) -> tuple[Response, int]:
         )
         assignment_id = assignment.id
         db_session.commit()
-        tasks.fill_assignment(assignment_id)  # their mails, by the worker
+        tasks.queue_fill(assignment_id)  # their mails, by the worker
         db_session.refresh(assignment)
     else:
         code, role = body["organisation"], body.get("role", _ABSENT)
@@ -81,7 +81,7 @@ def assign(slug: str) -> tuple[Response, int]:
         )
         assignment_id = assignment.id
         db_session.commit()
-        tasks.fill_assignment(assignment_id)  # queued: the worker fills it (at once in tests)
+        tasks.queue_fill(assignment_id)  # queued: the worker fills it (at once in tests)
         db_session.refresh(assignment)
     return jsonify(assignment_json(assignment)), 202
 

@@ -132,7 +132,7 @@ def assign_post(slug: str) -> Any:
             )
             assignment_id = assignment.id
             db_session.commit()
-            tasks.fill_assignment(assignment_id)  # the worker enrols them (at once in tests)
+            tasks.queue_fill(assignment_id)  # the worker enrols them (at once in tests)
             flash(
                 _("The course is assigned to %(name)s: its people are being enrolled.",
                   name=organisation.name),
@@ -148,7 +148,7 @@ def assign_post(slug: str) -> Any:
             )
             assignment_id = assignment.id
             db_session.commit()
-            tasks.fill_assignment(assignment_id)  # their mails, by the worker
+            tasks.queue_fill(assignment_id)  # their mails, by the worker
             flash(_("The course is assigned to %(n)d people.", n=len(plan.valid)), "success")
     except Forbidden:
         db_session.rollback()

@@ -29,7 +29,7 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -56,6 +56,7 @@ from vle.learning.models import (
 from vle.mail import services as mail
 
 BATCH = 1000
+STALLED_AFTER = timedelta(minutes=10)
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_PEOPLE = bulk.MAX_ROWS
 ROLES = tuple(Role)
@@ -503,6 +504,28 @@ def open_to_newcomers(db_session: Session) -> list[int]:
             )
         )
     )
+
+
+def stalled(db_session: Session, now: datetime | None = None) -> list[int]:
+    """Assignments in force that their task has not finished `STALLED_AFTER`
+    after they were made (the queue could not take it, or a worker died) or
+    whose people were not all told by then: the periodic task finishes them."""
+    before = (now or utcnow()) - STALLED_AFTER
+    unfinished = select(Assignment.id).where(
+        Assignment.withdrawn_at.is_(None),
+        Assignment.status != AssignmentStatus.DONE,
+        Assignment.created_at < before,
+    )
+    untold = (
+        select(AssignmentMember.assignment_id)
+        .where(
+            AssignmentMember.told_at.is_(None),
+            AssignmentMember.ended_at.is_(None),
+            AssignmentMember.assigned_at < before,
+        )
+        .distinct()
+    )
+    return sorted(set(db_session.scalars(unfinished)) | set(db_session.scalars(untold)))
 
 
 def _hold(

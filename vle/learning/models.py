@@ -180,4 +180,4 @@ class AssignmentMember(Base):
     ended_at: Mapped[datetime | None]
     # When the "course assigned" mail was queued (None: not yet; the task that
     # fills an assignment tells its people after enrolling them all).
-    told_at: Mapped[datetime | None]
+    told_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -1,9 +1,11 @@
 """Background work of assigned training: filling an organisation assignment batch
 by batch (each batch its own transaction, so its progress shows), and, every
-minute, enrolling the people who joined an assigned subtree since."""
+minute, enrolling the people who joined an assigned subtree since (and finishing
+any assignment whose task was lost)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from sqlalchemy.orm import Session
@@ -12,6 +14,8 @@ from vle import db
 from vle.learning import assignments
 from vle.learning.models import Assignment, AssignmentStatus
 from vle.mail.queue import crontab, periodic_task, task
+
+logger = logging.getLogger(__name__)
 
 
 def _batches(step: Callable[[Session, Assignment], int], assignment_id: int) -> int:
@@ -53,9 +57,24 @@ def fill_assignment(assignment_id: int) -> None:
     _batches(assignments.tell, assignment_id)
 
 
+def queue_fill(assignment_id: int) -> None:
+    """Queue `fill_assignment` once the assignment is committed. A queue that
+    cannot take it now (Redis down) does not fail the request that made the
+    assignment: `hold_newcomers` finishes it a few minutes later."""
+    try:
+        fill_assignment(assignment_id)
+    except Exception:  # the storage's own errors: redis, sqlite3
+        logger.warning("assignment %s not queued; the periodic task will finish it",
+                       assignment_id, exc_info=True)  # fmt: skip
+
+
 @periodic_task(crontab(minute="*"))
 def hold_newcomers() -> int:
-    """Every minute: people who joined an assigned subtree are enrolled too."""
+    """Every minute: people who joined an assigned subtree are enrolled too, and
+    an assignment whose task was lost is finished. How many people it enrolled."""
     with db.transaction() as db_session:
         ids = assignments.open_to_newcomers(db_session)
+        lost = assignments.stalled(db_session)
+    for assignment_id in lost:
+        fill_assignment.call_local(assignment_id)
     return sum(_fill(assignment_id) for assignment_id in ids)

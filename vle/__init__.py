@@ -78,8 +78,8 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     mail_tasks.init_app(app)  # the queue, and mail sent once its transaction commits
 
     import vle.accounts.oidc  # noqa: F401 - adds the /login/sso routes to the accounts blueprint
-    import vle.admin.sso_views  # noqa: F401 - adds /admin/organisations/<id>/sso
     import vle.accounts.password_views  # noqa: F401 - adds /password/… and /my/password
+    import vle.admin.sso_views  # noqa: F401 - adds /admin/organisations/<id>/sso
     import vle.api.assignments  # noqa: F401 - adds the assignment routes to the API
     import vle.api.quizzes  # noqa: F401 - adds the attempt routes to the API blueprint
     import vle.api.reports  # noqa: F401 - adds the report routes to the API blueprint

@@ -175,9 +175,7 @@ class PasswordLink(Base):
     its own date whatever the secret key does."""
 
     __tablename__ = "password_links"
-    __table_args__ = (
-        CheckConstraint("purpose IN ('reset', 'invitation')", name="purpose_known"),
-    )
+    __table_args__ = (CheckConstraint("purpose IN ('reset', 'invitation')", name="purpose_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     purpose: Mapped[str] = mapped_column(String(16))

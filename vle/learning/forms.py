@@ -5,6 +5,7 @@ from flask_wtf.file import FileField
 from wtforms import PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from vle import periods
 from vle.forms import Form
 
 
@@ -31,7 +32,11 @@ class AssignForm(Form):
         _l("Due date"),
         validators=[Optional()],
         description=_l("Optional (YYYY-MM-DD). A day already past makes the course overdue."),
-        render_kw={"type": "date"},
+        render_kw={
+            "type": "date",
+            "min": periods.EARLIEST.isoformat(),
+            "max": periods.LATEST.isoformat(),
+        },
     )
     people = TextAreaField(
         _l("People"),

@@ -388,6 +388,11 @@ def writes(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         g.db_write = True
+        # What was read before the view (the signed-in user, by a before-request
+        # hook) ran without a transaction; the view's own begins afresh, as a writer.
+        db_session = g.get("db_session")
+        if db_session is not None and db_session.in_transaction():
+            db_session.commit()
         return view(*args, **kwargs)
 
     return wrapper

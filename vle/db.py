@@ -469,12 +469,9 @@ class Upsert:
 
 
 @contextmanager
-def transaction() -> Iterator[Session]:
-    """Commit on success, roll back on any error. On SQLite the transaction
-    takes the write lock when it begins."""
-    db_session = session()
-    if db_session.in_transaction():
-        db_session.commit()  # end a read transaction so the next BEGIN is immediate
+def _write_in(db_session: Session) -> Iterator[Session]:
+    """Run the block as a writer on `db_session`: commit on success, roll back
+    on any error."""
     marker = _WRITING.set(True)
     try:
         yield db_session
@@ -487,6 +484,17 @@ def transaction() -> Iterator[Session]:
 
 
 @contextmanager
+def transaction() -> Iterator[Session]:
+    """Commit on success, roll back on any error. On SQLite the transaction
+    takes the write lock when it begins."""
+    db_session = session()
+    if db_session.in_transaction():
+        db_session.commit()  # end a read transaction so the next BEGIN is immediate
+    with _write_in(db_session):
+        yield db_session
+
+
+@contextmanager
 def bookkeeping() -> Iterator[Session]:
     """A small write a request makes whatever else it does (when a session was
     last seen, when a token was last used), when it authenticates, before the
@@ -494,22 +502,17 @@ def bookkeeping() -> Iterator[Session]:
     in the request's own session and committed at once (on SQLite that
     session's transaction holds the writer lock, which a second one would
     wait for in vain), so a view that then fails and rolls back keeps it.
-    In a request that only reads, it is a short
-    transaction of its own, committed when the block ends; on SQLite it takes
-    the writer lock for the block only."""
+    In a request that only reads, it is a short transaction of its own,
+    committed when the block ends; on SQLite it takes the writer lock for the
+    block only."""
     if _writing():
         db_session = session()
         yield db_session
         db_session.commit()
         return
     db_session = get_database().sessionmaker()
-    marker = _WRITING.set(True)
     try:
-        yield db_session
-        db_session.commit()
-    except BaseException:
-        db_session.rollback()
-        raise
+        with _write_in(db_session):
+            yield db_session
     finally:
-        _WRITING.reset(marker)
         db_session.close()

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from vle.db import Base, utcnow
 
-# Actions written so far (a string column: later domains add their own).
+# Actions written so far (a string column: later domains add their own). Each is
+# shown in words by the audit log page: vle/admin/audit_words.py (a test checks).
 ACTIONS = (
     "organisation.create",
     "organisation.update",
@@ -52,6 +53,8 @@ ACTIONS = (
     "assignment.withdraw",
     "course.update",
     "report.export",
+    "attempt.grade",
+    "accommodation.set",
 )
 TARGET_TYPES = ("user", "organisation", "enrolment", "course", "report")
 

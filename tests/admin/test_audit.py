@@ -40,7 +40,8 @@ def test_admin_actions_are_logged_with_actor_address_and_target(client, session,
     assert entry.actor_id == world.network.id and entry.address == "127.0.0.1"
     assert entry.organisation_id == world.branch.id and entry.target_label == "ona@example.org"
     page = client.get("/admin/audit").get_data(as_text=True)
-    assert "user.deactivate" in page and "ona@example.org" in page and "127.0.0.1" in page
+    assert "Account deactivated" in page and "ona@example.org" in page and "127.0.0.1" in page
+    assert "<code>user.deactivate</code>" not in page  # the action in words, not its code
 
 
 def test_the_address_behind_a_trusted_proxy_is_the_clients(_database, session, world):

@@ -32,7 +32,7 @@ from vle import db
 from vle.accounts import bulk, passwords
 from vle.accounts import services as accounts
 from vle.accounts.models import Organisation, User
-from vle.admin import services
+from vle.admin import audit_words, services
 from vle.admin.forms import (
     ActionForm,
     AuditFilterForm,
@@ -498,7 +498,8 @@ def audit_log() -> Any:
     form = AuditFilterForm(request.args)
     db_session = db.session()
     form.action.choices = [choice("", _("Any action"))] + [
-        choice(action, action) for action in services.audit_actions(db_session)
+        choice(action, audit_words.action_words(action))
+        for action in services.audit_actions(db_session)
     ]
     valid = form.validate() if request.args else True
     status = 200
@@ -517,7 +518,9 @@ def audit_log() -> Any:
     else:
         status = 422
     query = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("admin/audit.html", form=form, page=page, query=query), status
+    return render_template(
+        "admin/audit.html", form=form, page=page, query=query, audit_words=audit_words
+    ), status
 
 
 # --- The user's own data (any signed-in user) --------------------------------------------

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from vle.accounts import services as accounts
 from vle.accounts.models import User
+from vle.audit import audit
 from vle.catalog.models import Course, Item, Module
 from vle.db import utcnow
 from vle.errors import Conflict, Forbidden, Invalid, NotFound
@@ -236,6 +237,7 @@ def set_accommodation(
     extra_minutes: int,
     extra_attempts: int,
     note: str = "",
+    address: str | None = None,
 ) -> Accommodation | None:
     """Give a learner extra time and/or extra attempts on one quiz. Only the
     course's editors may; the learner must be enrolled. Zero and zero removes
@@ -248,6 +250,7 @@ def set_accommodation(
         raise Invalid(_l("Extra time is 0 to 1440 minutes and extra attempts 0 to 100."))
     row = accommodation_for(db_session, item, learner)
     before = row.extra_minutes if row else 0
+    before_attempts = row.extra_attempts if row else 0
     if extra_minutes == 0 and extra_attempts == 0:
         if row is not None:
             db_session.delete(row)
@@ -260,6 +263,15 @@ def set_accommodation(
     current = open_attempt(db_session, item, learner)
     if current is not None and current.deadline is not None and extra_minutes != before:
         current.deadline += timedelta(minutes=extra_minutes - before)
+    if (before, before_attempts) != (extra_minutes, extra_attempts):
+        # The note is left out: it may say why (a health matter), not for the log.
+        audit(
+            db_session, editor, "accommodation.set", "user", learner.id, address,
+            {"course": course.slug, "quiz": item.title,
+             "extra_minutes": [before, extra_minutes],
+             "extra_attempts": [before_attempts, extra_attempts]},
+            organisation_id=learner.organisation_id, label=learner.email,
+        )  # fmt: skip
     db_session.flush()
     return row
 
@@ -1076,6 +1088,7 @@ def grade_essays(
     attempt: Attempt,
     grades: Mapping[int, tuple[float, str]],
     now: datetime | None = None,
+    address: str | None = None,
 ) -> Attempt:
     """A trainer grades an attempt's essay answers: question id → (fraction 0..1,
     comment). When no answer waits any more, the attempt gets its score and the
@@ -1095,6 +1108,14 @@ def grade_essays(
             raise Invalid(_l("Question %(id)s is not an essay of this attempt.", id=question_id))
         if not 0 <= fraction <= 1:
             raise Invalid(_l("A mark is between 0 and 100 %."))
+        if answer.fraction != fraction or answer.comment != comment[:5000]:
+            audit(
+                db_session, grader, "attempt.grade", "user", attempt.user_id, address,
+                {"course": course.slug, "quiz": item.title, "attempt": attempt.number,
+                 "question": question.title,
+                 "mark": [_percent(answer.fraction), _percent(fraction)]},
+                organisation_id=attempt.user.organisation_id, label=attempt.user.email,
+            )  # fmt: skip
         answer.fraction = fraction
         answer.comment = comment[:5000]
         answer.graded_by_id = grader.id
@@ -1106,6 +1127,10 @@ def grade_essays(
         attempt.state = AttemptState.AWAITING_GRADING
         _complete_if_graded(db_session, attempt, course, item, bank, saved, now)
     return attempt
+
+
+def _percent(fraction: float | None) -> float | None:
+    return None if fraction is None else round(fraction * 100, 2)
 
 
 @dataclass

@@ -438,7 +438,9 @@ def trainer_attempt(attempt_id: int) -> Any:
         grades, errors = _read_grades(shown)
         if not errors and grades:
             try:
-                services.grade_essays(db_session, current_user, attempt, grades, utcnow())
+                services.grade_essays(
+                    db_session, current_user, attempt, grades, utcnow(), request.remote_addr
+                )
             except DomainError as error:
                 db_session.rollback()
                 flash(str(error.message), "error")
@@ -479,6 +481,7 @@ def accommodations(item_id: int) -> Any:
                 form.extra_minutes.data or 0,
                 form.extra_attempts.data or 0,
                 form.note.data or "",
+                request.remote_addr,
             )
         except DomainError as error:
             db_session.rollback()

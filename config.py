@@ -51,6 +51,8 @@ class Config:
     MAIL_TLS = False  # STARTTLS before sending
     # The public address of the site, for links in mails (built without a request).
     BASE_URL = "http://127.0.0.1:5000"
+    # Assigned training: a reminder this many days before the due date.
+    DUE_REMINDER_DAYS = 7
     # The background queue (vle/mail/queue.py): None is a SQLite file in the
     # instance folder (queue.sqlite3); redis://… in production.
     QUEUE_URL: str | None = None
@@ -104,6 +106,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "VLE_MAIL_PASSWORD": ("MAIL_PASSWORD", str),
     "VLE_MAIL_TLS": ("MAIL_TLS", _bool),
     "VLE_BASE_URL": ("BASE_URL", str),
+    "VLE_DUE_REMINDER_DAYS": ("DUE_REMINDER_DAYS", int),
     "VLE_QUEUE_URL": ("QUEUE_URL", str),
     "VLE_BENCH_CEILING": ("BENCH_CEILING", _bool),
     "VLE_SESSION_IDLE_HOURS": ("SESSION_IDLE_HOURS", float),

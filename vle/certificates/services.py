@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 
+from flask import has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +23,7 @@ from vle.catalog.models import Course
 from vle.certificates.models import Certificate
 from vle.errors import NotFound
 from vle.learning.models import Completion
+from vle.mail import services as mail
 
 # Crockford's base32: no I, L, O or U, so a code read aloud or typed is unambiguous.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -70,7 +72,28 @@ def certificate_for(db_session: Session, user: User, course: Course) -> Certific
         if existing is None:
             raise
         return existing
+    _tell_issued(db_session, user, course, certificate)
     return certificate
+
+
+def _tell_issued(db_session: Session, user: User, course: Course, certificate: Certificate) -> None:
+    """Notify "certificate issued" (on My learning and by mail). Only within
+    the app (a page, the worker, the CLI): mails need its settings."""
+    if not has_app_context():
+        return
+    certificate_url = mail.external_url("certificates.download", slug=course.slug)
+    mail.notify(
+        db_session,
+        user_id=user.id,
+        to_address=user.email,
+        to_name=user.name,
+        locale=user.locale,
+        kind="certificate_issued",
+        context={"course_title": course.title, "code": certificate.display_code,
+                 "certificate_url": certificate_url},
+        key=f"certificate_issued:{certificate.code}",
+        url=certificate_url,
+    )  # fmt: skip
 
 
 def _for_completion(db_session: Session, completion_id: int) -> Certificate | None:

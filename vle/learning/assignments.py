@@ -631,20 +631,19 @@ def tell(db_session: Session, assignment: Assignment, limit: int = BATCH // 5) -
 
 
 def _tell(db_session: Session, assignment: Assignment, course: Course, user: User) -> None:
-    """Queue the "course assigned" mail, once per assignment and person."""
-    mail.queue_mail(
+    """Notify "course assigned" (on My learning and by mail), once per
+    assignment and person."""
+    course_url = mail.external_url("learning.course", slug=course.slug)
+    mail.notify(
         db_session,
+        user_id=user.id,
         key=f"assigned:{assignment.id}:{user.id}",
         to_address=user.email,
         to_name=user.name,
-        locale=user.locale or "en",
+        locale=user.locale,
         kind="course_assigned",
-        context={
-            "course_title": course.title,
-            "course_url": mail.external_url("learning.course", slug=course.slug),
-            "due": assignment.due,
-        },
-        notification=True,
+        context={"course_title": course.title, "course_url": course_url, "due": assignment.due},
+        url=course_url,
     )
 
 

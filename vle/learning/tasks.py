@@ -11,7 +11,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from vle import db
-from vle.learning import assignments
+from vle.learning import assignments, reminders  # noqa: F401 (its periodic task)
 from vle.learning.models import Assignment, AssignmentStatus
 from vle.mail.queue import crontab, periodic_task, task
 

@@ -18,6 +18,7 @@ from vle.learning import assignments, services
 from vle.learning.forms import EnrolForm
 from vle.learning.kinds import kind_of
 from vle.learning.models import Enrolment
+from vle.mail import services as mail
 
 bp = Blueprint("learning", __name__)
 
@@ -172,4 +173,10 @@ def complete(slug: str, item_id: int) -> Response:
 @login_required
 def my_learning() -> str:
     enrolments = services.my_enrolments(db.session(), current_user)
-    return render_template("learning/my.html", enrolments=enrolments, today=utcnow().date())
+    notifications = mail.notifications_of(db.session(), current_user.id)
+    return render_template(
+        "learning/my.html",
+        enrolments=enrolments,
+        today=utcnow().date(),
+        notifications=notifications,
+    )

@@ -13,13 +13,13 @@ from flask import current_app, g, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from vle.db import Base, utcnow
 from vle.errors import Invalid
-from vle.mail.models import MailOptOut, OutboxMail
+from vle.mail.models import MailDigestChoice, MailOptOut, Notification, OutboxMail
 
 # Where `queue_mail` notes the mails it wrote, for the worker to be told of
 # them once the session commits (vle/mail/tasks.py).
@@ -29,8 +29,17 @@ QUEUED = "vle.mail.queued"
 # more … by mail"). A floor above that queues a notification of a kind of its
 # own adds its words here when it is imported: KIND_LABELS["overdue"] = _l(…).
 KIND_LABELS: dict[str, Any] = {
+    "course_assigned": _l("courses assigned to you"),
+    "due_soon": _l("reminders of a due date near"),
+    "overdue": _l("reminders of overdue training"),
+    "essay_graded": _l("essays graded"),
+    "completion_expiring": _l("completions about to expire"),
+    "certificate_issued": _l("certificates issued"),
     "message": _l("messages from your trainers"),
 }
+# What a person chooses for the mails of each kind (the Notifications page).
+MAIL_EACH, MAIL_DIGEST, MAIL_NONE = "each", "digest", "none"
+
 _ANY_KIND = _l("these notifications")
 
 # How long an unsubscribe link works: a mail may be read months after it came.
@@ -179,12 +188,191 @@ def is_opted_out(db_session: Session, address: str, kind: str) -> bool:
     return found is not None
 
 
+def notify(
+    db_session: Session,
+    *,
+    user_id: int,
+    to_address: str,
+    to_name: str,
+    locale: str | None,
+    kind: str,
+    context: dict[str, Any],
+    key: str,
+    url: str | None = None,
+) -> None:
+    """Tell a person of an event: a notification on their home page (its
+    title the mail's subject in their language) and the mail `kind`
+    (templates/mail/<kind>.*, a notification with one-click unsubscribe),
+    unless they stopped that kind's mails, or, when they chose the daily
+    digest for it, in the next digest. Once per `key` (a second call with it
+    does nothing). Nothing is committed: the caller's transaction is."""
+    if not _KIND.fullmatch(kind):
+        raise ValueError(f"not a mail kind: {kind!r}")
+    if not locale or locale not in current_app.config["LANGUAGES"]:
+        locale = current_app.config["DEFAULT_LANGUAGE"]
+    mode = mail_choice(db_session, to_address, kind)
+    subject, _text, _html = render_mail(
+        kind, locale, {**context, "to_name": to_name, "unsubscribe_url": None}
+    )
+    row = _insert_unless_exists(
+        db_session,
+        Notification,
+        ["key"],
+        {
+            "user_id": user_id,
+            "key": key,
+            "kind": kind,
+            "title": subject,
+            "url": url,
+            "to_address": to_address,
+            "to_name": to_name,
+            "locale": locale,
+            "digest_pending": mode == MAIL_DIGEST,
+            "created_at": utcnow(),
+        },
+    )
+    if row is None or mode != MAIL_EACH:
+        return
+    queue_mail(
+        db_session,
+        key=key,
+        to_address=to_address,
+        to_name=to_name,
+        locale=locale,
+        kind=kind,
+        context=context,
+        notification=True,
+    )
+
+
+def mail_choice(db_session: Session, address: str, kind: str) -> str:
+    """MAIL_EACH, MAIL_DIGEST or MAIL_NONE: what `address` chose for `kind`."""
+    if is_opted_out(db_session, address, kind):
+        return MAIL_NONE
+    digest = db_session.scalar(
+        select(MailDigestChoice.id).where(
+            MailDigestChoice.address == address.lower(), MailDigestChoice.kind == kind
+        )
+    )
+    return MAIL_DIGEST if digest is not None else MAIL_EACH
+
+
+def mail_choices(db_session: Session, address: str) -> dict[str, str]:
+    """Every kind of KIND_LABELS → what `address` chose for it."""
+    address = address.lower()
+    none = set(db_session.scalars(select(MailOptOut.kind).where(MailOptOut.address == address)))
+    digest = set(
+        db_session.scalars(select(MailDigestChoice.kind).where(MailDigestChoice.address == address))
+    )
+    return {
+        kind: MAIL_NONE if kind in none else MAIL_DIGEST if kind in digest else MAIL_EACH
+        for kind in KIND_LABELS
+    }
+
+
+def set_mail_choice(db_session: Session, address: str, kind: str, mode: str) -> None:
+    """Record what `address` wants of `kind`'s mails (the one-click opt-out
+    records MAIL_NONE in the same place)."""
+    if mode not in (MAIL_EACH, MAIL_DIGEST, MAIL_NONE):
+        raise Invalid(_l("Choose how you get these mails."))
+    address = address.lower()
+    if mode == MAIL_NONE:
+        opt_out(db_session, address, kind)
+    else:
+        db_session.execute(
+            delete(MailOptOut).where(MailOptOut.address == address, MailOptOut.kind == kind)
+        )
+    if mode == MAIL_DIGEST:
+        _insert_unless_exists(
+            db_session,
+            MailDigestChoice,
+            ["address", "kind"],
+            {"address": address, "kind": kind, "created_at": utcnow()},
+        )
+    else:
+        db_session.execute(
+            delete(MailDigestChoice).where(
+                MailDigestChoice.address == address, MailDigestChoice.kind == kind
+            )
+        )
+
+
+def notifications_of(db_session: Session, user_id: int, limit: int = 20) -> list[Notification]:
+    """The person's notifications, newest first."""
+    return list(
+        db_session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user_id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def unread_count(db_session: Session, user_id: int) -> int:
+    return (
+        db_session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def mark_read(db_session: Session, user_id: int, ids: list[int] | None = None) -> None:
+    """Mark the person's notifications `ids` (all when None) read."""
+    statement = update(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)
+    )
+    if ids is not None:
+        statement = statement.where(Notification.id.in_(ids))
+    db_session.execute(
+        statement.values(read_at=utcnow()).execution_options(synchronize_session=False)
+    )
+
+
+def queue_digests(db_session: Session) -> int:
+    """One mail per address listing its notifications waiting for the digest
+    (keyed by its last notification); they wait no more. How many mails."""
+    pending = list(
+        db_session.scalars(
+            select(Notification)
+            .where(Notification.digest_pending.is_(True))
+            .order_by(Notification.to_address, Notification.created_at, Notification.id)
+        )
+    )
+    by_address: dict[str, list[Notification]] = {}
+    for row in pending:
+        by_address.setdefault(row.to_address.lower(), []).append(row)
+    sent = 0
+    for address, rows in by_address.items():
+        first = rows[0]
+        items = [{"title": row.title, "url": row.url} for row in rows]
+        if queue_mail(
+            db_session,
+            key=f"digest:{address}:{rows[-1].id}",
+            to_address=first.to_address,
+            to_name=first.to_name,
+            locale=first.locale,
+            kind="digest",
+            context={"items": items, "preferences_url": external_url("mail.preferences")},
+        ):
+            sent += 1
+        for row in rows:
+            row.digest_pending = False
+    db_session.flush()
+    return sent
+
+
 def forget_address(db_session: Session, address: str) -> None:
     """Erasing a person: the mails to `address` (sent or waiting) and its
     opt-outs are deleted."""
     address = address.lower()
     db_session.execute(delete(OutboxMail).where(func.lower(OutboxMail.to_address) == address))
     db_session.execute(delete(MailOptOut).where(MailOptOut.address == address))
+    db_session.execute(delete(MailDigestChoice).where(MailDigestChoice.address == address))
+    db_session.execute(delete(Notification).where(func.lower(Notification.to_address) == address))
 
 
 def _insert_unless_exists(

@@ -33,7 +33,7 @@ from vle import db
 from vle.db import utcnow
 from vle.mail import queue
 from vle.mail.models import OutboxMail
-from vle.mail.services import QUEUED, unsubscribe_url
+from vle.mail.services import QUEUED, queue_digests, unsubscribe_url
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +92,14 @@ def sweep_outbox() -> None:
     for mail_id in due:
         if deliver(mail_id) == UNREACHABLE:
             break
+
+
+@queue.periodic_task(queue.crontab(minute="0", hour="6"))
+def send_digests() -> int:
+    """The daily digest: one mail per person listing the notifications whose
+    kinds they chose to get once a day."""
+    with db.transaction() as db_session:
+        return queue_digests(db_session)
 
 
 def deliver(mail_id: int) -> str | None:

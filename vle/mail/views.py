@@ -1,10 +1,13 @@
-"""The unsubscribe link of notification mails (RFC 8058 one-click)."""
+"""The unsubscribe link of notification mails (RFC 8058 one-click), the
+person's notification preferences and marking notifications read."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
 
 from vle import db
 from vle.errors import Invalid
@@ -12,6 +15,65 @@ from vle.extensions import csrf
 from vle.mail import services
 
 bp = Blueprint("mail", __name__)
+
+
+@bp.app_context_processor
+def _unread() -> dict[str, Any]:
+    """`unread_notifications()` for the navigation: counted only when asked."""
+
+    def unread_notifications() -> int:
+        if not current_user.is_authenticated:
+            return 0
+        return services.unread_count(db.session(), current_user.id)
+
+    return {"unread_notifications": unread_notifications}
+
+
+@bp.route("/my/notifications", methods=["GET", "POST"])
+@login_required
+def preferences() -> Any:
+    """Which mails the person gets, per kind: each one, a daily digest, none."""
+    db_session = db.session()
+    choices = services.mail_choices(db_session, current_user.email)
+    if request.method == "POST":  # CSRF checked by CSRFProtect
+        wanted = {}
+        for kind in services.KIND_LABELS:
+            mode = request.form.get(f"kind-{kind}", services.MAIL_EACH)
+            if mode not in (services.MAIL_EACH, services.MAIL_DIGEST, services.MAIL_NONE):
+                abort(400)
+            wanted[kind] = mode
+        for kind, mode in wanted.items():
+            if choices.get(kind) != mode:
+                services.set_mail_choice(db_session, current_user.email, kind, mode)
+        db_session.commit()
+        flash(_("Your notification preferences are saved."), "success")
+        return redirect(url_for("mail.preferences"))
+    return render_template(
+        "mail/pages/preferences.html",
+        choices=choices,
+        labels=services.KIND_LABELS,
+        modes=[
+            (services.MAIL_EACH, _("A mail each time")),
+            (services.MAIL_DIGEST, _("In the daily digest")),
+            (services.MAIL_NONE, _("No mail")),
+        ],
+    )
+
+
+@bp.post("/my/notifications/read")
+@login_required
+def mark_read() -> Any:
+    """Mark one notification (`id`) or all of them read; back to My learning."""
+    raw = request.form.get("id")
+    ids: list[int] | None = None
+    if raw:
+        if not raw.isdigit():
+            abort(400)
+        ids = [int(raw)]
+    db_session = db.session()
+    services.mark_read(db_session, current_user.id, ids)
+    db_session.commit()
+    return redirect(url_for("learning.my_learning") + "#notifications")
 
 
 def _read(token: str) -> tuple[str, str] | tuple[None, Any]:

@@ -40,7 +40,7 @@ from vle.db import utcnow
 from vle.errors import Conflict, Forbidden, Invalid, NotFound
 from vle.learning import services as learning
 from vle.learning.models import Enrolment
-from vle.quizzes import gift, questions
+from vle.quizzes import gift, notices, questions
 from vle.quizzes.models import (
     Accommodation,
     Answer,
@@ -1126,6 +1126,7 @@ def grade_essays(
     else:  # a regrade of a graded attempt: rescore it
         attempt.state = AttemptState.AWAITING_GRADING
         _complete_if_graded(db_session, attempt, course, item, bank, saved, now)
+    notices.essay_graded(db_session, attempt, item, course, now)
     return attempt
 
 

@@ -1,0 +1,91 @@
+"""Due-date reminders of assigned training: once a day, a notification
+"due in N days" (`VLE_DUE_REMINDER_DAYS`, default 7) to each learner whose
+enrolment's due date is that near, and "overdue" once it has passed; each at
+most once per enrolment (the notification's key says which, so a second run,
+or two workers, send nothing more)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import ColumnElement, String, cast, exists, literal, select
+
+from vle import db
+from vle.accounts.models import User
+from vle.catalog.models import Course
+from vle.db import utcnow
+from vle.learning.models import Enrolment, EnrolmentStatus
+from vle.mail import services as mail
+from vle.mail.models import Notification
+from vle.mail.queue import crontab, periodic_task
+
+BATCH = 200
+
+
+def _due_rows(db_session: Any, kind: str, today: date, limit: int) -> list[Any]:
+    """Enrolments due for the `kind` reminder and not reminded yet."""
+    window: tuple[ColumnElement[bool], ...]
+    if kind == "due_soon":
+        days = int(current_app.config.get("DUE_REMINDER_DAYS", 7))
+        window = (Enrolment.due >= today, Enrolment.due <= today + timedelta(days=days))
+    else:
+        window = (Enrolment.due < today,)
+    told = exists().where(Notification.key == literal(f"{kind}:") + cast(Enrolment.id, String))
+    return list(
+        db_session.execute(
+            select(Enrolment.id, Enrolment.due, User, Course.title, Course.slug)
+            .join(User, User.id == Enrolment.user_id)
+            .join(Course, Course.id == Enrolment.course_id)
+            .where(
+                *window,
+                Enrolment.status != EnrolmentStatus.COMPLETED,
+                Enrolment.ended_at.is_(None),
+                User.erased_at.is_(None),
+                User.active.is_(True),
+                ~told,
+            )
+            .order_by(Enrolment.id)
+            .limit(limit)
+        )
+    )
+
+
+def remind_batch(db_session: Any, kind: str, today: date, limit: int = BATCH) -> int:
+    """Notify up to `limit` learners of `kind` ("due_soon" or "overdue"); how many."""
+    rows = _due_rows(db_session, kind, today, limit)
+    for enrolment_id, due, user, title, slug in rows:
+        course_url = mail.external_url("learning.course", slug=slug)
+        mail.notify(
+            db_session,
+            user_id=user.id,
+            to_address=user.email,
+            to_name=user.name,
+            locale=user.locale,
+            kind=kind,
+            context={"course_title": title, "course_url": course_url, "due": due},
+            key=f"{kind}:{enrolment_id}",
+            url=course_url,
+        )
+    db_session.flush()
+    return len(rows)
+
+
+def send_due_reminders(today: date | None = None) -> int:
+    """Every reminder due today, a batch per transaction; how many."""
+    today = today or utcnow().date()
+    total = 0
+    for kind in ("overdue", "due_soon"):
+        while True:
+            with db.transaction() as db_session:
+                done = remind_batch(db_session, kind, today)
+            total += done
+            if done < BATCH:
+                break
+    return total
+
+
+@periodic_task(crontab(minute="30", hour="5"))
+def due_reminders() -> int:
+    return send_due_reminders()

@@ -88,6 +88,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     from vle.api.views import bp as api_bp
     from vle.certificates.views import bp as certificates_bp
     from vle.learning.assignment_views import bp as assignments_bp
+    from vle.learning.message_views import bp as messages_bp
     from vle.learning.views import bp as learning_bp
     from vle.mail.views import bp as mail_bp
     from vle.quizzes.kind import register as register_quizzes
@@ -97,6 +98,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(learning_bp)
     app.register_blueprint(assignments_bp)
+    app.register_blueprint(messages_bp)
     register_quizzes(app)  # the quiz item kind and the quiz pages
     app.register_blueprint(admin_bp)
     app.register_blueprint(certificates_bp)

@@ -85,6 +85,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     import vle.api.reports  # noqa: F401 - adds the report routes to the API blueprint
     from vle.accounts.views import bp as accounts_bp
     from vle.admin.views import bp as admin_bp
+    from vle.authoring.views import bp as authoring_bp
     from vle.api.views import bp as api_bp
     from vle.certificates.views import bp as certificates_bp
     from vle.learning.assignment_views import bp as assignments_bp
@@ -101,6 +102,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     app.register_blueprint(messages_bp)
     register_quizzes(app)  # the quiz item kind and the quiz pages
     app.register_blueprint(admin_bp)
+    app.register_blueprint(authoring_bp)
     app.register_blueprint(certificates_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp)

@@ -114,6 +114,10 @@ class Completion(Base):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]
+    # How it was reached: "auto" (the course's items done) or "manual" (a trainer
+    # recorded it by hand, e.g. face-to-face training, with `reason`; migration 0011).
+    method: Mapped[str] = mapped_column(String(16), default="auto", server_default="auto")
+    reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
 
 class AssignmentStatus(StrEnum):

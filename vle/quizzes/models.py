@@ -95,6 +95,10 @@ class Attempt(Base):
     question_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
     # {question_id (str): [choice ids in the order shown]}
     choice_order: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # A trainer reset the attempt (migration 0011): it stays in the history but
+    # no longer counts (neither towards the attempts allowed nor the score).
+    reset_at: Mapped[datetime | None]
+    reset_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
     user: Mapped[User] = relationship()
     answers: Mapped[list[Answer]] = relationship(

@@ -125,7 +125,10 @@ _OPEN_ATTEMPT = select(Attempt).where(
     Attempt.state == AttemptState.OPEN,
 )
 # The learner's attempts at a quiz: how many, and the last one's number.
-_ATTEMPTS_COUNT = select(func.count(Attempt.id), func.max(Attempt.number)).where(
+# Attempts a trainer reset do not count (but keep their number).
+_ATTEMPTS_COUNT = select(
+    func.count(Attempt.id).filter(Attempt.reset_at.is_(None)), func.max(Attempt.number)
+).where(
     Attempt.item_id == bindparam("item_id"), Attempt.user_id == bindparam("user_id")
 )
 
@@ -833,7 +836,11 @@ def counting_score(settings: QuizSettings, attempts: Iterable[Attempt]) -> float
     """The score that counts for the quiz, by its grading rule, from the graded
     attempts (None: none graded yet)."""
     graded = sorted(
-        (a for a in attempts if a.state == AttemptState.GRADED and a.score is not None),
+        (
+            a
+            for a in attempts
+            if a.state == AttemptState.GRADED and a.score is not None and a.reset_at is None
+        ),
         key=lambda a: a.number,
     )
     if not graded:

@@ -137,6 +137,9 @@ def _write_entries(session, world, make_quiz, enrol):  # noqa: F811
           "before": {"state": "graded", "score": 0.5, "passed": False},
           "after": {"state": "reset"}, "reason": "Fire alarm"}),
         ("user.sign_in_oidc", {"issuer": "http://127.0.0.1:9/", "created": False}),
+        ("course.message",
+         {"course": course.slug, "subject": "Room change", "count": 2,
+          "to": ["a@example.org", "b@example.org"]}),
         ("user.update", {"role": ["learner", "trainer"], "changed": ["role", "name"]}),
     ):  # fmt: skip
         audit(
@@ -186,6 +189,7 @@ def test_the_log_says_each_action_in_words(client, world, logged):
     assert "State: graded → reset" in seen and "Passed: no → —" in seen
     assert "Due date: 2030-05-01" in seen
     assert "New account: no" in seen
+    assert "To: a@example.org, b@example.org" in seen  # a list, not a before → after pair
     assert "{" not in seen and "[" not in seen  # never raw JSON
     assert not set(CODE.findall(seen)) & set(ACTION_WORDS)
     # The filter offers the actions in words too; choosing one still filters.

@@ -48,6 +48,7 @@ ACTION_WORDS: dict[str, Any] = {
     "attempt.reset": _l("Quiz attempt reset"),
     "accommodation.set": _l("Quiz accommodation changed"),
     "course.update": _l("Course changed"),
+    "course.message": _l("Message sent to the course's learners"),
     "report.export": _l("Report downloaded"),
 }
 
@@ -65,6 +66,7 @@ FIELD_WORDS: dict[str, Any] = {
     "changed": _l("Changed"),
     "client_id": _l("Client id"),
     "code": _l("Code"),
+    "count": _l("Recipients"),
     "course": _l("Course"),
     "created": _l("New account"),
     "days": _l("Valid for (days)"),
@@ -102,6 +104,8 @@ FIELD_WORDS: dict[str, Any] = {
     "sort": _l("Sorted by"),
     "state": _l("State"),
     "status": _l("Status"),
+    "subject": _l("Subject"),
+    "to": _l("To"),
     "token": _l("Token"),
     "unchanged": _l("Unchanged"),
     "updated": _l("Updated"),
@@ -119,6 +123,7 @@ VALUE_WORDS: dict[str, Any] = {
     "completed": _l("completed"),
     "expired": _l("expired"),
     "assigned": _l("assigned"),
+    "all": _l("all"),
     "open": _l("open"),
     "awaiting_grading": _l("waiting for grading"),
     "graded": _l("graded"),
@@ -134,6 +139,10 @@ VALUE_WORDS: dict[str, Any] = {
     "csv": "CSV",
     "xlsx": "XLSX",
 }
+
+
+# Fields whose value is a list of things, not a [before, after] pair.
+LIST_FIELDS = frozenset({"changed", "to"})
 
 
 @dataclass(frozen=True)
@@ -200,7 +209,7 @@ def details_words(details: dict[str, Any]) -> list[Detail]:
     for key, value in details.items():
         if key == "changed" and isinstance(value, list):
             lines.append(Detail(_field(key), ", ".join(_field(str(name)) for name in value)))
-        elif isinstance(value, list) and len(value) == 2:
+        elif isinstance(value, list) and len(value) == 2 and key not in LIST_FIELDS:
             lines.append(Detail(_field(key), before=_value(key, value[0]),
                                 after=_value(key, value[1])))  # fmt: skip
         else:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from tests.conftest import login
 from tests.quizzes.conftest import ESSAY, GIFT, enrol, make_quiz, question_ids  # noqa: F401
 from vle.accounts import passwords
-from vle.admin.audit_words import ACTION_WORDS
+from vle.admin.audit_words import ACTION_WORDS, FIELD_WORDS
 from vle.audit import ACTIONS, AuditEntry, audit
 from vle.learning import assignments
 from vle.quizzes import services as quizzes
@@ -53,10 +53,36 @@ def _strings(node: ast.AST, assigned: dict[str, list[ast.AST]]) -> set[str]:
     raise AssertionError(f"an audit action the test cannot read: {ast.dump(node)}")
 
 
+def _keys(node: ast.AST | None, assigned: dict[str, list[ast.AST]]) -> set[str]:
+    """The literal keys of a details dict (written in the call, or assigned to the
+    name passed), and of the before/after dicts inside it."""
+    if isinstance(node, ast.Name):
+        return set().union(*(_keys(value, assigned) for value in assigned.get(node.id, [])))
+    if not isinstance(node, ast.Dict):
+        return set()
+    keys = set()
+    for key, value in zip(node.keys, node.values, strict=True):
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            keys.add(key.value)
+            if key.value in ("before", "after"):
+                keys |= _keys(value, assigned)
+    return keys
+
+
 def written_actions() -> set[str]:
     """Every action an `audit(...)` call in vle/ writes (a literal, a choice of
     literals, or a name assigned literals in the same module)."""
+    return _scan()[0]
+
+
+def written_fields() -> set[str]:
+    """Every details key an `audit(...)` call in vle/ writes as a literal."""
+    return _scan()[1]
+
+
+def _scan() -> tuple[set[str], set[str]]:
     found: set[str] = set()
+    fields: set[str] = set()
     for path in VLE.rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         assigned: dict[str, list[ast.AST]] = {}
@@ -77,7 +103,12 @@ def written_actions() -> set[str]:
                     action = keyword.value
             assert action is not None, f"{path}: audit() without an action"
             found |= _strings(action, assigned)
-    return found
+            details = node.args[6] if len(node.args) > 6 else None
+            for keyword in node.keywords:
+                if keyword.arg == "details":
+                    details = keyword.value
+            fields |= _keys(details, assigned)
+    return found, fields
 
 
 def test_every_action_written_anywhere_has_words():
@@ -89,6 +120,13 @@ def test_every_action_written_anywhere_has_words():
     assert not missing, f"audit actions without words in vle/admin/audit_words.py: {missing}"
     for action in ("enrolment.complete_manually", "attempt.reset"):  # built beside this
         assert action in ACTION_WORDS
+
+
+def test_every_detail_written_anywhere_has_words():
+    fields = written_fields()
+    assert {"extra_minutes", "mark", "issuer", "due", "role"} <= fields  # the scan reads them
+    missing = sorted(fields - set(FIELD_WORDS) - {"before", "after"})
+    assert not missing, f"audit details without words in vle/admin/audit_words.py: {missing}"
 
 
 @pytest.fixture

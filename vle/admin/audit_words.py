@@ -101,6 +101,7 @@ FIELD_WORDS: dict[str, Any] = {
     "role": _l("Role"),
     "score": _l("Score"),
     "secret_replaced": _l("Client secret replaced"),
+    "since": _l("From"),
     "sort": _l("Sorted by"),
     "state": _l("State"),
     "status": _l("Status"),
@@ -108,6 +109,7 @@ FIELD_WORDS: dict[str, Any] = {
     "to": _l("To"),
     "token": _l("Token"),
     "unchanged": _l("Unchanged"),
+    "until": _l("Until"),
     "updated": _l("Updated"),
     "via": _l("Through"),
 }
@@ -122,6 +124,7 @@ VALUE_WORDS: dict[str, Any] = {
     "in_progress": _l("in progress"),
     "completed": _l("completed"),
     "expired": _l("expired"),
+    "overdue": _l("overdue"),
     "assigned": _l("assigned"),
     "all": _l("all"),
     "open": _l("open"),

@@ -159,6 +159,11 @@ def test_grid_sort_filter_and_download(client, session, desk):
     assert rows[0][-1] == desk["quiz"].title
     names = [r[0] for r in rows[1:]]
     assert names == ["'=Bob Formula", "Cid Carter"]
+    session.commit()
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "report.export"))
+    assert entry.actor_id == desk["trainer"].id
+    assert entry.details["report"] == "progress" and entry.details["format"] == "csv"
+    assert entry.details["filters"] == {"organisation": "south", "sort": "name", "direction": "asc"}
     # XLSX, headers in the user's language.
     desk["trainer"].locale = "lt"
     session.commit()

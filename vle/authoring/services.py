@@ -391,6 +391,30 @@ def participants(grid: Grid) -> list[Learner]:
     return sorted(grid.learners, key=lambda x: (x.name.casefold(), x.user_id))
 
 
+def record_download(
+    db_session: Session,
+    actor: User,
+    address: str | None,
+    course: Course,
+    what: str,
+    fmt: str,
+    args: dict[str, str],
+) -> None:
+    """Note in the audit log who downloaded which of a course's learner data
+    (`what`: progress, results, responses), as reports.record_export does for
+    the completion report; the entry belongs to a scoped administrator's own
+    organisation (None: network administrators read it). The caller commits."""
+    organisation_id = None
+    if getattr(actor, "is_admin", False) and not actor.network:
+        organisation_id = actor.organisation_id
+    audit(
+        db_session, actor, "report.export", "report", None, address,
+        {"report": what, "format": fmt, "via": "page", "course": course.slug, "filters": args},
+        organisation_id=organisation_id,
+        label=" ".join([what, course.slug, *(f"{k}={v}" for k, v in args.items())]),
+    )  # fmt: skip
+
+
 # --------------------------------------------------------------------------- quizzes
 
 

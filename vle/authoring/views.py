@@ -179,20 +179,23 @@ def course(slug: str) -> tuple[str, int]:
 
 
 @bp.get("/courses/<slug>/progress.<any(csv, xlsx):fmt>")
+@db.reads_first
 @login_required
 def progress_download(slug: str, fmt: str) -> Any:
     course, scope = _desk(slug)
-    form, grid, _args, status = _grid(course, scope)
+    form, grid, args, status = _grid(course, scope)
     if status != 200:
         return _course_page(course, scope)
     headers = services.grid_headers(grid)
     rows = list(services.grid_rows(grid, _zone()))
+    _record(course, "progress", fmt, args)
     return _download(
         fmt, f"progress-{course.slug}", services.chunks(fmt, headers, rows, _("Progress"))
     )
 
 
 @bp.get("/courses/<slug>/quizzes/<int:item_id>/<any(results, responses):what>.<any(csv, xlsx):fmt>")
+@db.reads_first
 @login_required
 def quiz_download(slug: str, item_id: int, what: str, fmt: str) -> Any:
     course, scope = _desk(slug)
@@ -204,9 +207,16 @@ def quiz_download(slug: str, item_id: int, what: str, fmt: str) -> Any:
     else:
         headers, rows = services.responses_download(db_session, current_user, course, item, scope)
         sheet = _("Responses")
+    _record(course, what, fmt, {"quiz": str(item.id)})
     return _download(
         fmt, f"{what}-{course.slug}-{item.id}", services.chunks(fmt, headers, rows, sheet)
     )
+
+
+def _record(course: Course, what: str, fmt: str, args: dict[str, str]) -> None:
+    """The audit entry, in a short write of its own after the reads."""
+    with db.transaction() as db_session:
+        services.record_download(db_session, current_user, _address(), course, what, fmt, args)
 
 
 def _posted_id(value: Any) -> int | None:

@@ -188,7 +188,10 @@ def progress_download(slug: str, fmt: str) -> Any:
         return _course_page(course, scope)
     headers = services.grid_headers(grid)
     rows = list(services.grid_rows(grid, _zone()))
-    _record(course, "progress", fmt, args)
+    # Said in the audit log's words: the filters, and the sort as the report's ("-": descending).
+    sort = ("-" if args.get("direction") == "desc" else "") + args.get("sort", "name")
+    shown = {k: v for k, v in args.items() if k in ("organisation", "status")}
+    _record(course, "progress", fmt, {**shown, "sort": sort})
     return _download(
         fmt, f"progress-{course.slug}", services.chunks(fmt, headers, rows, _("Progress"))
     )

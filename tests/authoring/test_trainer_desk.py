@@ -292,3 +292,16 @@ def test_attempt_reset(client, session, desk):
         select(Attempt.number).where(Attempt.user_id == bob.id).order_by(Attempt.number)
     ).all()
     assert numbers == [1, 2]  # the history kept
+
+
+def test_an_admin_who_trains_a_course_has_my_courses(client, session, desk, make_user):
+    admin = make_user("admin", org=desk["north"], network=True)
+    login(client, admin.email)
+    nav = client.get("/my").get_data(as_text=True).split('<nav aria-label="Main">')[1]
+    assert "/trainer/" not in nav.split("</nav>")[0]  # trains nothing
+    desk["course"].trainers.append(session.merge(admin))
+    session.commit()
+    page = client.get("/trainer/").get_data(as_text=True)
+    nav = page.split('<nav aria-label="Main">')[1].split("</nav>")[0]
+    assert 'href="/trainer/" aria-current="page">My courses' in nav
+    assert desk["course"].title in page and desk["other_course"].title not in page

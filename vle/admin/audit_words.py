@@ -127,6 +127,7 @@ VALUE_WORDS: dict[str, Any] = {
     "overdue": _l("overdue"),
     "assigned": _l("assigned"),
     "all": _l("all"),
+    "chosen": _l("chosen learners"),
     "open": _l("open"),
     "awaiting_grading": _l("waiting for grading"),
     "graded": _l("graded"),

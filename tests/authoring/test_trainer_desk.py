@@ -305,3 +305,28 @@ def test_an_admin_who_trains_a_course_has_my_courses(client, session, desk, make
     nav = page.split('<nav aria-label="Main">')[1].split("</nav>")[0]
     assert 'href="/trainer/" aria-current="page">My courses' in nav
     assert desk["course"].title in page and desk["other_course"].title not in page
+
+
+def test_a_reset_passed_attempt_no_longer_counts_towards_progress(client, session, desk):
+    course, quiz, cid = desk["course"], desk["quiz"], desk["cid"]
+    learning.complete_item(session, cid, course, desk["lessons"][0])
+    attempt = add_attempt(session, quiz, cid, score=100.0, passed=True)
+    learning.record_result(session, cid, course, quiz, True, utcnow())
+    session.commit()
+    enrolment = session.scalar(
+        select(Enrolment).where(Enrolment.user_id == cid.id, Enrolment.course_id == course.id)
+    )
+    assert enrolment.progress == 66
+    login(client, desk["trainer"].email)
+    url = f"/trainer/courses/{course.slug}/reset"
+    assert (
+        post_form(client, url, {"attempt": str(attempt.id), "reason": "Sat it for him"}).status_code
+        == 302
+    )
+    session.commit()
+    session.expire_all()
+    assert session.get(Enrolment, enrolment.id).progress == 33
+    row = session.scalar(
+        select(ItemProgress).where(ItemProgress.user_id == cid.id, ItemProgress.item_id == quiz.id)
+    )
+    assert row.passed is None and row.completed_at is None

@@ -42,6 +42,7 @@ from vle.catalog.models import Course, Item, Module, course_trainers
 from vle.catalog.services import ItemEntry
 from vle.db import utcnow
 from vle.errors import Forbidden, Invalid, NotFound
+from vle.learning import services as learning
 from vle.learning.models import is_overdue, overdue_condition
 from vle.learning.services import _add_months
 from vle.quizzes import services as quizzes
@@ -710,5 +711,8 @@ def _recount_quiz(
     if score is not None and score >= settings.pass_mark:
         quizzes.record_counting_result(db_session, learner, course, item, now)
         return
-    row.passed = None if score is None else False
     row.completed_at = None
+    if learning.enrolment_for(db_session, learner, course) is not None:
+        # The course's progress recounted without the quiz (a completion stays).
+        learning.record_result(db_session, learner, course, item, False, now)
+    row.passed = None if score is None else False

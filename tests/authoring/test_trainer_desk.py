@@ -330,3 +330,30 @@ def test_a_reset_passed_attempt_no_longer_counts_towards_progress(client, sessio
         select(ItemProgress).where(ItemProgress.user_id == cid.id, ItemProgress.item_id == quiz.id)
     )
     assert row.passed is None and row.completed_at is None
+
+
+def test_bad_input_gets_a_clear_answer_and_changes_nothing(client, session, desk):
+    login(client, desk["trainer"].email)
+    course = desk["course"]
+    assert client.get("/trainer/courses/no-such-course").status_code == 404
+    lesson = desk["lessons"][0]
+    base = f"/trainer/courses/{course.slug}"
+    assert client.get(f"{base}/quizzes/{lesson.id}/results.csv").status_code == 404
+    assert (
+        client.get(f"{base}/quizzes/{desk['other_course'].items[0].id}/results.csv").status_code
+        == 404
+    )
+    assert client.get(f"{base}/progress.pdf").status_code == 404
+    long = post_form(
+        client, f"{base}/complete", {"learner": str(desk["bob"].id), "reason": "x" * 501}
+    )
+    assert long.status_code == 422 and "500" in long.get_data(True)
+    other_attempt = add_attempt(session, desk["other_course"].items[0], desk["ann"])
+    foreign = post_form(client, f"{base}/reset", {"attempt": str(other_attempt.id), "reason": "No"})
+    assert foreign.status_code == 404
+    word = post_form(client, f"{base}/reset", {"attempt": "first", "reason": "No"})
+    assert word.status_code == 422 and "Choose an attempt." in word.get_data(True)
+    session.commit()
+    session.expire_all()
+    assert session.scalar(select(Completion).where(Completion.user_id == desk["bob"].id)) is None
+    assert session.get(Attempt, other_attempt.id).reset_at is None

@@ -51,6 +51,9 @@ class Config:
     MAIL_TLS = False  # STARTTLS before sending
     # The public address of the site, for links in mails (built without a request).
     BASE_URL = "http://127.0.0.1:5000"
+    # Recurring training: how many days before a completion expires its
+    # learner is reminded, once per threshold (vle/learning/expiry.py).
+    EXPIRY_REMINDER_DAYS = "30,7"
     # Assigned training: a reminder this many days before the due date.
     DUE_REMINDER_DAYS = 7
     # The background queue (vle/mail/queue.py): None is a SQLite file in the
@@ -106,6 +109,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "VLE_MAIL_PASSWORD": ("MAIL_PASSWORD", str),
     "VLE_MAIL_TLS": ("MAIL_TLS", _bool),
     "VLE_BASE_URL": ("BASE_URL", str),
+    "VLE_EXPIRY_REMINDER_DAYS": ("EXPIRY_REMINDER_DAYS", str),
     "VLE_DUE_REMINDER_DAYS": ("DUE_REMINDER_DAYS", int),
     "VLE_QUEUE_URL": ("QUEUE_URL", str),
     "VLE_BENCH_CEILING": ("BENCH_CEILING", _bool),

@@ -444,7 +444,9 @@ def report_group() -> None:
 @click.option("--course", default=None, help="Course slug.")
 @click.option("--since", default=None, metavar="YYYY-MM-DD", help="Enrolled or completed from.")
 @click.option("--until", default=None, metavar="YYYY-MM-DD", help="Enrolled or completed until.")
-@click.option("--status", default=None, help="not_started, in_progress, completed or overdue.")
+@click.option(
+    "--status", default=None, help="not_started, in_progress, completed, expired or overdue."
+)
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), required=True)
 @click.option(
     "-o",

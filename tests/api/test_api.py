@@ -67,6 +67,7 @@ def test_enrol_then_again_then_complete(client, make_course, make_user, token_fo
         "completed_at": None,
         "due": None,
         "overdue": False,
+        "expires_at": None,
     }
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", body["enrolled_at"])
     again = client.post("/api/v1/courses/ethics/enrolments", headers=headers)

@@ -49,6 +49,7 @@ def test_api_json_rows_have_the_documented_shape(client, network, token_for):
         "competencies": ["ETH-1", "ETH-2"],
         "due": None,
         "overdue": False,
+        "expires_at": None,
     }
 
 

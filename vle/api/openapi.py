@@ -79,11 +79,15 @@ SCHEMAS: dict[str, Any] = {
             "completed_at",
             "due",
             "overdue",
+            "expires_at",
         ],
         "properties": {
             "course": {"type": "string", "description": "course slug"},
             "url": {"type": "string", "format": "uri"},
-            "status": {"type": "string", "enum": ["not_started", "in_progress", "completed"]},
+            "status": {
+                "type": "string",
+                "enum": ["not_started", "in_progress", "completed", "expired"],
+            },
             "progress": {"type": "integer", "minimum": 0, "maximum": 100},
             "enrolled_at": {"type": "string", "format": "date-time"},
             "completed_at": {"type": ["string", "null"], "format": "date-time"},
@@ -93,6 +97,11 @@ SCHEMAS: dict[str, Any] = {
                 "description": "the due date of the assignments that hold the learner to it",
             },
             "overdue": {"type": "boolean"},
+            "expires_at": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": "when the latest completion's validity ends (recurring training)",
+            },
         },
     },
     "CourseSummary": {

@@ -86,7 +86,8 @@ _FILTERS = [
                     "completed on or before this day"},
     {"name": "status", "in": "query", "required": False, "allowEmptyValue": True,
      "schema": {"type": "string", "enum": list(services.FILTER_STATUSES)},
-     "description": "a status, or overdue: past the due date of an assignment, not completed"},
+     "description": "a status (expired: a completion past its validity), or overdue: past "
+                    "the due date of an assignment, not completed"},
     {"name": "format", "in": "query", "required": False, "allowEmptyValue": True,
      "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"}},
     {"name": "sort", "in": "query", "required": False, "allowEmptyValue": True,
@@ -150,7 +151,8 @@ register_paths(
                 "course": {"type": "string", "description": "course slug"},
                 "course_title": {"type": "string"},
                 "enrolled_at": {"type": "string", "format": "date-time"},
-                "status": {"type": "string", "enum": ["not_started", "in_progress", "completed"]},
+                "status": {"type": "string",
+                           "enum": ["not_started", "in_progress", "completed", "expired"]},
                 "progress": {"type": "integer", "minimum": 0, "maximum": 100},
                 "completed_at": {"type": ["string", "null"], "format": "date-time"},
                 "best_score": {"type": ["number", "null"], "minimum": 0, "maximum": 100,
@@ -162,6 +164,9 @@ register_paths(
                         "description": "due date of the assignments that hold the learner"},
                 "overdue": {"type": "boolean",
                             "description": "past the due date and not completed"},
+                "expires_at": {"type": ["string", "null"], "format": "date-time",
+                               "description": "when the latest completion's validity ends "
+                               "(recurring training)"},
             },
         },
         "CompletionReport": {

@@ -20,7 +20,7 @@ from vle.catalog.models import Course, Item
 from vle.db import utcnow
 from vle.errors import DomainError, Forbidden, Invalid, NotFound, json_error
 from vle.learning import services as learning
-from vle.learning.models import Enrolment
+from vle.learning.models import Enrolment, EnrolmentStatus
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -114,12 +114,13 @@ def enrolment_json(enrolment: Enrolment | learning.EnrolmentLine, slug: str) -> 
     return {
         "course": slug,
         "url": url_for("learning.course", slug=slug, _external=True),
-        "status": enrolment.status,
+        "status": EnrolmentStatus.EXPIRED if enrolment.is_expired() else enrolment.status,
         "progress": enrolment.progress,
         "enrolled_at": _time(enrolment.enrolled_at),
         "completed_at": _time(enrolment.completed_at),
         "due": enrolment.due.isoformat() if enrolment.due else None,
         "overdue": enrolment.is_overdue(utcnow().date()),
+        "expires_at": _time(enrolment.expires_at),
     }
 
 

@@ -10,6 +10,7 @@ from vle.catalog import services as catalog
 from vle.certificates import services
 from vle.certificates.forms import VerifyForm
 from vle.certificates.pdf import render_pdf
+from vle.db import utcnow
 from vle.errors import NotFound
 from vle.extensions import limiter
 
@@ -58,6 +59,12 @@ def verify(code: str) -> tuple[str, int] | str:
     form = VerifyForm(formdata=None, code=code[:64])
     if certificate is None:
         return render_template("certificates/verify.html", form=form, checked=True), 404
+    expires_at = certificate.completion.expires_at
     return render_template(
-        "certificates/verify.html", form=form, checked=True, certificate=certificate
+        "certificates/verify.html",
+        form=form,
+        checked=True,
+        certificate=certificate,
+        # Recurring training: past its validity it never says "valid".
+        certificate_expired=expires_at is not None and expires_at <= utcnow(),
     )

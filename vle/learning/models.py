@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, and_
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, and_, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -19,6 +19,9 @@ class EnrolmentStatus(StrEnum):
     NOT_STARTED = "not_started"
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
+    # Recurring training: the last completion's validity ran out; the learner
+    # is enrolled for a new round that has not started yet.
+    EXPIRED = "expired"
 
 
 class Enrolment(Base):
@@ -29,7 +32,8 @@ class Enrolment(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "course_id"),
         CheckConstraint(
-            "status IN ('not_started', 'in_progress', 'completed')", name="status_known"
+            "status IN ('not_started', 'in_progress', 'completed', 'expired')",
+            name="status_known",
         ),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress_percent"),
         # Report filters: by course and period, by status.
@@ -41,6 +45,8 @@ class Enrolment(Base):
         Index("ix_enrolments_completed_at", "completed_at", "id"),
         # The overdue filter: assigned enrolments by due date (migration 0009).
         Index("ix_enrolments_due", "due", "id"),
+        # Recurring training: the daily reminders and expiries (migration 0010).
+        Index("ix_enrolments_expires_at", "expires_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,6 +64,10 @@ class Enrolment(Base):
     # When the learner was unenrolled: the row, its progress and its history
     # stay (reports keep counting what happened); enrolling again reopens it.
     ended_at: Mapped[datetime | None]
+    # Recurring training: when the latest completion's validity ends (None:
+    # the course has no validity period, or not completed yet). Kept after the
+    # completion expired (status `expired`) until the next completion.
+    expires_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
     course: Mapped[Course] = relationship()
@@ -68,6 +78,30 @@ class Enrolment(Base):
 
     def is_overdue(self, today: date) -> bool:
         return is_overdue(self.due, self.status, self.ended_at, today)
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return is_expired(self.status, self.expires_at, now or utcnow())
+
+    def shown_status(self, now: datetime | None = None) -> str:
+        """The status pages, the API and reports show: `expired` as soon as
+        the completion's validity has ended, before the daily task ran."""
+        return EnrolmentStatus.EXPIRED if self.is_expired(now) else self.status
+
+
+def is_expired(status: str, expires_at: datetime | None, now: datetime) -> bool:
+    """Recurring training, the one rule: expired once its validity has ended,
+    even before the daily task has started the enrolment over."""
+    if status == EnrolmentStatus.EXPIRED:
+        return True
+    return status == EnrolmentStatus.COMPLETED and expires_at is not None and expires_at <= now
+
+
+def expired_condition(now: datetime) -> ColumnElement[bool]:
+    """`is_expired` as a WHERE condition on enrolments."""
+    return or_(
+        Enrolment.status == EnrolmentStatus.EXPIRED,
+        and_(Enrolment.status == EnrolmentStatus.COMPLETED, Enrolment.expires_at <= now),
+    )
 
 
 def is_overdue(due: date | None, status: str, ended_at: datetime | None, today: date) -> bool:
@@ -102,6 +136,24 @@ class ItemProgress(Base):
     passed: Mapped[bool | None]
 
     item: Mapped[Item] = relationship()
+
+
+class ItemProgressRound(Base):
+    """A learner's progress on an item in an earlier round of recurring
+    training, moved here from `item_progress` when the round's completion
+    expired (the live row is then deleted so the new round starts empty)."""
+
+    __tablename__ = "item_progress_rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    completion_id: Mapped[int] = mapped_column(
+        ForeignKey("completions.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    viewed_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    passed: Mapped[bool | None]
 
 
 class Completion(Base):

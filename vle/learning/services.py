@@ -28,6 +28,7 @@ from vle.learning.models import (
     Enrolment,
     EnrolmentStatus,
     ItemProgress,
+    is_expired,
     is_overdue,
 )
 
@@ -203,7 +204,7 @@ def is_first_view(enrolment: Enrolment | None, progress: ItemProgressRow | None)
     return (
         progress is None
         or progress.viewed_at is None
-        or enrolment.status == EnrolmentStatus.NOT_STARTED
+        or enrolment.status in (EnrolmentStatus.NOT_STARTED, EnrolmentStatus.EXPIRED)
     )
 
 
@@ -230,7 +231,7 @@ _START_ENROLMENT = (
     update(Enrolment)
     .where(
         Enrolment.id == bindparam("enrolment_id"),
-        Enrolment.status == EnrolmentStatus.NOT_STARTED,
+        Enrolment.status.in_([EnrolmentStatus.NOT_STARTED, EnrolmentStatus.EXPIRED]),
     )
     .values(status=EnrolmentStatus.IN_PROGRESS)
     # record_view sets the loaded enrolment's status itself.
@@ -256,7 +257,7 @@ def record_view(
         return
     now = now or utcnow()
     _RECORD_VIEW(db_session, {"user_id": user.id, "item_id": item.id, "viewed_at": now})
-    if enrolment.status == EnrolmentStatus.NOT_STARTED:
+    if enrolment.status in (EnrolmentStatus.NOT_STARTED, EnrolmentStatus.EXPIRED):
         db_session.execute(_START_ENROLMENT, {"enrolment_id": enrolment.id})
         set_committed_value(enrolment, "status", EnrolmentStatus.IN_PROGRESS)
 
@@ -365,6 +366,7 @@ def _apply_progress(
         enrolment.progress = 100
         enrolment.completed_at = now
         expires = _add_months(now, course.validity_months) if course.validity_months else None
+        enrolment.expires_at = expires
         db_session.add(
             Completion(
                 user_id=enrolment.user_id, course_id=course.id, completed_at=now, expires_at=expires
@@ -438,9 +440,14 @@ class EnrolmentLine:
     enrolled_at: datetime
     completed_at: datetime | None
     due: date | None
+    expires_at: datetime | None = None
 
     def is_overdue(self, today: date) -> bool:
         return is_overdue(self.due, self.status, None, today)
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        """Recurring training: the completion's validity has ended."""
+        return is_expired(self.status, self.expires_at, now or utcnow())
 
 
 _MY_ENROLMENTS = (
@@ -453,6 +460,7 @@ _MY_ENROLMENTS = (
         Enrolment.enrolled_at,
         Enrolment.completed_at,
         Enrolment.due,
+        Enrolment.expires_at,
     )
     .join(Course, Course.id == Enrolment.course_id)
     .where(Enrolment.user_id == bindparam("user_id"), Enrolment.ended_at.is_(None))

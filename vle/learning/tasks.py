@@ -8,10 +8,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from vle import db
-from vle.learning import assignments, reminders  # noqa: F401 (its periodic task)
+from vle.learning import assignments, expiry, reminders  # noqa: F401 (its periodic task)
 from vle.learning.models import Assignment, AssignmentStatus
 from vle.mail.queue import crontab, periodic_task, task
 
@@ -78,3 +79,17 @@ def hold_newcomers() -> int:
     for assignment_id in lost:
         fill_assignment.call_local(assignment_id)
     return sum(_fill(assignment_id) for assignment_id in ids)
+
+
+@periodic_task(crontab(hour="5", minute="30"))
+def recurring_training() -> tuple[int, int]:
+    """Every day: remind learners whose completion expires soon
+    (`VLE_EXPIRY_REMINDER_DAYS`), then start over the enrolments whose
+    completion has expired. Idempotent (learning/expiry.py). How many
+    reminders it queued and enrolments it started over."""
+    days = expiry.reminder_days(current_app.config.get("EXPIRY_REMINDER_DAYS"))
+    with db.transaction() as db_session:
+        reminded = expiry.send_reminders(db_session, days)
+    with db.transaction() as db_session:
+        expired = expiry.expire_completions(db_session)
+    return len(reminded), len(expired)

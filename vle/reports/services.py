@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, String, and_, case, cast, func, or_, select
+from sqlalchemy import Select, String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -43,12 +43,14 @@ from vle.accounts.models import Organisation, Role, User
 from vle.accounts.services import tree_order
 from vle.audit import audit
 from vle.catalog.models import Course, Item, Module, course_trainers
+from vle.db import utcnow
 from vle.errors import Forbidden, Invalid
 from vle.inputs import has_control
 from vle.learning.models import (
     Completion,
     Enrolment,
     EnrolmentStatus,
+    expired_condition,
     overdue_condition,
 )
 from vle.quizzes.models import Attempt, AttemptState
@@ -71,6 +73,7 @@ def status_label(status: str) -> str:
         EnrolmentStatus.NOT_STARTED: _("Not started"),
         EnrolmentStatus.IN_PROGRESS: _("In progress"),
         EnrolmentStatus.COMPLETED: _("Completed"),
+        EnrolmentStatus.EXPIRED: _("Expired"),
         OVERDUE: _("Overdue"),
     }
     return labels.get(status, status)
@@ -223,8 +226,8 @@ def resolve_filters(
     if status is not None and status not in FILTER_STATUSES:
         errors["status"] = str(
             _l(
-                "Unknown status “%(status)s”: choose not_started, in_progress, completed "
-                "or overdue.",
+                "Unknown status “%(status)s”: choose not_started, in_progress, completed, "
+                "expired or overdue.",
                 status=status[:40],
             )
         )
@@ -325,9 +328,22 @@ def _conditions(filters: ReportFilters, scope: Scope) -> list[ColumnElement[bool
                               _within(Enrolment.completed_at, start, end)))  # fmt: skip
     if filters.status == OVERDUE:
         conditions.append(overdue_condition(filters.today()))
+    elif filters.status == EnrolmentStatus.EXPIRED:
+        # Recurring training: past its validity, even before the daily task ran.
+        conditions.append(expired_condition(utcnow()))
+    elif filters.status == EnrolmentStatus.COMPLETED:
+        conditions.append(Enrolment.status == filters.status)
+        conditions.append(or_(Enrolment.expires_at.is_(None), Enrolment.expires_at > utcnow()))
     elif filters.status is not None:
         conditions.append(Enrolment.status == filters.status)
     return conditions
+
+
+def _shown_status(now: datetime) -> ColumnElement[str]:
+    """The status column: `expired` for a completion past its validity."""
+    return case(
+        (expired_condition(now), literal(EnrolmentStatus.EXPIRED.value)), else_=Enrolment.status
+    )
 
 
 def _within(column: Any, start: datetime | None, end: datetime | None) -> ColumnElement[bool]:
@@ -438,7 +454,8 @@ def _rows_query(
     """The report's rows in `sort` order: all of them, or one page as (limit, offset).
 
     Each row: enrolment id, learner name, email, organisation id, course id, enrolled
-    at, status, progress, completed at, best score, due date, overdue (1 or 0). The organisation's and the
+    at, status, progress, completed at, best score, due date, overdue (1 or 0), expires at
+    (recurring training). The organisation's and the
     course's own columns are looked up once per organisation and course (a few
     hundred of them), not joined to each of a million rows; they are joined only
     when the sort needs them. `utc_text`: the two times as UTC text ("YYYY-MM-DD
@@ -450,9 +467,17 @@ def _rows_query(
     else:
         conditions = [Enrolment.id.in_(_page_ids(filters, scope, sort, *page))]
         best, best_score = None, _best_score()
-    times: tuple[Any, Any] = (Enrolment.enrolled_at, Enrolment.completed_at)
+    times: tuple[Any, Any, Any] = (
+        Enrolment.enrolled_at,
+        Enrolment.completed_at,
+        Enrolment.expires_at,
+    )
     if utc_text:
-        times = (UtcText(Enrolment.enrolled_at), UtcText(Enrolment.completed_at))
+        times = (
+            UtcText(Enrolment.enrolled_at),
+            UtcText(Enrolment.completed_at),
+            UtcText(Enrolment.expires_at),
+        )
     query = select(
         Enrolment.id,
         User.name,
@@ -460,13 +485,14 @@ def _rows_query(
         User.organisation_id,
         Enrolment.course_id,
         times[0],
-        Enrolment.status,
+        _shown_status(utcnow()),
         Enrolment.progress,
         times[1],
         best_score,
         # The CSV writes the day as the database has it: no date object per row.
         cast(Enrolment.due, String) if utc_text else Enrolment.due,
         case((overdue_condition(filters.today()), 1), else_=0),
+        times[2],
     ).select_from(Enrolment)
     _user, organisation, course = _needs_joins(sort)
     query = query.join(User, User.id == Enrolment.user_id)
@@ -519,6 +545,7 @@ class ReportRow(NamedTuple):
     competencies: list[str]
     due: date | None = None
     overdue: bool = False
+    expires_at: datetime | None = None
 
 
 _COMPLETED = EnrolmentStatus.COMPLETED.value
@@ -538,7 +565,7 @@ def _row(
     courses: dict[int, CourseColumns],
 ) -> ReportRow:
     (_id, name, email, organisation_id, course_id, enrolled_at, status, progress,
-     completed_at, best, due, overdue) = raw  # fmt: skip
+     completed_at, best, due, overdue, expires_at) = raw  # fmt: skip
     code, organisation_name = organisations[organisation_id]
     course = courses[course_id]
     return ReportRow(
@@ -557,6 +584,7 @@ def _row(
         course.competencies if status == _COMPLETED else _NONE,
         due,
         overdue == 1,
+        expires_at,
     )
 
 
@@ -585,10 +613,11 @@ class Totals:
     not_started: int = 0
     in_progress: int = 0
     completed: int = 0
+    expired: int = 0  # recurring training: started over, not started again yet
 
     @property
     def enrolled(self) -> int:
-        return self.not_started + self.in_progress + self.completed
+        return self.not_started + self.in_progress + self.completed + self.expired
 
     @property
     def completion_rate(self) -> float:
@@ -598,12 +627,9 @@ class Totals:
 
 def completion_totals(db_session: Session, filters: ReportFilters, scope: Scope) -> Totals:
     """How many of the selected enrolments are in each status (one query)."""
-    query = (
-        select(Enrolment.status, func.count())
-        .where(*_conditions(filters, scope))
-        .group_by(Enrolment.status)
-    )
-    counts = dict(db_session.execute(query).all())
+    shown = _shown_status(utcnow())
+    query = select(shown, func.count()).where(*_conditions(filters, scope)).group_by(shown)
+    counts: dict[str, int] = {status: n for status, n in db_session.execute(query)}
     return Totals(**{status: counts.get(status, 0) for status in STATUSES})
 
 
@@ -672,7 +698,7 @@ def iter_completion_rows(
 JSON_KEYS = (
     "learner_name", "email", "organisation_code", "organisation_name", "course",
     "course_title", "enrolled_at", "status", "progress", "completed_at", "best_score",
-    "competencies", "due", "overdue",
+    "competencies", "due", "overdue", "expires_at",
 )  # fmt: skip
 
 
@@ -700,6 +726,7 @@ def json_row(row: ReportRow) -> dict[str, Any]:
         "competencies": row.competencies,
         "due": row.due.isoformat() if row.due else None,
         "overdue": row.overdue,
+        "expires_at": _iso(row.expires_at),
     }
 
 
@@ -722,10 +749,11 @@ def spreadsheet_headers(tz: tzinfo) -> list[str]:
         _("Competencies"),
         _("Due date"),
         _("Overdue"),
+        _("Expires at (%(zone)s)", zone=zone),
     ]
 
 
-SPREADSHEET_WIDTHS = (28, 32, 14, 30, 24, 36, 18, 14, 10, 18, 12, 24, 12, 10)
+SPREADSHEET_WIDTHS = (28, 32, 14, 30, 24, 36, 18, 14, 10, 18, 12, 24, 12, 10, 18)
 
 
 def overdue_word(overdue: bool) -> str:
@@ -746,14 +774,20 @@ def spreadsheet_rows(
         # Date-times, or their text for CSV.
         enrolled_at: datetime | str
         completed_at: datetime | str | None
+        expires_at: datetime | str | None
         enrolled_at = row.enrolled_at.astimezone(tz)
         completed_at = row.completed_at
         if completed_at is not None:
             completed_at = completed_at.astimezone(tz)
+        expires_at = row.expires_at
+        if expires_at is not None:
+            expires_at = expires_at.astimezone(tz)
         if text_times:
             enrolled_at = enrolled_at.isoformat(" ", "seconds")[:19]
             if completed_at is not None:
                 completed_at = completed_at.isoformat(" ", "seconds")[:19]
+            if expires_at is not None:
+                expires_at = expires_at.isoformat(" ", "seconds")[:19]
         yield [
             row.learner_name,
             row.email,
@@ -769,6 +803,7 @@ def spreadsheet_rows(
             ", ".join(row.competencies),
             (row.due.isoformat() if row.due else None) if text_times else row.due,
             late if row.overdue else "",
+            expires_at,
         ]
 
 
@@ -852,13 +887,15 @@ def _csv_batches(
         batch: list[tuple[str, ...]] = []
         append = batch.append
         for (_id, name, email, organisation_id, course_id, enrolled_at, status, progress,
-             completed_at, best, due, overdue) in raw_rows:  # fmt: skip
+             completed_at, best, due, overdue, expires_at) in raw_rows:  # fmt: skip
             code, organisation_name = organisations[organisation_id]
             slug, title, competencies = courses[course_id]
             if local is not None:
                 enrolled_at = local(enrolled_at)
                 if completed_at is not None:
                     completed_at = local(completed_at)
+                if expires_at is not None:
+                    expires_at = local(expires_at)
             append(
                 (
                     field(name),
@@ -875,6 +912,7 @@ def _csv_batches(
                     competencies if status == completed_status else "",
                     due or "",  # "YYYY-MM-DD" text
                     late if overdue == 1 else "",
+                    expires_at or "",
                 )
             )
         yield batch

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import has_app_context
 from sqlalchemy.orm import Session
 
 from vle.catalog.models import Course, Item
@@ -15,8 +16,10 @@ from vle.quizzes.models import Attempt, AttemptState
 def essay_graded(
     db_session: Session, attempt: Attempt, item: Item, course: Course, now: datetime
 ) -> None:
-    """Tell the learner their attempt is graded (a regrade is told again)."""
-    if attempt.state != AttemptState.GRADED:
+    """Tell the learner their attempt is graded (a regrade is told again). Only
+    within the app (a page, the worker, the CLI): mails need its settings and
+    templates; a service called outside it (a service test) tells nobody."""
+    if attempt.state != AttemptState.GRADED or not has_app_context():
         return
     learner = attempt.user
     result_url = mail.external_url(

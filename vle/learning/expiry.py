@@ -42,8 +42,9 @@ from vle.learning.models import (
 )
 from vle.mail import services as mail
 
-mail.KIND_LABELS["completion_expiring"] = _l("reminders that a completion is about to expire")
-mail.KIND_LABELS["completion_expired"] = _l("notices that a completion has expired")
+# The mail module may name these kinds itself (its Notifications page lists them).
+mail.KIND_LABELS.setdefault("completion_expiring", _l("completions about to expire"))
+mail.KIND_LABELS.setdefault("completion_expired", _l("completions that have expired"))
 
 DEFAULT_REMINDER_DAYS = (30, 7)
 

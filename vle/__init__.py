@@ -85,8 +85,8 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     import vle.api.reports  # noqa: F401 - adds the report routes to the API blueprint
     from vle.accounts.views import bp as accounts_bp
     from vle.admin.views import bp as admin_bp
-    from vle.authoring.views import bp as authoring_bp
     from vle.api.views import bp as api_bp
+    from vle.authoring.views import bp as authoring_bp
     from vle.certificates.views import bp as certificates_bp
     from vle.learning.assignment_views import bp as assignments_bp
     from vle.learning.message_views import bp as messages_bp

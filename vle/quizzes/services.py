@@ -128,9 +128,7 @@ _OPEN_ATTEMPT = select(Attempt).where(
 # Attempts a trainer reset do not count (but keep their number).
 _ATTEMPTS_COUNT = select(
     func.count(Attempt.id).filter(Attempt.reset_at.is_(None)), func.max(Attempt.number)
-).where(
-    Attempt.item_id == bindparam("item_id"), Attempt.user_id == bindparam("user_id")
-)
+).where(Attempt.item_id == bindparam("item_id"), Attempt.user_id == bindparam("user_id"))
 
 
 def questions_of(db_session: Session, item: Item) -> list[Question]:

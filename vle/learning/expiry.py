@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from vle.catalog.models import Course, Item, Module
 from vle.db import utcnow
+from vle.learning.kinds import KINDS
 from vle.learning.models import (
     Completion,
     Enrolment,
@@ -194,6 +195,8 @@ def start_over(db_session: Session, enrolment: Enrolment) -> None:
         .where(ItemProgress.user_id == enrolment.user_id, ItemProgress.item_id.in_(in_course))
         .execution_options(synchronize_session=False)
     )
+    for kind in KINDS.values():  # quizzes: the old round's attempts stop counting
+        kind.new_round(db_session, enrolment.user_id, in_course, utcnow())
     enrolment.status = EnrolmentStatus.EXPIRED
     enrolment.progress = 0
     enrolment.completed_at = None

@@ -40,6 +40,10 @@ class ItemKind:
     is_done: Callable[[Progress | None], bool]
     # Extra template context: (db_session, item, user, enrolment) -> dict
     context: Callable[..., dict[str, Any]] = field(default=lambda *args: {})
+    # A new round of recurring training begins for a learner: what the kind
+    # keeps of the round before, beside item progress, stops counting
+    # (db_session, user_id, item ids of the course (a select), now) -> None.
+    new_round: Callable[..., None] = field(default=lambda *args: None)
 
 
 KINDS: dict[str, ItemKind] = {}

@@ -205,6 +205,7 @@ QUIZ_KIND = ItemKind(
     manual_completion=False,
     is_done=_passed,
     context=context,
+    new_round=services.start_new_round,
 )
 
 

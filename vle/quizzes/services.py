@@ -1314,3 +1314,24 @@ def erase_personal_data(db_session: Session, user: User) -> int:
     )
     db_session.flush()
     return erased
+
+
+NEW_ROUND_REASON = "A new round of recurring training"
+
+
+def start_new_round(db_session: Session, user_id: int, items: Any, now: datetime) -> None:
+    """Recurring training: the learner's completion expired and the course
+    starts over. Their finished attempts at its quizzes stay in history but
+    stop counting, as a trainer's reset does: against the attempts allowed
+    and for the score; so a learner who used every attempt can pass again."""
+    db_session.execute(
+        update(Attempt)
+        .where(
+            Attempt.user_id == user_id,
+            Attempt.item_id.in_(items),
+            Attempt.reset_at.is_(None),
+            Attempt.state != AttemptState.OPEN,
+        )
+        .values(reset_at=now, reset_reason=NEW_ROUND_REASON)
+        .execution_options(synchronize_session=False)
+    )

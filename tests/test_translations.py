@@ -89,6 +89,15 @@ def test_every_lithuanian_message_is_translated(domain):
 
 
 @pytest.mark.parametrize(("locale", "domain"), CATALOGS)
+def test_every_catalogue_is_complete(locale, domain):
+    # All four languages, not Lithuanian alone: a Polish or Norwegian page with
+    # English holes in it is as broken for its reader.
+    catalog = _po(locale, domain)
+    missing = [_label(m) for m in _messages(catalog) if m.fuzzy or not all(_forms(m))]
+    assert not missing, f"untranslated or fuzzy in {locale}/{domain}.po:\n" + "\n".join(missing)
+
+
+@pytest.mark.parametrize(("locale", "domain"), CATALOGS)
 def test_translations_keep_every_placeholder(locale, domain):
     """A lost %(title)s hides data; a new or mistyped one breaks the page
     (templates format every message, so a stray % matters too)."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import AnyConverter, IntegerConverter
 
 import vle
 from tests.conftest import csrf_token, login, post_form
@@ -34,11 +34,17 @@ def methods(rule):
 
 
 def url(rule, number, text):
-    """The rule's path with `number` for its ids and `text` for its other parts."""
-    values = {
-        name: number if isinstance(converter, IntegerConverter) else text
-        for name, converter in rule._converters.items()
-    }
+    """The rule's path with `number` for its ids, one of its choices for a
+    fixed choice (`<any(csv, xlsx):fmt>`) and `text` for its other parts."""
+
+    def value(converter):
+        if isinstance(converter, IntegerConverter):
+            return number
+        if isinstance(converter, AnyConverter):
+            return sorted(converter.items)[0]
+        return text
+
+    values = {name: value(converter) for name, converter in rule._converters.items()}
     return rule.build(values, append_unknown=False)[1]
 
 

@@ -353,6 +353,12 @@ def test_bad_input_gets_a_clear_answer_and_changes_nothing(client, session, desk
     assert foreign.status_code == 404
     word = post_form(client, f"{base}/reset", {"attempt": "first", "reason": "No"})
     assert word.status_code == 422 and "Choose an attempt." in word.get_data(True)
+    # An id no database column holds: the same answer, never a 500.
+    huge = str(10**30)
+    response = post_form(client, f"{base}/reset", {"attempt": huge, "reason": "No"})
+    assert response.status_code == 422 and "Choose an attempt." in response.get_data(True)
+    response = post_form(client, f"{base}/complete", {"learner": huge, "reason": "Met"})
+    assert response.status_code == 422 and "Choose a learner." in response.get_data(True)
     session.commit()
     session.expire_all()
     assert session.scalar(select(Completion).where(Completion.user_id == desk["bob"].id)) is None

@@ -23,7 +23,7 @@ from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from vle import db
+from vle import db, inputs
 from vle.authoring import services
 from vle.authoring.forms import GridFilterForm, ManualCompletionForm, ResetAttemptForm
 from vle.catalog.models import Course
@@ -223,8 +223,10 @@ def _record(course: Course, what: str, fmt: str, args: dict[str, str]) -> None:
 
 
 def _posted_id(value: Any) -> int | None:
+    """A chosen learner's or attempt's id from the form, or None when it is not
+    one the database could hold (vle.inputs' one bound on ids)."""
     try:
-        return int(value)
+        return inputs.as_id(int(value))
     except (TypeError, ValueError):
         return None
 

@@ -167,7 +167,9 @@ def _holds_a_learner(db_session: Session, course: Course, scope: AnswerScope) ->
     )
 
 
-GRID_STATUSES = ("not_started", "in_progress", "completed", "overdue")
+# A completion past its validity shows (and filters) as "expired" at once, by
+# learning's one rule (shown_status_column), before the daily task ran.
+GRID_STATUSES = ("not_started", "in_progress", "completed", "expired", "overdue")
 GRID_SORTS = ("name", "organisation", "status", "progress", "last_access")
 
 
@@ -261,10 +263,11 @@ def progress_grid(
     conditions = list(base)
     if organisation:
         conditions.append(Organisation.code == organisation)
+    now = utcnow()
     if status == "overdue":
         conditions.append(overdue_condition(today))
     elif status:
-        conditions.append(Enrolment.status == status)
+        conditions.append(learning.shown_status_condition(status, now))
     rows = db_session.execute(
         select(
             Enrolment.user_id,
@@ -272,11 +275,12 @@ def progress_grid(
             User.email,
             Organisation.name,
             Organisation.code,
-            Enrolment.status,
+            learning.shown_status_column(now),
             Enrolment.progress,
             Enrolment.due,
             Enrolment.ended_at,
             Enrolment.completed_at,
+            Enrolment.status,
         )
         .join(User, User.id == Enrolment.user_id)
         .join(Organisation, Organisation.id == User.organisation_id)
@@ -292,7 +296,7 @@ def progress_grid(
             status=r[5],
             progress=r[6],
             due=r[7],
-            overdue=is_overdue(r[7], r[5], r[8], today),
+            overdue=is_overdue(r[7], r[10], r[8], today),  # the stored status, as the filter
             completed_at=r[9],
             last_access=None,
         )
@@ -588,14 +592,19 @@ def complete_by_hand(
     _require_teacher(scope)
     text = _reason(reason)
     learner, enrolment = _learner_enrolment(db_session, course, scope, user_id)
-    if enrolment.status == EnrolmentStatus.COMPLETED:
-        raise FieldError(_l("This learner has already completed the course."), field="learner")
     now = now or utcnow()
+    # A completion past its validity is expired already (learning's one rule),
+    # even before the daily task started it over: it may be recorded again.
+    if enrolment.shown_status(now) == EnrolmentStatus.COMPLETED:
+        raise FieldError(_l("This learner has already completed the course."), field="learner")
     before = {"status": enrolment.status, "progress": enrolment.progress}
     enrolment.status = EnrolmentStatus.COMPLETED
     enrolment.progress = 100
     enrolment.completed_at = now
     expires = _add_months(now, course.validity_months) if course.validity_months else None
+    # The new completion's validity, as learning's own completion sets it: the
+    # old date kept would show this completion expired at once.
+    enrolment.expires_at = expires
     completion = Completion(
         user_id=learner.id,
         course_id=course.id,
@@ -606,6 +615,7 @@ def complete_by_hand(
     )
     db_session.add(completion)
     db_session.flush()
+    learning.completed_by_hand(db_session, learner.id, course, completion)
     audit(
         db_session, actor, "completion.manual", "user", learner.id, address,
         {"course": course.slug, "before": before,

@@ -9,10 +9,11 @@ from datetime import date, datetime
 from typing import Protocol
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import and_, bindparam, case, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, raiseload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.elements import ColumnElement
 
 from vle import db
 from vle.accounts.models import User
@@ -22,12 +23,14 @@ from vle.catalog.models import Course, CourseStatus, Item, Module
 from vle.catalog.services import ItemEntry, ModuleEntry
 from vle.db import utcnow
 from vle.errors import Forbidden, Invalid
+from vle.learning import events
 from vle.learning.kinds import Progress, kind_of
 from vle.learning.models import (
     Completion,
     Enrolment,
     EnrolmentStatus,
     ItemProgress,
+    expired_condition,
     is_expired,
     is_overdue,
 )
@@ -282,8 +285,11 @@ def complete_item(
     now = now or utcnow()
     rows, row = _progress_rows_with(db_session, user, course, item)
     row.viewed_at = row.viewed_at or now
+    first = row.completed_at is None
     row.completed_at = row.completed_at or now
     _recount(db_session, enrolment, course, rows, now, contents)
+    if first:
+        events.emit(events.ItemCompleted(db_session, user.id, course, item.id, item.kind, now))
     return enrolment
 
 
@@ -295,9 +301,12 @@ def record_result(
     rows, row = _progress_rows_with(db_session, user, course, item)
     row.viewed_at = row.viewed_at or now
     row.passed = passed
+    first = passed and row.completed_at is None
     if passed:
         row.completed_at = row.completed_at or now
     _recount(db_session, enrolment, course, rows, now)
+    if first:
+        events.emit(events.ItemCompleted(db_session, user.id, course, item.id, item.kind, now))
 
 
 def _progress_rows_with(
@@ -367,13 +376,23 @@ def _apply_progress(
         enrolment.completed_at = now
         expires = _add_months(now, course.validity_months) if course.validity_months else None
         enrolment.expires_at = expires
-        db_session.add(
-            Completion(
-                user_id=enrolment.user_id, course_id=course.id, completed_at=now, expires_at=expires
-            )
+        completion = Completion(
+            user_id=enrolment.user_id, course_id=course.id, completed_at=now, expires_at=expires
         )
+        db_session.add(completion)
+        db_session.flush()
+        events.emit(events.CourseCompleted(db_session, enrolment.user_id, course, completion))
     elif progress:
         enrolment.status = EnrolmentStatus.IN_PROGRESS
+
+
+def completed_by_hand(
+    db_session: Session, user_id: int, course: Course, completion: Completion
+) -> None:
+    """A trainer recorded a completion by hand (face-to-face training): what
+    follows a completion (certificate notice, competency evidence) follows it
+    too."""
+    events.emit(events.CourseCompleted(db_session, user_id, course, completion))
 
 
 def recount_course(db_session: Session, course: Course, now: datetime | None = None) -> None:
@@ -428,6 +447,31 @@ def neighbours(contents: list[ModuleEntry], item_id: int) -> Neighbours:
     )
 
 
+def shown_status_column(now: datetime) -> ColumnElement[str]:
+    """The status every page, report, download and the API show, in SQL: `expired`
+    the moment a completion's validity has ended, before the daily task
+    (learning/expiry.py) has started the enrolment over; else the stored status.
+    `Enrolment.shown_status` says the same in Python; both rest on
+    `models.is_expired`/`expired_condition`. Count and group by this, never by
+    `Enrolment.status`, wherever a person reads the status."""
+    return case(
+        (expired_condition(now), literal(EnrolmentStatus.EXPIRED.value)), else_=Enrolment.status
+    )
+
+
+def shown_status_condition(status: str, now: datetime) -> ColumnElement[bool]:
+    """Enrolments whose shown status (`shown_status_column`) is `status`, as a
+    WHERE condition that keeps the status and expiry indexes usable."""
+    if status == EnrolmentStatus.EXPIRED:
+        return expired_condition(now)
+    if status == EnrolmentStatus.COMPLETED:
+        return and_(
+            Enrolment.status == EnrolmentStatus.COMPLETED,
+            or_(Enrolment.expires_at.is_(None), Enrolment.expires_at > now),
+        )
+    return Enrolment.status == status
+
+
 @dataclass(frozen=True, slots=True)
 class EnrolmentLine:
     """A line of My learning: the course and where the learner stands in it."""
@@ -448,6 +492,10 @@ class EnrolmentLine:
     def is_expired(self, now: datetime | None = None) -> bool:
         """Recurring training: the completion's validity has ended."""
         return is_expired(self.status, self.expires_at, now or utcnow())
+
+    def shown_status(self, now: datetime | None = None) -> str:
+        """As `Enrolment.shown_status`: expired at once, before the daily task ran."""
+        return EnrolmentStatus.EXPIRED if self.is_expired(now) else self.status
 
 
 _MY_ENROLMENTS = (

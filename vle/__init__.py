@@ -87,7 +87,9 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     from vle.admin.views import bp as admin_bp
     from vle.api.views import bp as api_bp
     from vle.authoring.views import bp as authoring_bp
+    from vle.certificates.services import register as register_certificates
     from vle.certificates.views import bp as certificates_bp
+    from vle.competencies.services import register as register_competencies
     from vle.learning.assignment_views import bp as assignments_bp
     from vle.learning.message_views import bp as messages_bp
     from vle.learning.views import bp as learning_bp
@@ -101,9 +103,11 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     app.register_blueprint(assignments_bp)
     app.register_blueprint(messages_bp)
     register_quizzes(app)  # the quiz item kind and the quiz pages
+    register_competencies()  # evidence from completions and passed quizzes
     app.register_blueprint(admin_bp)
     app.register_blueprint(authoring_bp)
     app.register_blueprint(certificates_bp)
+    register_certificates()  # a certificate and its notice at each completion
     app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(mail_bp)

@@ -1,0 +1,1 @@
+"""Competency tracking: frameworks, links, evidence, ratings, plans, badges."""

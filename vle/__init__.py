@@ -88,6 +88,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     from vle.api.views import bp as api_bp
     from vle.authoring.views import bp as authoring_bp
     from vle.certificates.services import register as register_certificates
+    from vle.certificates.services import register as register_certificates
     from vle.certificates.views import bp as certificates_bp
     from vle.competencies.services import register as register_competencies
     from vle.learning.assignment_views import bp as assignments_bp
@@ -107,6 +108,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     app.register_blueprint(admin_bp)
     app.register_blueprint(authoring_bp)
     app.register_blueprint(certificates_bp)
+    register_certificates()  # a certificate and its notice at each completion
     register_certificates()  # a certificate and its notice at each completion
     app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp)

@@ -1,10 +1,14 @@
-"""Certificates: issued lazily, the first time a learner asks for the certificate
-of a completed course, then kept; verified by their code.
+"""Certificates: issued when a learner completes a course — by the completion
+rule or by a trainer's hand — and the learner is told at once (on My learning
+and by mail); verified by their code.
 
-Why lazily: learning records completions and must not import anything above
-it. Issuing on first request needs no hook in learning, costs nothing for the
-many completions whose certificate nobody downloads, and gives the same result:
-every completion has at most one certificate, with a code fixed once issued.
+Learning records completions and must not import anything above it, so this
+domain listens to its `CourseCompleted` event (vle/learning/events.py),
+registered at start-up by `register`: the certificate and its notice are
+written in the completing transaction. Completions recorded before that (when
+certificates were issued lazily, at the first download) still get theirs at
+the first download, by `certificate_for`. Either way every completion has at
+most one certificate, with a code fixed once issued (decision 0017).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from vle.accounts.models import User
 from vle.catalog.models import Course
 from vle.certificates.models import Certificate
 from vle.errors import NotFound
+from vle.learning import events
 from vle.learning.models import Completion
 from vle.mail import services as mail
 
@@ -58,6 +63,12 @@ def certificate_for(db_session: Session, user: User, course: Course) -> Certific
     completion = latest_completion(db_session, user, course)
     if completion is None:
         raise NotFound(_l("You have not completed this course yet."))
+    return _issue(db_session, user, course, completion)
+
+
+def _issue(db_session: Session, user: User, course: Course, completion: Completion) -> Certificate:
+    """The completion's certificate, issued (and the learner told) if it has
+    none yet. Two simultaneous first calls issue one."""
     existing = _for_completion(db_session, completion.id)
     if existing is not None:
         return existing
@@ -76,8 +87,31 @@ def certificate_for(db_session: Session, user: User, course: Course) -> Certific
     return certificate
 
 
+def issue_on_completion(event: events.CourseCompleted) -> None:
+    """Learning's `CourseCompleted` listener: the completion's certificate is
+    issued and the learner told, in the completing transaction. Emitted again
+    for the same completion (a retried request), it does nothing more.
+
+    Only within the app (a page, the worker, the CLI), where the notice's mail
+    can be made: a plain service call outside it (a script, a service test)
+    leaves the completion without a certificate, and `certificate_for` issues
+    it, with its notice, at the first download."""
+    if not has_app_context():
+        return
+    user = event.db_session.get(User, event.user_id)
+    if user is None:
+        return
+    _issue(event.db_session, user, event.course, event.completion)
+
+
+def register() -> None:
+    """At start-up (vle/__init__.py): listen to learning's completions."""
+    events.listen(events.CourseCompleted, issue_on_completion)
+
+
 def _tell_issued(db_session: Session, user: User, course: Course, certificate: Certificate) -> None:
-    """Notify "certificate issued" (on My learning and by mail). Only within
+    """Notify "certificate issued" (on My learning and by mail), once per
+    certificate, so once per completion (the key is its code). Only within
     the app (a page, the worker, the CLI): mails need its settings."""
     if not has_app_context():
         return

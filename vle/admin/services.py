@@ -319,7 +319,7 @@ def user_data(db_session: Session, user: User) -> dict[str, Any]:
             {
                 "course": e.course.slug,
                 "course_title": e.course.title,
-                "status": e.status,
+                "status": e.shown_status(),  # expired at once, as every page shows it
                 "progress": e.progress,
                 "method": e.method,
                 "enrolled_at": _plain(e.enrolled_at),

@@ -20,7 +20,7 @@ from vle.catalog.models import Course, Item
 from vle.db import utcnow
 from vle.errors import DomainError, Forbidden, Invalid, NotFound, json_error
 from vle.learning import services as learning
-from vle.learning.models import Enrolment, EnrolmentStatus
+from vle.learning.models import Enrolment
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -114,7 +114,7 @@ def enrolment_json(enrolment: Enrolment | learning.EnrolmentLine, slug: str) -> 
     return {
         "course": slug,
         "url": url_for("learning.course", slug=slug, _external=True),
-        "status": EnrolmentStatus.EXPIRED if enrolment.is_expired() else enrolment.status,
+        "status": enrolment.shown_status(),  # expired at once (learning.models.is_expired)
         "progress": enrolment.progress,
         "enrolled_at": _time(enrolment.enrolled_at),
         "completed_at": _time(enrolment.completed_at),

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import Select, String, and_, case, cast, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -50,9 +50,9 @@ from vle.learning.models import (
     Completion,
     Enrolment,
     EnrolmentStatus,
-    expired_condition,
     overdue_condition,
 )
+from vle.learning.services import shown_status_column, shown_status_condition
 from vle.quizzes.models import Attempt, AttemptState
 from vle.reports import writers
 
@@ -328,22 +328,14 @@ def _conditions(filters: ReportFilters, scope: Scope) -> list[ColumnElement[bool
                               _within(Enrolment.completed_at, start, end)))  # fmt: skip
     if filters.status == OVERDUE:
         conditions.append(overdue_condition(filters.today()))
-    elif filters.status == EnrolmentStatus.EXPIRED:
-        # Recurring training: past its validity, even before the daily task ran.
-        conditions.append(expired_condition(utcnow()))
-    elif filters.status == EnrolmentStatus.COMPLETED:
-        conditions.append(Enrolment.status == filters.status)
-        conditions.append(or_(Enrolment.expires_at.is_(None), Enrolment.expires_at > utcnow()))
     elif filters.status is not None:
-        conditions.append(Enrolment.status == filters.status)
+        # Recurring training: `expired` past its validity, even before the daily task ran.
+        conditions.append(shown_status_condition(filters.status, utcnow()))
     return conditions
 
 
-def _shown_status(now: datetime) -> ColumnElement[str]:
-    """The status column: `expired` for a completion past its validity."""
-    return case(
-        (expired_condition(now), literal(EnrolmentStatus.EXPIRED.value)), else_=Enrolment.status
-    )
+# The status column: `expired` for a completion past its validity (learning's one rule).
+_shown_status = shown_status_column
 
 
 def _within(column: Any, start: datetime | None, end: datetime | None) -> ColumnElement[bool]:
@@ -1047,6 +1039,7 @@ class RateRow:
     own_members_only: bool = False
     language: str | None = None
     overdue: int = 0  # past an assignment's due date, not completed
+    expired: int = 0  # recurring training: a completion past its validity
 
     @property
     def rate(self) -> float:
@@ -1091,14 +1084,16 @@ def dashboard(
     if organisation is None and scope.organisation_path is not None and scope.viewer:
         organisation = scope.viewer.organisation
     conditions = _scope_conditions(scope, organisation)
-    completed = func.sum(case((Enrolment.status == EnrolmentStatus.COMPLETED, 1), else_=0))
     now = now or datetime.now(UTC)
+    # A completion past its validity counts as expired at once, not completed.
+    completed = func.sum(case((shown_status_condition(EnrolmentStatus.COMPLETED, now), 1), else_=0))
+    n_expired = func.sum(case((shown_status_condition(EnrolmentStatus.EXPIRED, now), 1), else_=0))
     late = func.sum(case((overdue_condition(now.date()), 1), else_=0))
 
     per_org: dict[int, tuple[int, int]] = {}
-    overdue = 0
-    for org_id, enrolled, done, n_late in db_session.execute(
-        select(User.organisation_id, func.count(), completed, late)
+    overdue = expired = 0
+    for org_id, enrolled, done, n_late, n_gone in db_session.execute(
+        select(User.organisation_id, func.count(), completed, late, n_expired)
         .select_from(Enrolment)
         .join(User, User.id == Enrolment.user_id)
         .where(*conditions)
@@ -1106,6 +1101,7 @@ def dashboard(
     ):
         per_org[org_id] = (enrolled, int(done or 0))
         overdue += int(n_late or 0)
+        expired += int(n_gone or 0)
     orgs = [org for org, _depth in organisations_in_scope(db_session, scope)]
     by_organisation = _roll_up(orgs, per_org, organisation)
     total = RateRow(
@@ -1114,6 +1110,7 @@ def dashboard(
         enrolled=sum(n for n, _done in per_org.values()),
         completed=sum(done for _n, done in per_org.values()),
         overdue=overdue,
+        expired=expired,
     )
 
     course_query = (

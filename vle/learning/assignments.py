@@ -53,6 +53,7 @@ from vle.learning.models import (
     EnrolmentStatus,
     overdue_condition,
 )
+from vle.learning.services import shown_status_column
 from vle.mail import services as mail
 
 BATCH = 1000
@@ -791,14 +792,15 @@ def course_assignments(
     if not assignments:
         return []
     late = case((overdue_condition(today), 1), else_=0)
+    shown = shown_status_column(utcnow())  # a completion past its validity: expired at once
     rows = db_session.execute(
-        select(AssignmentMember.assignment_id, Enrolment.status, func.count(), func.sum(late))
+        select(AssignmentMember.assignment_id, shown, func.count(), func.sum(late))
         .join(
             Enrolment,
             (Enrolment.user_id == AssignmentMember.user_id) & (Enrolment.course_id == course.id),
         )
         .where(AssignmentMember.assignment_id.in_([a.id for a in assignments]))
-        .group_by(AssignmentMember.assignment_id, Enrolment.status)
+        .group_by(AssignmentMember.assignment_id, shown)
     )
     counts: dict[int, dict[str, int]] = {}
     for assignment_id, status, n, n_late in rows:

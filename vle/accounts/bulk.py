@@ -20,7 +20,9 @@ the default):
     active        yes or no (also true/false, 1/0); default yes. "no"
                   deactivates the account, nothing is deleted
     language      en, lt, pl or nb: the user's interface language
-    password      at least 10 characters. Accounts created without one get an
+    password      passing the rules a person's own password passes (at least
+                  10 characters, not the address, the name or a common one:
+                  services.check_password_strength). Accounts created without one get an
                   invitation to choose their own when the administrator asks
                   for invitations on confirming (`vle users import --invite`);
                   otherwise they cannot sign in until a password is set.
@@ -63,8 +65,9 @@ from sqlalchemy.orm import Session
 from vle.accounts.models import Organisation, Role, User
 from vle.accounts.passwords import invite as send_invitation
 from vle.accounts.services import (
-    MIN_PASSWORD_LENGTH,
+    WeakPassword,
     add_user,
+    check_password_strength,
     hash_password,
     latin_look_alike,
     look_alike_message,
@@ -320,24 +323,40 @@ def plan_import(db_session: Session, actor: User | None, users_file: UsersFile) 
     return ImportPlan(rows=outcomes)
 
 
-def _password_fits(password: str) -> bool:
-    return MIN_PASSWORD_LENGTH <= len(password) <= 1000
+# Set in a users file waiting on disk in place of a password the rules
+# refused, with the reason, so that its row is refused again for the same
+# reason when planned again on confirming (the password itself is not kept).
+REFUSED_PASSWORD = "password_refused"  # noqa: S105 - a key, not a password
+
+
+def _password_weakness(values: dict[str, str]) -> str | None:
+    """Why the row's password does not pass the one rule (None: it does)."""
+    password = values.get("password", "")
+    if not password:
+        return values.get(REFUSED_PASSWORD) or None
+    try:
+        check_password_strength(password, values.get("email", ""), values.get("name", ""))
+    except WeakPassword as error:
+        return str(error.message)
+    return None
 
 
 def without_plain_passwords(users_file: UsersFile) -> UsersFile:
     """The file as it may wait on disk for its confirmation: each password
     replaced by its hash (`password_hash`, which `apply_import` stores as it
-    is), or, if it is too short or too long to be one, by as many asterisks, so
-    that its row is refused again, for the same reason, when planned again."""
+    is), or, if the rules refuse it, by the reason (REFUSED_PASSWORD), so that
+    its row is refused again, for the same reason, when planned again."""
     rows = []
     for row in users_file.rows:
         values = dict(row.values)
         password = values.get("password", "")
-        if password and _password_fits(password):
-            values["password_hash"] = hash_password(password)
+        if password:
+            weakness = _password_weakness(values)
+            if weakness is None:
+                values["password_hash"] = hash_password(password)
+            else:
+                values[REFUSED_PASSWORD] = weakness
             values["password"] = ""
-        elif password:
-            values["password"] = "*" * len(password)
         rows.append(Row(line=row.line, values=values, cells=row.cells))
     return UsersFile(columns=list(users_file.columns), rows=rows)
 
@@ -364,7 +383,6 @@ def _plan_row(
     code = values.get("organisation", "")
     active = values.get("active", "")
     language = values.get("language", "").lower()
-    password = values.get("password", "")
     if not name:
         reasons.append(str(_l("The name is missing.")))
     elif len(name) > MAX_NAME:
@@ -398,10 +416,9 @@ def _plan_row(
         reasons.append(
             str(_l("The language must be en, lt, pl or nb, not “%(value)s”.", value=language))
         )
-    if password and not _password_fits(password):
-        reasons.append(
-            str(_l("A password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
-        )
+    weakness = _password_weakness(values)
+    if weakness is not None:
+        reasons.append(weakness)
     if user is not None:
         if actor is not None and not actor.manages(user):
             reasons.append(
@@ -437,7 +454,7 @@ def _plan_row(
         changes.append("must_change_password")
     if language and language != (user.locale or ""):
         changes.append("language")
-    if password or values.get("password_hash"):
+    if values.get("password") or values.get("password_hash"):
         changes.append("password")
     outcome.changes = changes
     outcome.action = "update" if changes else "unchanged"

@@ -31,9 +31,13 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
 from vle.accounts.models import PasswordLink, User
-from vle.accounts.services import (
-    MIN_PASSWORD_LENGTH,
+from vle.accounts.services import (  # the rules live with create_user, named here too
+    COMMON_PASSWORDS,  # noqa: F401
+    MAX_PASSWORD_LENGTH,  # noqa: F401
+    MIN_PASSWORD_LENGTH,  # noqa: F401
+    WeakPassword,
     _digest,
+    check_password_strength,
     end_access,
     fold_email,
     hash_password,
@@ -49,59 +53,6 @@ from vle.mail.services import external_url, queue_mail
 
 RESET = "reset"
 INVITATION = "invitation"
-MAX_PASSWORD_LENGTH = 1000
-
-# Passwords of ten characters or more that lead every list of leaked ones (and
-# their local cousins: "slaptažodis", "hasło", "passord" are "password").
-# Compared case-insensitively; a short list, not a dictionary.
-COMMON_PASSWORDS = frozenset(
-    {
-        "0123456789",
-        "1234567890",
-        "12345678910",
-        "123456789a",
-        "123123123123",
-        "0987654321",
-        "1111111111",
-        "0000000000",
-        "1q2w3e4r5t",
-        "1q2w3e4r5t6y",
-        "1qaz2wsx3edc",
-        "zaq12wsxcde3",
-        "qwertyuiop",
-        "qwerty1234",
-        "qwerty12345",
-        "qwerty123456",
-        "asdfghjkl1",
-        "password12",
-        "password123",
-        "password1234",
-        "passw0rd123",
-        "iloveyou12",
-        "iloveyou123",
-        "letmein123",
-        "welcome123",
-        "welcome1234",
-        "abcdefghij",
-        "abcd123456",
-        "administrator",
-        "changeme123",
-        "football123",
-        "slaptazodis",
-        "slaptažodis",
-        "slaptazodis1",
-        "haslo12345",
-        "hasło12345",
-        "passord123",
-        "passord1234",
-        "sommer2024",
-        "vasara2024",
-    }
-)
-
-
-class WeakPassword(Invalid):
-    """A new password that does not pass the rules: the message says why."""
 
 
 class WrongPassword(Invalid):
@@ -121,27 +72,10 @@ class LinkUnknown(LinkUnusable):
 
 
 def check_new_password(password: str, user: User) -> None:
-    """WeakPassword when `password` is too short or too long, the account's
-    e-mail address or its name (whatever the case or spacing), or one of the
-    most common passwords."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise WeakPassword(_l("A password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise WeakPassword(
-            _l("A password can have at most %(n)d characters.", n=MAX_PASSWORD_LENGTH)
-        )
-    folded = "".join(fold_email(password).split())
-    local_part = user.email.split("@", 1)[0]
-    if folded in (user.email, local_part):
-        raise WeakPassword(_l("The password must not be your email address."))
-    if folded == "".join(user.name.casefold().split()):
-        raise WeakPassword(_l("The password must not be your name."))
-    if folded in COMMON_PASSWORDS:
-        raise WeakPassword(
-            _l(
-                "This is one of the most common passwords, the first that anyone tries. Choose another."
-            )
-        )
+    """WeakPassword when `password` does not pass the rules for `user`
+    (services.check_password_strength: the one rule, also for passwords an
+    administrator sets)."""
+    check_password_strength(password, user.email, user.name)
 
 
 # --- Links -------------------------------------------------------------------------

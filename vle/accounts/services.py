@@ -26,6 +26,55 @@ from vle.mail.services import forget_address
 
 TOKEN_PREFIX = "vle_"  # noqa: S105 - a public marker on tokens, not a secret
 MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1000
+
+# Passwords of ten characters or more that lead every list of leaked ones (and
+# their local cousins: "slaptažodis", "hasło", "passord" are "password").
+# Compared case-insensitively; a short list, not a dictionary.
+COMMON_PASSWORDS = frozenset(
+    {
+        "0123456789",
+        "1234567890",
+        "12345678910",
+        "123456789a",
+        "123123123123",
+        "0987654321",
+        "1111111111",
+        "0000000000",
+        "1q2w3e4r5t",
+        "1q2w3e4r5t6y",
+        "1qaz2wsx3edc",
+        "zaq12wsxcde3",
+        "qwertyuiop",
+        "qwerty1234",
+        "qwerty12345",
+        "qwerty123456",
+        "asdfghjkl1",
+        "password12",
+        "password123",
+        "password1234",
+        "passw0rd123",
+        "iloveyou12",
+        "iloveyou123",
+        "letmein123",
+        "welcome123",
+        "welcome1234",
+        "abcdefghij",
+        "abcd123456",
+        "administrator",
+        "changeme123",
+        "football123",
+        "slaptazodis",
+        "slaptažodis",
+        "slaptazodis1",
+        "haslo12345",
+        "hasło12345",
+        "passord123",
+        "passord1234",
+        "sommer2024",
+        "vasara2024",
+    }
+)
 # A hash that never matches: checking unknown emails against it costs the same
 # time as a real check, so timing does not reveal which emails exist.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
@@ -33,6 +82,37 @@ _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
 
 def hash_password(password: str) -> str:
     return generate_password_hash(password)  # scrypt, salted
+
+
+class WeakPassword(Invalid):
+    """A new password that does not pass the rules: the message says why."""
+
+
+def check_password_strength(password: str, email: str, name: str) -> None:
+    """The one rule for every new password, whoever sets it (the person through
+    a link or Change password, an administrator on the account form, in a users
+    file or with `vle users`): WeakPassword when it is too short or too long,
+    the account's e-mail address (or its local part) or its name (whatever the
+    case or spacing), or one of the most common passwords."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword(_l("A password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise WeakPassword(
+            _l("A password can have at most %(n)d characters.", n=MAX_PASSWORD_LENGTH)
+        )
+    folded = "".join(fold_email(password).split())
+    email = fold_email(email)
+    local_part = email.split("@", 1)[0]
+    if folded in (email, local_part):
+        raise WeakPassword(_l("The password must not be your email address."))
+    if folded == "".join(name.casefold().split()):
+        raise WeakPassword(_l("The password must not be your name."))
+    if folded in COMMON_PASSWORDS:
+        raise WeakPassword(
+            _l(
+                "This is one of the most common passwords, the first that anyone tries. Choose another."
+            )
+        )
 
 
 def fold_email(email: str) -> str:
@@ -144,8 +224,8 @@ def create_user(
         raise Invalid(_l("Only administrators can have the whole network in scope."))
     if not name.strip():
         raise Invalid(_l("A user needs a name."))
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(_l("A password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
+    if password is not None:  # an administrator's choice passes the person's own rules
+        check_password_strength(password, email, name.strip())
     if user_by_email(db_session, email):
         raise Conflict(_l("A user with the email %(email)s already exists.", email=email))
     refuse_look_alike(db_session, email)
@@ -695,8 +775,8 @@ def update_user(
             raise Forbidden(_l("You cannot change your own role or scope."))
         if not actor.administers(organisation):
             raise Forbidden(_l("You cannot move yourself out of your own scope."))
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(_l("A password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
+    if password is not None:  # an administrator's choice passes the person's own rules
+        check_password_strength(password, email, name.strip())
     details: dict[str, Any] = {}
     changed = []
     for field, old, new in (

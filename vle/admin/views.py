@@ -88,18 +88,24 @@ def _user(user_id: int, manage: bool = True) -> User:
 
 
 def _saved(
-    error_field: Any, change: Callable[[Any], tuple[str | None, str]]
+    error_field: Any,
+    change: Callable[[Any], tuple[str | None, str]],
+    password_field: Any = None,
 ) -> BaseResponse | None:
     """The end of a valid add or edit form: `change(db_session)` makes the
     change and says what to flash (None: nothing changed) and where to go
     next; committed, that is a redirect. A DomainError changes nothing and
-    shows beside `error_field`: None, and the form is shown again."""
+    shows beside `error_field` (a password the rules refuse, beside
+    `password_field`): None, and the form is shown again."""
     db_session = db.session()
     try:
         message, target = change(db_session)
     except DomainError as error:
         db_session.rollback()
-        error_field.errors.append(error.message)
+        field = error_field
+        if password_field is not None and isinstance(error, accounts.WeakPassword):
+            field = password_field
+        field.errors.append(error.message)
         return None
     db_session.commit()
     if message:
@@ -291,7 +297,7 @@ def new_user() -> Any:
                 )
             return message, url_for("admin.edit_user", user_id=user.id)
 
-        if saved := _saved(form.email, change):
+        if saved := _saved(form.email, change, form.password):
             return saved
     return render_template("admin/user_form.html", form=form, user=None), _form_status()
 
@@ -310,7 +316,7 @@ def edit_user(user_id: int) -> Any:
             message = _("Account %(email)s saved.", email=user.email) if changed else None
             return message, url_for("admin.edit_user", user_id=user.id)
 
-        if saved := _saved(form.email, change):
+        if saved := _saved(form.email, change, form.password):
             return saved
     return render_template(
         "admin/user_form.html",

@@ -624,19 +624,20 @@ def tell(db_session: Session, assignment: Assignment, limit: int = BATCH // 5) -
         )
     )
     now = utcnow()
-    for member, user in members:
-        _tell(db_session, assignment, assignment.course, user)
+    mail.notify_many(
+        db_session, [_told(assignment, assignment.course, user) for _member, user in members]
+    )
+    for member, _user in members:
         member.told_at = now
     db_session.flush()
     return len(members)
 
 
-def _tell(db_session: Session, assignment: Assignment, course: Course, user: User) -> None:
-    """Notify "course assigned" (on My learning and by mail), once per
-    assignment and person."""
+def _told(assignment: Assignment, course: Course, user: User) -> mail.Notice:
+    """The "course assigned" notification (on My learning and by mail), once
+    per assignment and person."""
     course_url = mail.external_url("learning.course", slug=course.slug)
-    mail.notify(
-        db_session,
+    return mail.Notice(
         user_id=user.id,
         key=f"assigned:{assignment.id}:{user.id}",
         to_address=user.email,

@@ -48,6 +48,7 @@ mail.KIND_LABELS.setdefault("completion_expiring", _l("completions about to expi
 mail.KIND_LABELS.setdefault("completion_expired", _l("completions that have expired"))
 
 DEFAULT_REMINDER_DAYS = (30, 7)
+NOTIFY_BATCH = 500  # notifications written at once
 
 
 def reminder_days(setting: Any) -> tuple[int, ...]:
@@ -94,30 +95,35 @@ def send_reminders(
         .options(joinedload(Enrolment.user), joinedload(Enrolment.course))
         .order_by(Enrolment.expires_at, Enrolment.id)
     )
-    sent = []
+    sent, notices = [], []
     for enrolment in rows:
         assert enrolment.expires_at is not None
         left = enrolment.expires_at - now
         threshold = min(day for day in days if left <= timedelta(days=day))
         key = f"completion_expiring:{enrolment.id}:{_stamp(enrolment.expires_at)}:{threshold}"
         user, course = enrolment.user, enrolment.course
-        mail.notify(
-            db_session,
-            user_id=user.id,
-            to_address=user.email,
-            to_name=user.name,
-            locale=user.locale,
-            kind="completion_expiring",
-            context={
-                "course_title": course.title,
-                "course_url": mail.external_url("learning.course", slug=course.slug),
-                "expires_at": enrolment.expires_at,
-                "days": threshold,
-            },
-            key=key,
-            url=f"/courses/{course.slug}",
+        notices.append(
+            mail.Notice(
+                user_id=user.id,
+                to_address=user.email,
+                to_name=user.name,
+                locale=user.locale,
+                kind="completion_expiring",
+                context={
+                    "course_title": course.title,
+                    "course_url": mail.external_url("learning.course", slug=course.slug),
+                    "expires_at": enrolment.expires_at,
+                    "days": threshold,
+                },
+                key=key,
+                url=f"/courses/{course.slug}",
+            )
         )
         sent.append(Reminder(enrolment.id, threshold, key))
+        if len(notices) >= NOTIFY_BATCH:
+            mail.notify_many(db_session, notices)
+            notices = []
+    mail.notify_many(db_session, notices)
     return sent
 
 
@@ -136,26 +142,29 @@ def expire_completions(db_session: Session, now: datetime | None = None) -> list
             .with_for_update(of=Enrolment)
         )
     )
+    notices = []
     for enrolment in enrolments:
         start_over(db_session, enrolment)
         if enrolment.ended_at is None:
             user, course = enrolment.user, enrolment.course
             assert enrolment.expires_at is not None
-            mail.notify(
-                db_session,
-                user_id=user.id,
-                to_address=user.email,
-                to_name=user.name,
-                locale=user.locale,
-                kind="completion_expired",
-                context={
-                    "course_title": course.title,
-                    "course_url": mail.external_url("learning.course", slug=course.slug),
-                    "expires_at": enrolment.expires_at,
-                },
-                key=f"completion_expired:{enrolment.id}:{_stamp(enrolment.expires_at)}",
-                url=f"/courses/{course.slug}",
+            notices.append(
+                mail.Notice(
+                    user_id=user.id,
+                    to_address=user.email,
+                    to_name=user.name,
+                    locale=user.locale,
+                    kind="completion_expired",
+                    context={
+                        "course_title": course.title,
+                        "course_url": mail.external_url("learning.course", slug=course.slug),
+                        "expires_at": enrolment.expires_at,
+                    },
+                    key=f"completion_expired:{enrolment.id}:{_stamp(enrolment.expires_at)}",
+                    url=f"/courses/{course.slug}",
+                )
             )
+    mail.notify_many(db_session, notices)
     db_session.flush()
     return [enrolment.id for enrolment in enrolments]
 

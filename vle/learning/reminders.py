@@ -55,19 +55,25 @@ def _due_rows(db_session: Any, kind: str, today: date, limit: int) -> list[Any]:
 def remind_batch(db_session: Any, kind: str, today: date, limit: int = BATCH) -> int:
     """Notify up to `limit` learners of `kind` ("due_soon" or "overdue"); how many."""
     rows = _due_rows(db_session, kind, today, limit)
+    course_urls: dict[str, str] = {}
+    notices = []
     for enrolment_id, due, user, title, slug in rows:
-        course_url = mail.external_url("learning.course", slug=slug)
-        mail.notify(
-            db_session,
-            user_id=user.id,
-            to_address=user.email,
-            to_name=user.name,
-            locale=user.locale,
-            kind=kind,
-            context={"course_title": title, "course_url": course_url, "due": due},
-            key=f"{kind}:{enrolment_id}",
-            url=course_url,
+        if slug not in course_urls:
+            course_urls[slug] = mail.external_url("learning.course", slug=slug)
+        course_url = course_urls[slug]
+        notices.append(
+            mail.Notice(
+                user_id=user.id,
+                to_address=user.email,
+                to_name=user.name,
+                locale=user.locale,
+                kind=kind,
+                context={"course_title": title, "course_url": course_url, "due": due},
+                key=f"{kind}:{enrolment_id}",
+                url=course_url,
+            )
         )
+    mail.notify_many(db_session, notices)
     db_session.flush()
     return len(rows)
 
@@ -76,13 +82,14 @@ def send_due_reminders(today: date | None = None) -> int:
     """Every reminder due today, a batch per transaction; how many."""
     today = today or utcnow().date()
     total = 0
-    for kind in ("overdue", "due_soon"):
-        while True:
-            with db.transaction() as db_session:
-                done = remind_batch(db_session, kind, today)
-            total += done
-            if done < BATCH:
-                break
+    with mail.rendering_once():  # the same courses and dates batch after batch
+        for kind in ("overdue", "due_soon"):
+            while True:
+                with db.transaction() as db_session:
+                    done = remind_batch(db_session, kind, today)
+                total += done
+                if done < BATCH:
+                    break
     return total
 
 

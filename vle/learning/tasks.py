@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy.orm import Session
@@ -87,9 +88,15 @@ def recurring_training() -> tuple[int, int]:
     (`VLE_EXPIRY_REMINDER_DAYS`), then start over the enrolments whose
     completion has expired. Idempotent (learning/expiry.py). How many
     reminders it queued and enrolments it started over."""
+    return run_recurring_training()
+
+
+def run_recurring_training(now: datetime | None = None) -> tuple[int, int]:
+    """`recurring_training` as of `now` (default: now; bench/reminders.py
+    runs the next day's)."""
     days = expiry.reminder_days(current_app.config.get("EXPIRY_REMINDER_DAYS"))
     with db.transaction() as db_session:
-        reminded = expiry.send_reminders(db_session, days)
+        reminded = expiry.send_reminders(db_session, days, now)
     with db.transaction() as db_session:
-        expired = expiry.expire_completions(db_session)
+        expired = expiry.expire_completions(db_session, now)
     return len(reminded), len(expired)

@@ -6,6 +6,13 @@ a signed link, without signing in (RFC 8058)."""
 from __future__ import annotations
 
 import re
+import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,6 +20,7 @@ from flask import current_app, g, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from markupsafe import escape
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -47,6 +55,19 @@ UNSUBSCRIBE_MAX_AGE_S = 180 * 24 * 3600
 _KIND = re.compile(r"[a-z][a-z0-9_]{0,49}")
 
 
+@dataclass(frozen=True)
+class Mail:
+    """One mail for `queue_mails`: the arguments of `queue_mail`."""
+
+    key: str
+    to_address: str
+    to_name: str
+    locale: str | None
+    kind: str
+    context: dict[str, Any]
+    notification: bool = False
+
+
 def queue_mail(
     db_session: Session,
     *,
@@ -68,42 +89,83 @@ def queue_mail(
     and `base_url`. Returns False, writing nothing, when a mail with this `key`
     was queued before (so a retried request never mails twice) and when the
     address has stopped notifications of this kind."""
+    mail = Mail(key, to_address, to_name, locale, kind, context, notification)
+    return queue_mails(db_session, [mail])[0]
+
+
+def queue_mails(db_session: Session, mails: Sequence[Mail]) -> list[bool]:
+    """`queue_mail` for each of `mails`, in a few statements whatever their
+    number (the opt-outs and the keys already queued read at once, the rows
+    written by one executemany). For each, whether it was queued (a key
+    given twice: its first)."""
+    return _queue_mails(db_session, mails, _renderer(), {})
+
+
+def _queue_mails(
+    db_session: Session,
+    mails: Sequence[Mail],
+    renderer: _Renderer,
+    rendered: dict[str, tuple[str, str, str]],
+) -> list[bool]:
+    """`queue_mails`; `rendered`: subject, text and HTML already made, by key."""
+    for mail in mails:
+        _check_kind(mail.kind)
+    stopped = _chosen(
+        db_session,
+        MailOptOut,
+        [(mail.to_address, mail.kind) for mail in mails if mail.notification],
+    )
+    taken = _existing_keys(db_session, OutboxMail, [mail.key for mail in mails])
+    now = utcnow()
+    rows: list[dict[str, Any] | None] = []
+    for mail in mails:
+        if (mail.notification and (mail.to_address.lower(), mail.kind) in stopped) or (
+            mail.key in taken
+        ):
+            rows.append(None)
+            continue
+        taken.add(mail.key)
+        locale = _locale(mail.locale)
+        content = rendered.get(mail.key)
+        if content is None:
+            unsubscribe = unsubscribe_url(mail.to_address, mail.kind) if mail.notification else None
+            content = renderer.render(mail.kind, locale, mail.context, mail.to_name, unsubscribe)
+        subject, text, html = content
+        rows.append(
+            {
+                "key": mail.key,
+                "to_address": mail.to_address,
+                "to_name": mail.to_name,
+                "locale": locale,
+                "kind": mail.kind,
+                "subject": subject,
+                "text_body": text,
+                "html_body": html,
+                "notification": mail.notification,
+                "created_at": now,
+                "attempts": 0,
+                "next_attempt_at": now,
+            }
+        )
+    # A row another transaction wrote meanwhile is not written again.
+    ids = _insert_keyed(db_session, OutboxMail, [row for row in rows if row is not None])
+    queued = [row is not None and row["key"] in ids for row in rows]
+    if ids:
+        db_session.info.setdefault(QUEUED, []).extend(
+            ids[row["key"]] for row in rows if row is not None and row["key"] in ids
+        )
+    return queued
+
+
+def _check_kind(kind: str) -> None:
     if not _KIND.fullmatch(kind):
         raise ValueError(f"not a mail kind: {kind!r}")
-    if notification and is_opted_out(db_session, to_address, kind):
-        return False
-    if db_session.scalar(select(OutboxMail.id).where(OutboxMail.key == key)) is not None:
-        return False
+
+
+def _locale(locale: str | None) -> str:
     if not locale or locale not in current_app.config["LANGUAGES"]:
-        locale = current_app.config["DEFAULT_LANGUAGE"]
-    unsubscribe = unsubscribe_url(to_address, kind) if notification else None
-    subject, text, html = render_mail(
-        kind, locale, {**context, "to_name": to_name, "unsubscribe_url": unsubscribe}
-    )
-    now = utcnow()
-    mail_id = _insert_unless_exists(
-        db_session,
-        OutboxMail,
-        ["key"],
-        {
-            "key": key,
-            "to_address": to_address,
-            "to_name": to_name,
-            "locale": locale,
-            "kind": kind,
-            "subject": subject,
-            "text_body": text,
-            "html_body": html,
-            "notification": notification,
-            "created_at": now,
-            "attempts": 0,
-            "next_attempt_at": now,
-        },
-    )
-    if mail_id is None:  # queued meanwhile by another transaction
-        return False
-    db_session.info.setdefault(QUEUED, []).append(mail_id)
-    return True
+        return str(current_app.config["DEFAULT_LANGUAGE"])
+    return locale
 
 
 def render_mail(kind: str, locale: str, context: dict[str, Any]) -> tuple[str, str, str]:
@@ -126,6 +188,87 @@ def render_mail(kind: str, locale: str, context: dict[str, Any]) -> tuple[str, s
         text = render_template(template, **values)
         html = render_template(f"mail/{kind}.html", **values, mail_subject=subject)
     return subject, text.strip() + "\n", html
+
+
+# Plain values a mail's context is compared by (anything else: rendered alone).
+_PLAIN = (str, int, float, bool, type(None), date, datetime, time, timedelta, Decimal)
+_RENDERER: ContextVar[_Renderer | None] = ContextVar("vle.mail.renderer", default=None)
+
+
+# (kind, language, with an unsubscribe link) → whether putting the name and
+# link into one rendering gives what rendering for the person gives: checked
+# once per process (the templates do not change while it runs).
+_FILLS_LIKE_ALONE: dict[tuple[str, str, bool], bool] = {}
+
+
+class _Renderer:
+    """Renders each mail kind once per language and context: the recipient's
+    name and unsubscribe link, the only parts that are per person, are put
+    into that rendering for each (escaped in the HTML). Checked once per kind
+    and language against a rendering of its own: should a template do more
+    with the name than print it, that kind is rendered for each person."""
+
+    LIMIT = 2_000  # renderings kept; then it starts again
+
+    def __init__(self) -> None:
+        token = secrets.token_hex(8)  # no course title or name can hold it
+        self.name, self.link = f"vle{token}name", f"vle{token}link"
+        self.renderings: dict[tuple[Any, ...], tuple[str, str, str]] = {}
+
+    def render(
+        self,
+        kind: str,
+        locale: str,
+        context: dict[str, Any],
+        to_name: str,
+        unsubscribe: str | None,
+    ) -> tuple[str, str, str]:
+        """What `render_mail` gives for this context and person."""
+        whole = {**context, "to_name": to_name, "unsubscribe_url": unsubscribe}
+        kind_key = (kind, locale, unsubscribe is not None)
+        plain = all(isinstance(value, _PLAIN) for value in context.values())
+        if not plain or not to_name or _FILLS_LIKE_ALONE.get(kind_key) is False:
+            return render_mail(kind, locale, whole)
+        key = (*kind_key, tuple((n, type(v).__name__, repr(v)) for n, v in sorted(context.items())))
+        rendering = self.renderings.get(key)
+        if rendering is None:
+            if len(self.renderings) >= self.LIMIT:
+                self.renderings.clear()
+            link = self.link if unsubscribe is not None else None
+            rendering = render_mail(
+                kind, locale, {**context, "to_name": self.name, "unsubscribe_url": link}
+            )
+            self.renderings[key] = rendering
+        subject, text, html = rendering
+        if unsubscribe is not None:
+            text = text.replace(self.link, unsubscribe)
+            html = html.replace(self.link, str(escape(unsubscribe)))
+        mail = (
+            subject,
+            text.replace(self.name, to_name),
+            html.replace(self.name, str(escape(to_name))),
+        )
+        if kind_key not in _FILLS_LIKE_ALONE:
+            alone = render_mail(kind, locale, whole)
+            _FILLS_LIKE_ALONE[kind_key] = alone == mail
+            return alone
+        return mail
+
+
+def _renderer() -> _Renderer:
+    return _RENDERER.get() or _Renderer()
+
+
+@contextmanager
+def rendering_once() -> Iterator[None]:
+    """Within the block, `notify_many` and `queue_mails` render each mail kind
+    once per language and context, across their calls (the daily reminder
+    run: one batch per transaction, the same courses and dates in each)."""
+    token = _RENDERER.set(_Renderer())
+    try:
+        yield
+    finally:
+        _RENDERER.reset(token)
 
 
 def external_url(endpoint: str, **values: Any) -> str:
@@ -182,10 +325,21 @@ def opt_out(db_session: Session, address: str, kind: str) -> None:
 
 
 def is_opted_out(db_session: Session, address: str, kind: str) -> bool:
-    found = db_session.scalar(
-        select(MailOptOut.id).where(MailOptOut.address == address.lower(), MailOptOut.kind == kind)
-    )
-    return found is not None
+    return (address.lower(), kind) in _chosen(db_session, MailOptOut, [(address, kind)])
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notification for `notify_many`: the arguments of `notify`."""
+
+    user_id: int
+    to_address: str
+    to_name: str
+    locale: str | None
+    kind: str
+    context: dict[str, Any]
+    key: str
+    url: str | None = None
 
 
 def notify(
@@ -206,55 +360,117 @@ def notify(
     unless they stopped that kind's mails, or, when they chose the daily
     digest for it, in the next digest. Once per `key` (a second call with it
     does nothing). Nothing is committed: the caller's transaction is."""
-    if not _KIND.fullmatch(kind):
-        raise ValueError(f"not a mail kind: {kind!r}")
-    if not locale or locale not in current_app.config["LANGUAGES"]:
-        locale = current_app.config["DEFAULT_LANGUAGE"]
-    mode = mail_choice(db_session, to_address, kind)
-    subject, _text, _html = render_mail(
-        kind, locale, {**context, "to_name": to_name, "unsubscribe_url": None}
-    )
-    row = _insert_unless_exists(
-        db_session,
-        Notification,
-        ["key"],
-        {
-            "user_id": user_id,
-            "key": key,
-            "kind": kind,
-            "title": subject,
-            "url": url,
-            "to_address": to_address,
-            "to_name": to_name,
-            "locale": locale,
-            "digest_pending": mode == MAIL_DIGEST,
-            "created_at": utcnow(),
-        },
-    )
-    if row is None or mode != MAIL_EACH:
-        return
-    queue_mail(
-        db_session,
-        key=key,
-        to_address=to_address,
-        to_name=to_name,
-        locale=locale,
-        kind=kind,
-        context=context,
-        notification=True,
-    )
+    notify_many(db_session, [Notice(user_id, to_address, to_name, locale, kind, context, key, url)])
+
+
+def notify_many(db_session: Session, notices: Sequence[Notice]) -> None:
+    """`notify` for each of `notices`, in a few statements whatever their
+    number: what each person chose and the keys already used read at once,
+    each mail rendered once (its subject is the notification's title), the
+    notifications and then the mails written by one executemany each."""
+    for notice in notices:
+        _check_kind(notice.kind)
+    renderer = _renderer()
+    modes = _mail_modes(db_session, [(notice.to_address, notice.kind) for notice in notices])
+    taken = _existing_keys(db_session, Notification, [notice.key for notice in notices])
+    now = utcnow()
+    rows, mails, rendered = [], [], {}
+    for notice in notices:
+        if notice.key in taken:
+            continue
+        taken.add(notice.key)
+        locale = _locale(notice.locale)
+        mode = modes[notice.to_address.lower(), notice.kind]
+        # The mail's own rendering (with its unsubscribe link) gives the title.
+        unsubscribe = unsubscribe_url(notice.to_address, notice.kind) if mode == MAIL_EACH else None
+        content = renderer.render(notice.kind, locale, notice.context, notice.to_name, unsubscribe)
+        rows.append(
+            {
+                "user_id": notice.user_id,
+                "key": notice.key,
+                "kind": notice.kind,
+                "title": content[0],
+                "url": notice.url,
+                "to_address": notice.to_address,
+                "to_name": notice.to_name,
+                "locale": locale,
+                "digest_pending": mode == MAIL_DIGEST,
+                "created_at": now,
+            }
+        )
+        if mode == MAIL_EACH:
+            mail = Mail(
+                notice.key,
+                notice.to_address,
+                notice.to_name,
+                locale,
+                notice.kind,
+                notice.context,
+                notification=True,
+            )
+            mails.append(mail)
+            rendered[notice.key] = content
+    written = _insert_keyed(db_session, Notification, rows)
+    _queue_mails(db_session, [mail for mail in mails if mail.key in written], renderer, rendered)
 
 
 def mail_choice(db_session: Session, address: str, kind: str) -> str:
     """MAIL_EACH, MAIL_DIGEST or MAIL_NONE: what `address` chose for `kind`."""
-    if is_opted_out(db_session, address, kind):
-        return MAIL_NONE
-    digest = db_session.scalar(
-        select(MailDigestChoice.id).where(
-            MailDigestChoice.address == address.lower(), MailDigestChoice.kind == kind
+    return _mail_modes(db_session, [(address, kind)])[address.lower(), kind]
+
+
+def _mail_modes(
+    db_session: Session, pairs: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """`mail_choice` of each (address, kind), keyed by the lower-case address."""
+    none = _chosen(db_session, MailOptOut, pairs)
+    digest = _chosen(db_session, MailDigestChoice, pairs)
+    modes = {}
+    for address, kind in pairs:
+        pair = (address.lower(), kind)
+        modes[pair] = MAIL_NONE if pair in none else MAIL_DIGEST if pair in digest else MAIL_EACH
+    return modes
+
+
+# How many values an IN (…) holds (SQLite allows 32,766 in all).
+_IN_CHUNK = 500
+
+
+def _chosen(
+    db_session: Session,
+    model: type[MailOptOut] | type[MailDigestChoice],
+    pairs: Sequence[tuple[str, str]],
+) -> set[tuple[str, str]]:
+    """Which of the (address, kind) `pairs` have a row of `model` (an opt-out,
+    a digest choice), as (lower-case address, kind)."""
+    addresses = sorted({address.lower() for address, _kind in pairs})
+    kinds = sorted({kind for _address, kind in pairs})
+    found: set[tuple[str, str]] = set()
+    for start in range(0, len(addresses), _IN_CHUNK):
+        found.update(
+            (address, kind)
+            for address, kind in db_session.execute(
+                select(model.address, model.kind).where(
+                    model.address.in_(addresses[start : start + _IN_CHUNK]), model.kind.in_(kinds)
+                )
+            )
         )
-    )
-    return MAIL_DIGEST if digest is not None else MAIL_EACH
+    return found
+
+
+def _existing_keys(
+    db_session: Session, model: type[OutboxMail] | type[Notification], keys: Sequence[str]
+) -> set[str]:
+    """Which of `keys` a row of `model` has already."""
+    unique = sorted(set(keys))
+    found: set[str] = set()
+    for start in range(0, len(unique), _IN_CHUNK):
+        found.update(
+            db_session.scalars(
+                select(model.key).where(model.key.in_(unique[start : start + _IN_CHUNK]))
+            )
+        )
+    return found
 
 
 def mail_choices(db_session: Session, address: str) -> dict[str, str]:
@@ -345,22 +561,26 @@ def queue_digests(db_session: Session) -> int:
     by_address: dict[str, list[Notification]] = {}
     for row in pending:
         by_address.setdefault(row.to_address.lower(), []).append(row)
-    sent = 0
+    preferences_url = external_url("mail.preferences")
+    mails = []
     for address, rows in by_address.items():
         first = rows[0]
-        items = [{"title": row.title, "url": row.url} for row in rows]
-        if queue_mail(
-            db_session,
-            key=f"digest:{address}:{rows[-1].id}",
-            to_address=first.to_address,
-            to_name=first.to_name,
-            locale=first.locale,
-            kind="digest",
-            context={"items": items, "preferences_url": external_url("mail.preferences")},
-        ):
-            sent += 1
+        mails.append(
+            Mail(
+                key=f"digest:{address}:{rows[-1].id}",
+                to_address=first.to_address,
+                to_name=first.to_name,
+                locale=first.locale,
+                kind="digest",
+                context={
+                    "items": [{"title": row.title, "url": row.url} for row in rows],
+                    "preferences_url": preferences_url,
+                },
+            )
+        )
         for row in rows:
             row.digest_pending = False
+    sent = sum(queue_mails(db_session, mails))
     db_session.flush()
     return sent
 
@@ -391,3 +611,22 @@ def _insert_unless_exists(
         .returning(model.__table__.c.id)
     )
     return db_session.execute(statement).scalar()
+
+
+def _insert_keyed(
+    db_session: Session, model: type[OutboxMail] | type[Notification], rows: list[dict[str, Any]]
+) -> dict[str, int]:
+    """`_insert_unless_exists` for many rows of a model with a unique `key`, in
+    one executemany (SQLAlchemy sends it as a few multi-row INSERTs). The new
+    rows' ids by key; a key some row had already is not among them."""
+    if not rows:
+        return {}
+    table = model.__table__
+    dialect = db_session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(table.c.id, table.c.key)
+    )
+    return {key: row_id for row_id, key in db_session.execute(statement, rows)}

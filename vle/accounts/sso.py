@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vle.accounts.models import Organisation, Role, SsoDomain, SsoProvider, User
@@ -255,19 +256,12 @@ def account_for(
             )
         )
     user = user_by_email(db_session, email)
-    created = user is None
+    created = False
     if user is None:
-        user = create_user(
-            db_session, email, _name(claims, email), Role.LEARNER, provider.organisation.code
-        )
-        audit(
-            db_session, user, "user.create", "user", user.id, address,
-            {"role": Role.LEARNER.value, "organisation": provider.organisation.code, "via": "oidc"},
-            organisation_id=user.organisation_id, label=user.email,
-        )  # fmt: skip
-    elif not user.active:
+        user, created = _new_account(db_session, provider, claims, email, address)
+    if not created and not user.active:
         raise Forbidden(_l("This account has been deactivated. Ask your administrator."))
-    elif not provider.organisation.contains(user.organisation):
+    if not created and not provider.organisation.contains(user.organisation):
         raise Forbidden(
             _l(
                 "Your account belongs to another organisation: log in with your password.",
@@ -280,6 +274,40 @@ def account_for(
     )  # fmt: skip
     db_session.flush()
     return user
+
+
+def _new_account(
+    db_session: Session,
+    provider: SsoProvider,
+    claims: dict[str, Any],
+    email: str,
+    address: str | None,
+) -> tuple[User, bool]:
+    """A learner account for a first sign-in, and whether this sign-in made it.
+
+    Two first sign-ins of the same new address at once (two tabs, a double
+    click, a retried callback) both find no account; the second's insert then
+    meets the first's row (the unique e-mail: an IntegrityError, or the
+    Conflict of create_user's own look-up when the first has committed by
+    then). In a savepoint, so the sign-in's transaction survives it: the second
+    signs in the account the first made, under the same rules as any existing
+    account, instead of failing with a server error."""
+    try:
+        with db_session.begin_nested():
+            user = create_user(
+                db_session, email, _name(claims, email), Role.LEARNER, provider.organisation.code
+            )
+    except (IntegrityError, Conflict):
+        existing = user_by_email(db_session, email)
+        if existing is None:  # another account's look-alike, not this race
+            raise
+        return existing, False
+    audit(
+        db_session, user, "user.create", "user", user.id, address,
+        {"role": Role.LEARNER.value, "organisation": provider.organisation.code, "via": "oidc"},
+        organisation_id=user.organisation_id, label=user.email,
+    )  # fmt: skip
+    return user, True
 
 
 def _name(claims: dict[str, Any], email: str) -> str:

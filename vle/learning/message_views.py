@@ -27,7 +27,6 @@ def message(slug: str) -> Any:
         abort(404)
     if not messages.may_message(current_user, course):
         abort(403)
-    people = messages.learners(db_session, course)
     error = None
     form: dict[str, Any] = {"subject": "", "body": "", "to": "all", "chosen": set()}
     if request.method == "POST":  # CSRF checked by CSRFProtect
@@ -61,6 +60,9 @@ def message(slug: str) -> Any:
                 "success",
             )
             return redirect(url_for("messages.message", slug=course.slug), 303)
+    # Read only to show the page: a message sent reads no learner here (the
+    # worker does), however many the course has.
+    people = messages.learners(db_session, course)
     return render_template(
         "learning/message.html",
         course=course,

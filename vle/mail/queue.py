@@ -26,7 +26,9 @@ Calling `assign_everyone(42)` queues the call and returns at once; the worker
 runs it inside an app context of its own, with its own database session
 (`db.session()`, closed when the task ends): write in `db.transaction()`.
 Arguments travel pickled, so pass ids, never ORM objects. Queue a task after
-the change it depends on is committed (the worker would not see it before).
+the change it depends on is committed (the worker would not see it before):
+`after_commit(db_session, assign_everyone, 42)` does, and never queues it if
+the transaction rolls back.
 """
 
 from __future__ import annotations
@@ -45,8 +47,12 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 from huey import Huey, crontab
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
-__all__ = ["crontab", "huey", "init_app", "periodic_task", "run_consumer", "task"]
+from vle import db
+
+__all__ = ["after_commit", "crontab", "huey", "init_app", "periodic_task", "run_consumer", "task"]
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +113,42 @@ def init_app(app: Flask) -> None:
     global _app
     huey.configure(queue_url(app), bool(app.config.get("QUEUE_IMMEDIATE")))
     _app = app
+    sessions = db.get_database(app).sessionmaker
+    event.listen(sessions, "after_commit", _queue_after_commit)
+    event.listen(sessions, "after_rollback", _forget_after_commit)
+
+
+# Where `after_commit` keeps the calls to queue once the session commits.
+_AFTER_COMMIT = "vle.queue.after_commit"
+
+
+def after_commit(db_session: Session, queued_task: Any, *args: Any) -> None:
+    """Queue `queued_task(*args)` (a function decorated with `task`) once
+    `db_session`'s transaction commits; never if it rolls back."""
+    db_session.info.setdefault(_AFTER_COMMIT, []).append((queued_task, args))
+
+
+def _forget_after_commit(db_session: Session) -> None:
+    db_session.info.pop(_AFTER_COMMIT, None)
+
+
+def _queue_after_commit(db_session: Session) -> None:
+    """Should the queue be out of reach (Redis down), the task runs here and
+    now rather than be lost: the request that committed is slower, and its
+    change (and the audit entry saying it was made) is not left undone."""
+    for queued_task, args in db_session.info.pop(_AFTER_COMMIT, ()):
+        try:
+            queued_task(*args)
+            continue
+        except Exception:  # the storage's own errors: redis, sqlite3
+            if huey.immediate:  # it ran, and failed: not run twice
+                logger.exception("%s failed", queued_task.name)
+                continue
+            logger.warning("%s could not be queued: run at once", queued_task.name, exc_info=True)
+        try:
+            queued_task.call_local(*args)
+        except Exception:  # committed already: the request must not fail now
+            logger.exception("%s failed", queued_task.name)
 
 
 @contextmanager

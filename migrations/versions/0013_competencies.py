@@ -178,6 +178,7 @@ def upgrade() -> None:
         sa.Column("completion_id", sa.Integer(), nullable=True),
         sa.Column("name", sa.String(length=300), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("criteria", sa.Text(), nullable=False),
         sa.Column("recipient_salt", sa.String(length=64), nullable=False),
         sa.Column("recipient_hash", sa.String(length=100), nullable=False),
         sa.Column("issued_at", vle.db.UTCDateTime(timezone=True), nullable=False),
@@ -185,7 +186,7 @@ def upgrade() -> None:
         sa.Column("revoked_at", vle.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revocation_reason", sa.String(length=300), nullable=True),
         sa.CheckConstraint(
-            "(competency_id IS NULL) <> (completion_id IS NULL)", name=op.f("ck_badges_one_subject")
+            "competency_id IS NULL OR completion_id IS NULL", name=op.f("ck_badges_one_subject")
         ),
         sa.ForeignKeyConstraint(
             ["competency_id"],

@@ -318,7 +318,9 @@ class Badge(Base):
 
     __tablename__ = "badges"
     __table_args__ = (
-        CheckConstraint("(competency_id IS NULL) <> (completion_id IS NULL)", name="one_subject"),
+        # At most one subject: it is set NULL when the competency or the course
+        # is deleted, and the badge stays, with its words fixed when issued.
+        CheckConstraint("competency_id IS NULL OR completion_id IS NULL", name="one_subject"),
         UniqueConstraint("user_id", "competency_id"),
         UniqueConstraint("completion_id"),
     )
@@ -335,6 +337,8 @@ class Badge(Base):
     # What the badge says, fixed when issued (the subject may change or go).
     name: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
+    # What earned it (the BadgeClass's criteria), in words fixed when issued.
+    criteria: Mapped[str] = mapped_column(Text, default="")
     recipient_salt: Mapped[str] = mapped_column(String(64))
     recipient_hash: Mapped[str] = mapped_column(String(100))
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)

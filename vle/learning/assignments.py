@@ -448,6 +448,12 @@ def _candidates(organisation: Organisation, role: str | None) -> Any:
     return query
 
 
+def people_of(organisation: Organisation, role: str | None) -> Any:
+    """SQL: the active people of the organisation's subtree (of `role`; None: every
+    role), whom an organisation assignment holds; learning plans hold the same people."""
+    return _candidates(organisation, role)
+
+
 def _held_by_course(course_id: int) -> Any:
     return exists().where(
         AssignmentMember.user_id == User.id,

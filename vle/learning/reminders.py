@@ -6,6 +6,7 @@ or two workers, send nothing more)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,15 +25,39 @@ from vle.mail.queue import crontab, periodic_task
 BATCH = 200
 
 
+def due_window(due: Any, kind: str, today: date) -> tuple[ColumnElement[bool], ...]:
+    """SQL: the date column `due` is in the window of the `kind` reminder: "due_soon",
+    from today to `VLE_DUE_REMINDER_DAYS` ahead; "overdue", before today. (Learning
+    plans' reminders use it too.)"""
+    if kind.endswith("due_soon"):
+        days = int(current_app.config.get("DUE_REMINDER_DAYS", 7))
+        return (due >= today, due <= today + timedelta(days=days))
+    return (due < today,)
+
+
+def not_told(kind: str, row_id: Any) -> ColumnElement[bool]:
+    """SQL: no notification has the key "<kind>:<row id>" yet (each reminder once)."""
+    return ~exists().where(Notification.key == literal(f"{kind}:") + cast(row_id, String))
+
+
+def in_batches(step: Callable[[Any, str, date], int], kinds: Iterable[str], today: date) -> int:
+    """`step(db_session, kind, today)` for each kind, a batch per transaction, until a
+    batch comes back smaller than `BATCH`; how many reminders in all."""
+    total = 0
+    with mail.rendering_once():  # the same courses and dates batch after batch
+        for kind in kinds:
+            while True:
+                with db.transaction() as db_session:
+                    done = step(db_session, kind, today)
+                total += done
+                if done < BATCH:
+                    break
+    return total
+
+
 def _due_rows(db_session: Any, kind: str, today: date, limit: int) -> list[Any]:
     """Enrolments due for the `kind` reminder and not reminded yet."""
-    window: tuple[ColumnElement[bool], ...]
-    if kind == "due_soon":
-        days = int(current_app.config.get("DUE_REMINDER_DAYS", 7))
-        window = (Enrolment.due >= today, Enrolment.due <= today + timedelta(days=days))
-    else:
-        window = (Enrolment.due < today,)
-    told = exists().where(Notification.key == literal(f"{kind}:") + cast(Enrolment.id, String))
+    window = due_window(Enrolment.due, kind, today)
     return list(
         db_session.execute(
             select(Enrolment.id, Enrolment.due, User, Course.title, Course.slug)
@@ -44,7 +69,7 @@ def _due_rows(db_session: Any, kind: str, today: date, limit: int) -> list[Any]:
                 Enrolment.ended_at.is_(None),
                 User.erased_at.is_(None),
                 User.active.is_(True),
-                ~told,
+                not_told(kind, Enrolment.id),
             )
             .order_by(Enrolment.id)
             .limit(limit)
@@ -80,17 +105,7 @@ def remind_batch(db_session: Any, kind: str, today: date, limit: int = BATCH) ->
 
 def send_due_reminders(today: date | None = None) -> int:
     """Every reminder due today, a batch per transaction; how many."""
-    today = today or utcnow().date()
-    total = 0
-    with mail.rendering_once():  # the same courses and dates batch after batch
-        for kind in ("overdue", "due_soon"):
-            while True:
-                with db.transaction() as db_session:
-                    done = remind_batch(db_session, kind, today)
-                total += done
-                if done < BATCH:
-                    break
-    return total
+    return in_batches(remind_batch, ("overdue", "due_soon"), today or utcnow().date())
 
 
 @periodic_task(crontab(minute="30", hour="5"))

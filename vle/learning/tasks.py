@@ -19,6 +19,17 @@ from vle.mail.queue import crontab, periodic_task, task
 
 logger = logging.getLogger(__name__)
 
+# Steps of higher floors whose organisation assignments hold newcomers too (learning
+# plans: competencies registers one with `also_for_newcomers`). Each runs its own
+# transactions and returns how many people it held.
+NEWCOMER_STEPS: list[Callable[[], int]] = []
+
+
+def also_for_newcomers(step: Callable[[], int]) -> None:
+    """Run `step` every minute with the course assignments' newcomers (once per step)."""
+    if step not in NEWCOMER_STEPS:
+        NEWCOMER_STEPS.append(step)
+
 
 def _batches(step: Callable[[Session, Assignment], int], assignment_id: int) -> int:
     """`step` in a transaction of its own, again and again until it does nothing;
@@ -73,13 +84,15 @@ def queue_fill(assignment_id: int) -> None:
 @periodic_task(crontab(minute="*"))
 def hold_newcomers() -> int:
     """Every minute: people who joined an assigned subtree are enrolled too, and
-    an assignment whose task was lost is finished. How many people it enrolled."""
+    an assignment whose task was lost is finished; then the registered steps of
+    higher floors (`NEWCOMER_STEPS`). How many people it enrolled or held."""
     with db.transaction() as db_session:
         ids = assignments.open_to_newcomers(db_session)
         lost = assignments.stalled(db_session)
     for assignment_id in lost:
         fill_assignment.call_local(assignment_id)
-    return sum(_fill(assignment_id) for assignment_id in ids)
+    held = sum(_fill(assignment_id) for assignment_id in ids)
+    return held + sum(step() for step in NEWCOMER_STEPS)
 
 
 @periodic_task(crontab(hour="5", minute="30"))

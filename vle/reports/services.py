@@ -23,28 +23,21 @@ Rules:
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, String, and_, case, cast, func, or_, select
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.functions import FunctionElement
 
-from vle import periods
-from vle.accounts.models import Organisation, Role, User
-from vle.accounts.services import tree_order
-from vle.audit import audit
+from vle.accounts.models import Organisation, User
 from vle.catalog.models import Course, Item, Module, course_trainers
 from vle.db import utcnow
-from vle.errors import Forbidden, Invalid
+from vle.errors import Invalid
 from vle.inputs import has_control
 from vle.learning.models import (
     Completion,
@@ -54,7 +47,28 @@ from vle.learning.models import (
 )
 from vle.learning.services import shown_status_column, shown_status_condition
 from vle.quizzes.models import Attempt, AttemptState
+from vle.reports import scope as shared
 from vle.reports import writers
+from vle.reports.scope import iso as _iso
+from vle.reports.scope import lazy as _lazy
+from vle.reports.scope import local_text as _local_text
+from vle.reports.scope import may_report_on as _may_report_on
+from vle.reports.scope import members_of as _members_of
+from vle.reports.scope import organisation_by_code, parse_period, period_bounds
+from vle.reports.scope import within as _within
+
+# Shared with every report (vle.reports.scope); named here too, as they always were.
+EXPORT_FORMATS = shared.EXPORT_FORMATS
+OPERATOR = shared.OPERATOR
+FilterErrors = shared.FilterErrors
+OutOfScope = shared.OutOfScope
+Scope = shared.Scope
+UtcText = shared.UtcText
+organisations_in_scope = shared.organisations_in_scope
+parse_date = shared.parse_date
+record_export = shared.record_export
+scope_for = shared.scope_for
+zone = shared.zone
 
 STATUSES: tuple[str, ...] = tuple(EnrolmentStatus)
 # What the status filter takes: a status, or "overdue" (past the due date of an
@@ -64,7 +78,6 @@ FILTER_STATUSES: tuple[str, ...] = (*STATUSES, OVERDUE)
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_SORT = "-enrolled"
 EXPORT_CHUNK = 2000
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def status_label(status: str) -> str:
@@ -83,36 +96,6 @@ def status_label(status: str) -> str:
 
 
 @dataclass(frozen=True)
-class Scope:
-    """What a reader may see: an organisation subtree (`organisation_path`), the
-    courses one trainer trains (`trainer_id`), or — both None — everything."""
-
-    organisation_path: str | None = None
-    trainer_id: int | None = None
-    viewer: User | None = field(default=None, compare=False)
-
-    @property
-    def is_everything(self) -> bool:
-        return self.organisation_path is None and self.trainer_id is None
-
-
-OPERATOR = Scope()  # the command line: operator-level, sees the whole network
-
-
-def scope_for(user: Any) -> Scope:
-    """The report scope of a signed-in user; Forbidden for learners."""
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "active", False):
-        raise Forbidden(_l("Only administrators and trainers can see reports."))
-    if user.role == Role.ADMIN:
-        if user.network:
-            return Scope(viewer=user)
-        return Scope(organisation_path=user.organisation.path, viewer=user)
-    if user.role == Role.TRAINER:
-        return Scope(trainer_id=user.id, viewer=user)
-    raise Forbidden(_l("Only administrators and trainers can see reports."))
-
-
-@dataclass(frozen=True)
 class ReportFilters:
     organisation: Organisation | None = None
     course: Course | None = None
@@ -123,13 +106,7 @@ class ReportFilters:
 
     def period(self) -> tuple[datetime | None, datetime | None]:
         """The period as UTC instants: [start of `since`, start of the day after `until`)."""
-        start = end = None
-        if self.since is not None:
-            start = datetime.combine(self.since, time.min, self.tz).astimezone(UTC)
-        if self.until is not None:
-            end = datetime.combine(self.until + timedelta(days=1), time.min, self.tz)
-            end = end.astimezone(UTC)
-        return start, end
+        return period_bounds(self.since, self.until, self.tz)
 
     def today(self) -> date:
         """Today in the reader's time zone: a due date before it is past."""
@@ -145,34 +122,6 @@ class ReportFilters:
             "status": self.status or "",
         }
         return {k: v for k, v in args.items() if v}
-
-
-class OutOfScope(Forbidden):
-    """A filter names an organisation or course outside the reader's scope."""
-
-    def __init__(self, message: str, field: str):
-        super().__init__(message)
-        self.field = field
-
-
-class FilterErrors(Invalid):
-    """Bad filters, each message keyed by the filter it is about."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(" ".join(errors.values()))
-        self.errors = errors
-
-
-def parse_date(value: Any) -> date | None:
-    """A filter date from YYYY-MM-DD text (or a date); None when empty. ValueError otherwise."""
-    if value is None or isinstance(value, date):
-        return value
-    text = str(value).strip()
-    if not text:
-        return None
-    if not ISO_DATE.fullmatch(text):
-        raise ValueError(text)
-    return date.fromisoformat(text)
 
 
 def resolve_filters(
@@ -191,37 +140,15 @@ def resolve_filters(
     unknown statuses raise FilterErrors (every problem at once); an organisation
     or course outside the reader's scope raises Forbidden."""
     errors: dict[str, str] = {}
-    org = course_obj = None
-    if organisation and organisation.strip():
-        code = organisation.strip()
-        if not has_control(code):  # no code holds one: unknown
-            org = db_session.scalar(select(Organisation).where(Organisation.code == code))
-        if org is None:
-            errors["organisation"] = str(
-                _l("There is no organisation with the code “%(code)s”.", code=code[:64])
-            )
+    org = organisation_by_code(db_session, organisation, errors)
+    course_obj = None
     if course and course.strip():
         slug = course.strip()
         if not has_control(slug):  # no slug holds one: unknown
             course_obj = db_session.scalar(select(Course).where(Course.slug == slug))
         if course_obj is None:
             errors["course"] = str(_l("There is no course “%(slug)s”.", slug=slug[:100]))
-    dates: dict[str, date | None] = {}
-    for name, value in (("since", since), ("until", until)):
-        try:
-            dates[name] = parse_date(value)
-        except ValueError:
-            errors[name] = str(
-                _l("“%(value)s” is not a date: write it as YYYY-MM-DD.", value=str(value)[:40])
-            )
-            continue
-        day = dates[name]
-        if day is not None and not periods.within_range(day):
-            errors[name] = periods.out_of_range(day.isoformat())  # else a 500, or a broken file
-            dates[name] = None
-    since_date, until_date = dates.get("since"), dates.get("until")
-    if since_date and until_date and until_date < since_date:
-        errors["until"] = str(_l("The end of the period is before its start."))
+    since_date, until_date = parse_period(since, until, errors)
     status = (status or "").strip() or None
     if status is not None and status not in FILTER_STATUSES:
         errors["status"] = str(
@@ -252,14 +179,6 @@ def resolve_filters(
     )
 
 
-def _may_report_on(scope: Scope, org: Organisation) -> bool:
-    if scope.viewer is not None and scope.viewer.is_admin:
-        return scope.viewer.administers(org)  # the permission answer on the model
-    if scope.organisation_path is not None:
-        return org.path.startswith(scope.organisation_path)
-    return True  # operator; a trainer may narrow their courses to any organisation
-
-
 def _may_report_on_course(db_session: Session, scope: Scope, course: Course) -> bool:
     if scope.trainer_id is None:
         return True
@@ -275,22 +194,6 @@ def _may_report_on_course(db_session: Session, scope: Scope, course: Course) -> 
 
 
 # --- the query ---------------------------------------------------------------------------
-
-
-def _subtree(path: str) -> ColumnElement[bool]:
-    return Organisation.path.startswith(path, autoescape=True)
-
-
-def _members_of(path: str, user_id: Any) -> ColumnElement[bool]:
-    """`user_id` belongs to someone in the subtree at `path`. A semi-join rather than a
-    join: the database can walk from the (few) organisations to their members'
-    rows through the indexes, or check membership while it walks an index in sort
-    order — whichever is cheaper."""
-    return user_id.in_(
-        select(User.id).where(
-            User.organisation_id.in_(select(Organisation.id).where(_subtree(path)))
-        )
-    )
 
 
 def _scope_conditions(
@@ -336,15 +239,6 @@ def _conditions(filters: ReportFilters, scope: Scope) -> list[ColumnElement[bool
 
 # The status column: `expired` for a completion past its validity (learning's one rule).
 _shown_status = shown_status_column
-
-
-def _within(column: Any, start: datetime | None, end: datetime | None) -> ColumnElement[bool]:
-    parts = []
-    if start is not None:
-        parts.append(column >= start)
-    if end is not None:
-        parts.append(column < end)
-    return and_(*parts)
 
 
 STATUS_RANK = case(
@@ -497,28 +391,6 @@ def _rows_query(
             best, and_(best.c.user_id == Enrolment.user_id, best.c.course_id == Enrolment.course_id)
         )
     return query.where(*conditions).order_by(*_order_by(sort))
-
-
-class UtcText(FunctionElement[str]):
-    """A stored time as UTC text to the second, "YYYY-MM-DD HH:MM:SS", made by the
-    database: cheaper than a datetime object per value when the time is only to
-    be written out. On SQLite it is the stored text itself (SQLAlchemy stores
-    "YYYY-MM-DD HH:MM:SS.ffffff", in UTC as vle gives it), cut after the seconds."""
-
-    type = String()
-    name = "utc_text"
-    inherit_cache = True
-
-
-@compiles(UtcText)
-def _utc_text_sqlite(element: UtcText, compiler: Any, **kw: Any) -> str:
-    return f"substr({compiler.process(element.clauses, **kw)}, 1, 19)"
-
-
-@compiles(UtcText, "postgresql")
-def _utc_text_postgresql(element: UtcText, compiler: Any, **kw: Any) -> str:
-    column = compiler.process(element.clauses, **kw)
-    return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
 
 
 class ReportRow(NamedTuple):
@@ -694,12 +566,6 @@ JSON_KEYS = (
 )  # fmt: skip
 
 
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
-
-
 def json_row(row: ReportRow) -> dict[str, Any]:
     """A row as the API and the JSON download give it: fixed English keys,
     status codes, ISO 8601 UTC times."""
@@ -799,14 +665,6 @@ def spreadsheet_rows(
         ]
 
 
-EXPORT_FORMATS: dict[str, tuple[str, str]] = {
-    # format: (media type, file extension)
-    "csv": ("text/csv; charset=utf-8", "csv"),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
-    "json": ("application/json", "json"),
-}
-
-
 def export_chunks(
     fmt: str,
     session: Callable[[], Session],
@@ -834,10 +692,6 @@ def export_chunks(
             widths=SPREADSHEET_WIDTHS,
         )
     return writers.csv_batches(headers, _csv_batches(session, filters, scope, sort, tz))
-
-
-def _lazy(session: Callable[[], Session], rows: Callable[..., Iterator[Any]], *args: Any) -> Any:
-    yield from rows(session(), *args)
 
 
 def _csv_batches(
@@ -910,107 +764,9 @@ def _csv_batches(
         yield batch
 
 
-def _local_text(tz: tzinfo) -> Callable[[str], str] | None:
-    """A function that moves a UTC time written "YYYY-MM-DD HH:MM:SS" into `tz`,
-    written the same way; None for UTC, where the text is right as it is.
-
-    The zone's offset is worked out once per UTC hour rather than once per value
-    (a zone lookup for each of two million times costs seconds): in an hour whose
-    offset is the same from its first second to its last and a whole number of
-    hours — nearly every hour of nearly every zone — only the date and the hour
-    change; in one whose offset is the same throughout but not whole hours (India,
-    Newfoundland), the offset is added; an hour in which the offset changes is
-    converted value by value."""
-    if tz is UTC or str(tz) in ("UTC", "Etc/UTC"):
-        return None
-    # UTC "YYYY-MM-DD HH": the same hour in `tz` as text, or the offset, or None.
-    hours: dict[str, str | timedelta | None] = {}
-    last_second, one_hour, nothing = timedelta(seconds=3599), timedelta(hours=1), timedelta(0)
-
-    def learn(hour: str) -> str | timedelta | None:
-        if len(hours) >= 100_000:
-            hours.clear()  # a bounded cache, however long the report's history
-        start = datetime.fromisoformat(hour + ":00:00").replace(tzinfo=UTC)
-        offset = start.astimezone(tz).utcoffset()
-        known: str | timedelta | None = None
-        if offset is not None and (start + last_second).astimezone(tz).utcoffset() == offset:
-            known = (
-                start.astimezone(tz).isoformat(" ")[:13] if offset % one_hour == nothing else offset
-            )
-        hours[hour] = known
-        return known
-
-    def local(text: str) -> str:
-        hour = text[:13]
-        known = hours[hour] if hour in hours else learn(hour)
-        if type(known) is str:
-            return known + text[13:]
-        moment = datetime.fromisoformat(text)
-        if known is not None:
-            return (moment + known).isoformat(" ")  # type: ignore[operator]
-        return moment.replace(tzinfo=UTC).astimezone(tz).isoformat(" ", "seconds")[:19]
-
-    return local
-
-
 def export_filename(fmt: str, today: date | None = None) -> str:
     today = today or datetime.now(UTC).date()
     return f"completion-report-{today.isoformat()}.{EXPORT_FORMATS[fmt][1]}"
-
-
-def record_export(
-    db_session: Session,
-    actor: User | None,
-    address: str | None,
-    fmt: str,
-    filters: ReportFilters,
-    scope: Scope,
-    sort: str,
-    via: str,
-) -> None:
-    """Note in the audit log who exported the report, with which filters, from where
-    (`via`: page, api or cli). The entry belongs to the narrowest organisation the
-    export covers, so that the administrators of that subtree can read it; the
-    caller commits."""
-    organisation_id = None
-    if filters.organisation is not None:
-        organisation_id = filters.organisation.id
-    elif scope.organisation_path is not None and scope.viewer is not None:
-        organisation_id = scope.viewer.organisation_id
-    args = filters.as_args()
-    audit(
-        db_session,
-        actor,
-        "report.export",
-        "report",
-        None,
-        address,
-        {"report": "completion", "format": fmt, "via": via, "filters": args, "sort": sort},
-        organisation_id=organisation_id,
-        label=" ".join(["completion", *(f"{k}={v}" for k, v in args.items())]),
-    )
-
-
-def zone(name: Any) -> tzinfo:
-    """A time zone by name (pytz zones from Flask-Babel too), as zoneinfo, whose
-    zones give the right offset when combined with a date."""
-    try:
-        return ZoneInfo(str(name))
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
-
-
-# --- choices for the filter form -----------------------------------------------------------
-
-
-def organisations_in_scope(db_session: Session, scope: Scope) -> list[tuple[Organisation, int]]:
-    """The organisations a reader may filter by, as (organisation, depth) in tree
-    order, siblings by name (one query)."""
-    query = select(Organisation)
-    if scope.organisation_path is not None:
-        query = query.where(_subtree(scope.organisation_path))
-    orgs = list(db_session.scalars(query))
-    return tree_order(orgs)
 
 
 def courses_in_scope(db_session: Session, scope: Scope) -> list[Course]:

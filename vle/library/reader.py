@@ -15,6 +15,14 @@ from typing import Any
 
 import yaml
 
+from vle.competencies.frameworks import (
+    OUTCOMES,
+    CompetencySpec,
+    FrameworkSpec,
+    LinkSpec,
+    problems_together,
+)
+from vle.competencies.frameworks import problems as framework_problems
 from vle.quizzes import gift
 
 NAME = re.compile(r"^(?P<prefix>\d{1,4})-(?P<slug>[a-z0-9][a-z0-9-]*)$")
@@ -27,11 +35,19 @@ COURSE_KEYS = {
     "validity_months", "competencies", "completion", "trainers",
 }  # fmt: skip
 COMPLETION_RULES = {"all_required"}
-LESSON_KEYS = {"title", "required", "minutes"}
+LESSON_KEYS = {"title", "required", "minutes", "competencies"}
 QUIZ_KEYS = {
     "title", "required", "pass_mark", "attempts", "time_limit_minutes", "shuffle", "draw",
-    "layout", "review", "grading",
+    "layout", "review", "grading", "competencies",
 }  # fmt: skip
+FRAMEWORK_KEYS = {
+    "code", "title", "description", "scale", "proficient", "default", "taxonomies",
+    "competencies",
+}  # fmt: skip
+# rule_outcome: what a parent's rule does when met — Moodle's "rule outcome"
+# (evidence, recommend, complete); complete when left out. It carries a
+# Moodle file's rule outcome through vle unchanged (docs/decisions/0018).
+COMPETENCY_KEYS = {"code", "title", "description", "rule", "rule_outcome", "related", "children"}
 LAYOUTS = {"all_on_one_page", "one_per_page"}
 REVIEWS = {"after_submit", "after_close", "never"}
 GRADINGS = {"highest", "last", "average"}
@@ -49,6 +65,9 @@ class ItemSpec:
     source: str = ""  # Markdown body (lesson) or GIFT text (quiz)
     settings: dict[str, Any] = field(default_factory=dict)
     questions: list[gift.Question] = field(default_factory=list)
+    # competencies: in the front matter or the quiz's settings; where they are said.
+    links: list[LinkSpec] = field(default_factory=list)
+    links_at: str = ""
 
 
 @dataclass
@@ -76,13 +95,8 @@ class CourseSpec:
     completion: str = "all_required"
     trainers: list[str] = field(default_factory=list)
     modules: list[ModuleSpec] = field(default_factory=list)
-
-
-@dataclass
-class FrameworkSpec:
-    path: Path
-    data: dict[str, Any]
-    codes: set[str]
+    links: list[LinkSpec] = field(default_factory=list)
+    links_at: str = ""
 
 
 @dataclass
@@ -236,6 +250,47 @@ class _Checker:
             self.error(key, f"“{key}” must be a date like 2026-09-01")
             return None
 
+    def links(self, key: str = "competencies") -> list[LinkSpec]:
+        """A list of competency links: a code (outcome complete) or
+        {code: CODE, outcome: evidence|recommend|complete}."""
+        value = self.data.get(key)
+        if value is None:
+            return []
+        shape = (
+            f"“{key}” must be a list of codes or of {{code: CODE, outcome: {'|'.join(OUTCOMES)}}}"
+        )
+        if not isinstance(value, list):
+            self.error(key, shape)
+            return []
+        links: list[LinkSpec] = []
+        for entry in value:
+            if isinstance(entry, str) and entry.strip():
+                link = LinkSpec(entry.strip())
+            elif (
+                isinstance(entry, dict)
+                and isinstance(entry.get("code"), str)
+                and entry["code"].strip()
+                and not set(entry) - {"code", "outcome"}
+            ):
+                outcome = entry.get("outcome", "complete")
+                if outcome not in OUTCOMES:
+                    self.error(key, f"“{entry['code']}”: the outcome must be one of "
+                                    f"{', '.join(OUTCOMES)}, not “{outcome}”")  # fmt: skip
+                    continue
+                link = LinkSpec(entry["code"].strip(), outcome)
+            else:
+                self.error(key, shape)
+                continue
+            if any(other.code == link.code for other in links):
+                self.error(key, f"the competency “{link.code}” is linked twice")
+                continue
+            links.append(link)
+        return links
+
+    def where(self, key: str) -> str:
+        line = self.lines.get(key)
+        return f"{self.path}:{line}" if line else str(self.path)
+
     def text_list(self, key: str) -> list[str]:
         value = self.data.get(key)
         if value is None:
@@ -311,6 +366,8 @@ def _read_lesson(path: Path, prefix: str, slug: str, problems: _Problems) -> Ite
         required=check.boolean("required", True),
         minutes=check.integer("minutes", 0, 10_000),
         source=body.strip("\n") + "\n",
+        links=check.links(),
+        links_at=check.where("competencies"),
     )
 
 
@@ -332,12 +389,15 @@ def _read_quiz(path: Path, prefix: str, slug: str, problems: _Problems) -> ItemS
     settings: dict[str, Any] = {}
     title = slug.replace("-", " ").capitalize()
     required = True
+    links: list[LinkSpec] = []
+    links_at = str(settings_path)
     if settings_path.exists():
         check = _yaml_file(settings_path, QUIZ_KEYS, problems)
         if check is None:
             return None
         title = check.text("title") or title
         required = check.boolean("required", True)
+        links, links_at = check.links(), check.where("competencies")
         settings = {
             "pass_mark": check.integer("pass_mark", 0, 100) if "pass_mark" in check.data else 60,
             "attempts": check.integer("attempts", 1),
@@ -368,6 +428,8 @@ def _read_quiz(path: Path, prefix: str, slug: str, problems: _Problems) -> ItemS
         source=text,
         settings=settings,
         questions=questions,
+        links=links,
+        links_at=links_at,
     )
 
 
@@ -443,10 +505,12 @@ def read_course(path: Path, problems: _Problems) -> CourseSpec | None:
         starts=check.day("starts"),
         ends=check.day("ends"),
         validity_months=check.integer("validity_months", 1, 600),
-        competencies=check.text_list("competencies"),
         completion=check.choice("completion", COMPLETION_RULES, "all_required"),
         trainers=check.text_list("trainers"),
+        links=check.links(),
+        links_at=check.where("competencies"),
     )
+    course.competencies = [link.code for link in course.links]
     if course.starts and course.ends and course.ends < course.starts:
         check.error("ends", "“ends” is before “starts”")
     for entry in sorted(path.iterdir()):
@@ -473,36 +537,145 @@ def read_course(path: Path, problems: _Problems) -> CourseSpec | None:
     return course
 
 
-def _read_framework(path: Path, problems: _Problems) -> FrameworkSpec | None:
-    check = _yaml_file(path, {"title", "code", "description", "scale", "competencies"}, problems)
-    if check is None:
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that notes each mapping's line under the key LINE."""
+
+
+LINE = object()  # a key no file can hold
+
+
+def _mapping_with_line(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    data = loader.construct_mapping(node, deep=True)
+    data[LINE] = node.start_mark.line + 1
+    return data
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
+
+
+def read_framework_file(path: Path) -> tuple[FrameworkSpec | None, list[str]]:
+    """One framework file (courses/competencies/*.yaml) as a spec, checked on
+    its own: (spec, []) or (None, every problem with file and line)."""
+    problems_ = _Problems()
+    spec = _read_framework(path, problems_)
+    return (spec if not problems_.errors else None), problems_.errors
+
+
+def _read_framework(path: Path, problems_: _Problems) -> FrameworkSpec | None:
+    text = _read_text(path, problems_)
+    if text is None:
         return None
-    data = check.data
-    check.text("title", required=True)
+    try:
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 (a SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        last_line = max(text.count("\n"), 1)
+        line = min(mark.line + 1, last_line) if mark is not None else None
+        problems_.add(
+            path, line, f"invalid YAML: {getattr(exc, 'problem', None) or 'invalid YAML'}"
+        )
+        return None
+    if not isinstance(data, dict):
+        problems_.add(path, 1, "must be a YAML mapping of keys to values")
+        return None
+    data.pop(LINE, None)
+    check = _Checker(path, data, _key_lines(text), problems_)
+    check.unknown(FRAMEWORK_KEYS)
+    before = len(problems_.errors)
+    code = check.text("code", required=True)
+    title = check.text("title", required=True)
     scale = data.get("scale")
     if not isinstance(scale, list) or len(scale) < 2 or not all(isinstance(s, str) for s in scale):
         check.error("scale", "“scale” must list at least two ratings, lowest first")
-    codes: set[str] = set()
+        scale = []
+    scale = [s.strip() for s in scale]
+    proficient = data.get("proficient", scale[1:])
+    if not isinstance(proficient, list) or not all(isinstance(s, str) for s in proficient):
+        check.error("proficient", "“proficient” must list values of the scale")
+        proficient = []
+    default = data.get("default", proficient[0] if proficient else "")
+    if not isinstance(default, str):
+        check.error("default", "“default” must be one value of the scale")
+        default = ""
+    taxonomies = data.get("taxonomies", [])
+    if not isinstance(taxonomies, list) or not all(isinstance(s, str) for s in taxonomies):
+        check.error("taxonomies", "“taxonomies” must list one word per level of the tree")
+        taxonomies = []
 
-    def walk(nodes: Any) -> None:
-        if not isinstance(nodes, list):
-            check.error("competencies", "“competencies” must be a list")
-            return
-        for node in nodes:
-            if (
-                not isinstance(node, dict)
-                or not isinstance(node.get("code"), str)
-                or not node.get("title")
-            ):
-                check.error("competencies", "each competency needs a “code” and a “title”")
-                continue
-            if node["code"] in codes:
-                check.error("competencies", f"the competency code “{node['code']}” is used twice")
-            codes.add(node["code"])
-            walk(node.get("children", []))
+    def node(entry: Any, line: int | None) -> CompetencySpec | None:
+        if not isinstance(entry, dict):
+            problems_.add(path, line, "each competency is a mapping with a “code” and a “title”")
+            return None
+        line = entry.pop(LINE, line)
+        for key in entry:
+            if key not in COMPETENCY_KEYS:
+                problems_.add(path, line, f"unknown key “{key}” in a competency "
+                                          f"(allowed: {', '.join(sorted(COMPETENCY_KEYS))})")  # fmt: skip
+        code, title = entry.get("code"), entry.get("title")
+        if not isinstance(code, str | int) or isinstance(code, bool) or not str(code).strip():
+            problems_.add(path, line, "each competency needs a “code”")
+            return None
+        if not isinstance(title, str | int) or not str(title).strip():
+            problems_.add(path, line, f"the competency “{code}” needs a “title”")
+        description = entry.get("description") or ""
+        if not isinstance(description, str):
+            problems_.add(path, line, f"“{code}”: the description must be text")
+            description = ""
+        related = entry.get("related") or []
+        if not isinstance(related, list) or not all(isinstance(r, str) for r in related):
+            problems_.add(path, line, f"“{code}”: “related” must list competency codes")
+            related = []
+        outcome = entry.get("rule_outcome", "complete")
+        if "rule_outcome" in entry and "rule" not in entry:
+            problems_.add(path, line, f"“{code}”: “rule_outcome” without a “rule”")
+        rule = entry.get("rule")
+        if isinstance(rule, dict):
+            rule = _plain(rule)
+        return CompetencySpec(
+            code=str(code).strip(),
+            title=str(title or "").strip(),
+            description=description.strip(),
+            rule=rule,
+            rule_outcome=str(outcome),
+            related=[r.strip() for r in related],
+            children=nodes(entry.get("children"), line, f"“{code}”: “children”"),
+            line=line,
+        )
 
-    walk(data.get("competencies", []))
-    return FrameworkSpec(path=path, data=data, codes=codes)
+    def nodes(entries: Any, line: int | None, what: str) -> list[CompetencySpec]:
+        if entries is None:
+            return []
+        if not isinstance(entries, list):
+            problems_.add(path, line, f"{what} must be a list")
+            return []
+        found = [node(entry, line) for entry in entries]
+        return [n for n in found if n is not None]
+
+    spec = FrameworkSpec(
+        code=code,
+        title=title,
+        scale=scale,
+        proficient=[p.strip() for p in proficient],
+        default=default.strip(),
+        description=check.text("description"),
+        taxonomies=[t.strip() for t in taxonomies],
+        competencies=nodes(
+            data.get("competencies", []), check.lines.get("competencies"), "“competencies”"
+        ),  # fmt: skip
+        source=str(path),
+    )
+    if len(problems_.errors) == before:
+        problems_.errors.extend(framework_problems(spec))
+    return spec
+
+
+def _plain(value: Any) -> Any:
+    """A rule without the loader's line notes."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if k != LINE}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def read_library(paths: list[Path]) -> Library:
@@ -550,5 +723,6 @@ def read_library(paths: list[Path]) -> Library:
         framework = _read_framework(framework_file, problems)
         if framework:
             library.frameworks.append(framework)
+    problems.errors.extend(problems_together(library.frameworks))
     library.errors = problems.errors
     return library

@@ -6,10 +6,18 @@ their folder name, modules by slug within the course, items by slug within the
 course (so moving a lesson to another module keeps learners' progress on it).
 Modules and items no longer in the files are removed with their progress;
 completions already recorded are kept.
+
+Competency frameworks (competencies/*.yaml) are written first, in place by
+code (vle.competencies.frameworks.save_framework), then the courses, then each
+course's competency links (course.yaml, a lesson's front matter, a quiz's
+settings) replace the course's old links; evidence already recorded is never
+touched. A linked code must be in a framework of the import or already in the
+database.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +27,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from vle.accounts.models import User
 from vle.catalog.models import Course, Item, Module
+from vle.competencies import frameworks as competency_frameworks
+from vle.competencies.frameworks import FrameworkSpec, LinkSpec
+from vle.competencies.models import Competency, Framework
 from vle.errors import DomainError, NotFound
 from vle.learning import services as learning
-from vle.library.reader import CourseSpec, read_library
+from vle.library.reader import CourseSpec, read_framework_file, read_library
 from vle.quizzes import gift
 from vle.quizzes import services as quizzes
 from vle.sanitize import markdown_to_html
@@ -42,18 +53,25 @@ class ImportResult:
 
 
 def import_paths(db_session: Session, paths: list[Path]) -> ImportResult:
-    """Import every course under `paths`, or raise LibraryInvalid with every error."""
+    """Import every framework and course under `paths`, or raise LibraryInvalid with every error."""
     library = read_library(paths)
     errors = list(library.errors)
-    known_codes = (
-        set().union(*(f.codes for f in library.frameworks)) if library.frameworks else None
+    imported = {spec.code for spec in library.frameworks}
+    known_codes = set(
+        db_session.scalars(
+            select(Competency.code)
+            .join(Framework, Framework.id == Competency.framework_id)
+            .where(Framework.code.not_in(imported))
+        )
     )
+    for framework_spec in library.frameworks:
+        known_codes |= framework_spec.codes
     trainers: dict[str, User] = {}
     for spec in library.courses:
-        if known_codes is not None:
-            for code in spec.competencies:
-                if code not in known_codes:
-                    errors.append(f"{spec.path / 'course.yaml'}: unknown competency code “{code}”")
+        for where, links in _links_of_spec(spec):
+            for link in links:
+                if link.code not in known_codes:
+                    errors.append(f"{where}: unknown competency code “{link.code}”")
         for email in spec.trainers:
             user = db_session.scalar(select(User).where(User.email == email.lower()))
             if user is None:
@@ -62,9 +80,20 @@ def import_paths(db_session: Session, paths: list[Path]) -> ImportResult:
                 )
             else:
                 trainers[email] = user
+    relinked = set(
+        db_session.scalars(
+            select(Course.id).where(Course.slug.in_([spec.slug for spec in library.courses]))
+        )
+    )
+    if not errors:
+        for framework_spec in library.frameworks:
+            errors += competency_frameworks.problems_with_database(db_session, framework_spec)
+            errors += competency_frameworks.removal_problems(db_session, framework_spec, relinked)
     if errors:
         raise LibraryInvalid(errors)
     result = ImportResult(created=[], updated=[])
+    for framework_spec in library.frameworks:
+        competency_frameworks.save_framework(db_session, framework_spec, relinked)
     for spec in library.courses:
         course = db_session.scalar(
             select(Course)
@@ -79,6 +108,15 @@ def import_paths(db_session: Session, paths: list[Path]) -> ImportResult:
             result.updated.append(spec.slug)
         _write_course(db_session, course, spec, [trainers[e] for e in spec.trainers])
     return result
+
+
+def _links_of_spec(spec: CourseSpec) -> list[tuple[str, list[LinkSpec]]]:
+    """Where each list of links of a course's files is written, and the list."""
+    found = [(spec.links_at or str(spec.path / "course.yaml"), spec.links)]
+    for module in spec.modules:
+        for item in module.items:
+            found.append((item.links_at or str(item.path), item.links))
+    return found
 
 
 def _write_course(
@@ -122,10 +160,13 @@ def _write_course(
     for item in items.values():
         db_session.delete(item)
     db_session.flush()
+    links: list[tuple[int | None, LinkSpec]] = [(None, link) for link in spec.links]
     for module_spec, module in zip(spec.modules, course.modules, strict=True):
         for item_spec, item in zip(module_spec.items, module.items, strict=True):
             if item.kind == "quiz":
                 quizzes.sync_questions(db_session, item, item_spec.questions)
+            links += [(item.id, link) for link in item_spec.links]
+    competency_frameworks.sync_links(db_session, course.id, links)
     learning.recount_course(db_session, course)
 
 
@@ -151,7 +192,10 @@ def export_course(db_session: Session, slug: str, target: Path) -> Path:
     for key in ("enrolment_key", "starts", "ends", "validity_months"):
         if getattr(course, key) is not None:
             data[key] = getattr(course, key)
-    if course.competencies:
+    links = competency_frameworks.links_of(db_session, course.id)
+    if links.get(None):
+        data["competencies"] = _links_data(links[None])
+    elif course.competencies:
         data["competencies"] = list(course.competencies)
     data["completion"] = course.completion_rule
     if course.trainers:
@@ -167,6 +211,8 @@ def export_course(db_session: Session, slug: str, target: Path) -> Path:
                 front: dict[str, object] = {"title": item.title, "required": item.required}
                 if item.minutes is not None:
                     front["minutes"] = item.minutes
+                if links.get(item.id):
+                    front["competencies"] = _links_data(links[item.id])
                 header = yaml.safe_dump(front, allow_unicode=True, sort_keys=False)
                 (module_dir / f"{stem}.md").write_text(
                     f"---\n{header}---\n{item.source}", encoding="utf-8"
@@ -178,8 +224,48 @@ def export_course(db_session: Session, slug: str, target: Path) -> Path:
                 (module_dir / f"{stem}.gift").write_text(gift.write(questions), encoding="utf-8")
                 settings = {"title": item.title, "required": item.required}
                 settings.update({k: v for k, v in item.settings.items() if v is not None})
+                if links.get(item.id):
+                    settings["competencies"] = _links_data(links[item.id])
                 _write_yaml(module_dir / f"{stem}.yaml", settings)
+    if folder != target:
+        # Into a library folder: the frameworks it links go beside it, so
+        # the folder imports on its own.
+        for code in competency_frameworks.framework_codes_of_course(db_session, course.id):
+            export_framework(db_session, code, target / "competencies" / framework_file_name(code))
     return folder
+
+
+def _links_data(links: list[LinkSpec]) -> list[object]:
+    """Links as the files write them: the code alone when the outcome is complete."""
+    return [
+        link.code if link.outcome == "complete" else {"code": link.code, "outcome": link.outcome}
+        for link in links
+    ]
+
+
+def framework_file_name(code: str) -> str:
+    """competencies/<name>.yaml for a framework code: lowercase, hyphens."""
+    name = "-".join(part for part in re.split(r"[^a-z0-9]+", code.lower()) if part)
+    return f"{name or 'framework'}.yaml"
+
+
+def export_framework(db_session: Session, code: str, path: Path) -> Path:
+    """Write framework `code` as a framework file (the YAML format) to `path`."""
+    framework = db_session.scalar(select(Framework).where(Framework.code == code))
+    if framework is None:
+        raise NotFound(f"There is no competency framework “{code}”.")
+    spec = competency_frameworks.framework_spec(db_session, framework)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_yaml(path, spec.as_data())
+    return path
+
+
+def read_framework(path: Path) -> FrameworkSpec:
+    """One framework file (YAML) as a spec, or LibraryInvalid with every problem."""
+    spec, errors = read_framework_file(path)
+    if spec is None:
+        raise LibraryInvalid(errors)
+    return spec
 
 
 def _write_yaml(path: Path, data: dict[str, object]) -> None:

@@ -44,7 +44,7 @@ def test_all_children_proficient_rates_the_parent(session, make_user):
     _, parent, (c1, c2) = _framework(session, "all")
     services.record_evidence(session, learner.id, c1, kind="course_completed", key="a",
                              value="yes", at=T0)  # fmt: skip
-    assert _rating(session, learner.id, parent) is None
+    assert _rating(session, learner.id, parent).rating is None
     services.record_evidence(session, learner.id, c2, kind="quiz_passed", key="b",
                              value="yes", at=T0 + timedelta(days=1))  # fmt: skip
     row = _rating(session, learner.id, parent)
@@ -80,6 +80,31 @@ def test_points_rule_needs_required_children(session, make_user):
                                       "C2": {"points": 1, "required": True}}}  # fmt: skip
     _, parent, (c1, c2) = _framework(session, rule)
     services.record_evidence(session, learner.id, c1, kind="import", key="i", value="yes")
-    assert _rating(session, learner.id, parent) is None
+    assert _rating(session, learner.id, parent).rating is None
     services.record_evidence(session, learner.id, c2, kind="import", key="j", value="yes")
     assert _rating(session, learner.id, parent).proficient
+
+
+def test_parent_follows_its_children_whatever_the_order(session, make_user):
+    """A child downgraded by a trainer after the parent's rule fired leaves the
+    parent as if the rule had never been met (the rule's evidence stays in
+    the history), the same as when the downgrade came first."""
+    _, parent, (c1, c2) = _framework(session, "all")
+    outcomes = []
+    for downgrade_first in (False, True):
+        learner = make_user()
+        steps = [
+            lambda u: services.record_evidence(session, u, c1, kind="quiz_passed", key="q",
+                                               value="yes", at=T0),
+            lambda u: services.record_evidence(session, u, c2, kind="quiz_passed", key="q",
+                                               value="yes", at=T0),
+            lambda u: services.record_evidence(session, u, c1, kind="rating", key="r",
+                                               value="no", at=T0 + timedelta(hours=1)),
+        ]  # fmt: skip
+        if downgrade_first:
+            steps.insert(0, steps.pop())
+        for step in steps:
+            step(learner.id)
+        row = _rating(session, learner.id, parent)
+        outcomes.append((row.rating, row.proficient))
+    assert outcomes == [(None, False), (None, False)]

@@ -225,7 +225,18 @@ def rederive(db_session: Session, user_id: int, competency: Competency, depth: i
         )
     )
     framework = competency.framework
-    derived = derive(framework.scale, pieces)
+    if competency.rule:
+        # A parent's rule evidence counts while the rule holds: the history
+        # keeps it, and the rating follows the children as they stand now, so
+        # the order in which evidence arrived never changes the outcome.
+        holds, _ = rule_state(db_session, user_id, competency)
+        if not holds:
+            pieces_counted = [p for p in pieces if p.kind != EvidenceKind.RULE]
+        else:
+            pieces_counted = pieces
+    else:
+        pieces_counted = pieces
+    derived = derive(framework.scale, pieces_counted)
     row = _standing(db_session, user_id, competency.id)
     was_proficient = row.proficient
     row.rating = derived.rating
@@ -269,9 +280,12 @@ def rule_met(rule: Any, children: list[Competency], proficient: set[int]) -> boo
     return False
 
 
-def evaluate_rule(db_session: Session, user_id: int, parent: Competency, depth: int = 0) -> None:
-    """A child's proficiency changed: when the parent's rule is now met, the
-    parent gets evidence of kind `rule` (once: its key is "rule")."""
+def rule_state(
+    db_session: Session, user_id: int, parent: Competency
+) -> tuple[bool, datetime | None]:
+    """Does the parent's rule hold for the learner, and since when (the
+    latest rating among the proficient children: the same moment whatever
+    order the evidence came in)?"""
     children = list(db_session.scalars(select(Competency).where(Competency.parent_id == parent.id)))
     rows = db_session.execute(
         select(UserCompetency.competency_id, UserCompetency.rated_at).where(
@@ -280,25 +294,33 @@ def evaluate_rule(db_session: Session, user_id: int, parent: Competency, depth: 
             UserCompetency.proficient.is_(True),
         )
     ).all()
-    proficient = {row.competency_id for row in rows}
-    if not rule_met(parent.rule, children, proficient):
-        return
-    # The rule was met when the last of the children it needed was reached:
-    # the same moment whatever order the evidence came in.
-    at = max(row.rated_at for row in rows if row.rated_at is not None)
-    outcome = parent.rule_outcome
-    record_evidence(
-        db_session,
-        user_id,
-        parent,
-        kind=EvidenceKind.RULE,
-        key="rule",
-        value=parent.framework.default_value if outcome == Outcome.COMPLETE else None,
-        outcome=outcome,
-        title=parent.title,
-        at=at,
-        depth=depth,
-    )
+    if not rule_met(parent.rule, children, {row.competency_id for row in rows}):
+        return False, None
+    return True, max((row.rated_at for row in rows if row.rated_at is not None), default=None)
+
+
+def evaluate_rule(db_session: Session, user_id: int, parent: Competency, depth: int = 0) -> None:
+    """A child's proficiency changed: when the parent's rule now holds, the
+    parent gets evidence of kind `rule` (once: its key is "rule"); either way
+    the parent's rating is derived again."""
+    holds, at = rule_state(db_session, user_id, parent)
+    if holds:
+        outcome = parent.rule_outcome
+        recorded = record_evidence(
+            db_session,
+            user_id,
+            parent,
+            kind=EvidenceKind.RULE,
+            key="rule",
+            value=parent.framework.default_value if outcome == Outcome.COMPLETE else None,
+            outcome=outcome,
+            title=parent.title,
+            at=at,
+            depth=depth,
+        )
+        if recorded is not None:  # record_evidence derived it
+            return
+    rederive(db_session, user_id, parent, depth)
 
 
 # --- what learning tells us -----------------------------------------------------------------
@@ -503,6 +525,7 @@ def self_assess(
     value: str,
     note: str | None,
     now: datetime | None = None,
+    address: str | None = None,
 ) -> UserCompetency:
     """A learner's own view of their level: kept as evidence and beside the
     rating, never counted as one."""
@@ -525,21 +548,38 @@ def self_assess(
         at=now,
     )
     row = _standing(db_session, learner.id, competency.id)
+    before = row.self_rating
     row.self_rating, row.self_rated_at = value, now
     row.self_note = (note or "").strip() or None
     db_session.flush()
+    audit(
+        db_session, learner, "competency.self_assess", "user", learner.id, address,
+        {"competency": competency.code, "before": {"rating": before},
+         "after": {"rating": value}, "note": row.self_note or ""},
+        organisation_id=learner.organisation_id, label=learner.email,
+    )  # fmt: skip
     return row
 
 
 def request_review(
-    db_session: Session, learner: User, competency: Competency, now: datetime | None = None
+    db_session: Session,
+    learner: User,
+    competency: Competency,
+    now: datetime | None = None,
+    address: str | None = None,
 ) -> UserCompetency:
     """The learner asks a trainer to review their rating: the competency
-    joins the review queue of their trainers until one rates it."""
+    joins the review queue of their trainers until one rates it (asking
+    again while it waits changes nothing)."""
     row = _standing(db_session, learner.id, competency.id)
     if row.review_requested_at is None:
         row.review_requested_at, row.review_reason = now or utcnow(), "request"
         db_session.flush()
+        audit(
+            db_session, learner, "competency.review_request", "user", learner.id, address,
+            {"competency": competency.code},
+            organisation_id=learner.organisation_id, label=learner.email,
+        )  # fmt: skip
     return row
 
 

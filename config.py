@@ -49,6 +49,10 @@ class Config:
     MAIL_USERNAME: str | None = None  # log in to the SMTP server when set
     MAIL_PASSWORD: str | None = None
     MAIL_TLS = False  # STARTTLS before sending
+    # The certificate authorities (a PEM file) that vouch for the SMTP server's
+    # certificate under STARTTLS, for a server with a private CA's or a
+    # self-signed certificate; None: the system's. The name is checked either way.
+    MAIL_TLS_CA_FILE: str | None = None
     # The public address of the site, for links in mails (built without a request).
     BASE_URL = "http://127.0.0.1:5000"
     # Recurring training: how many days before a completion expires its
@@ -108,6 +112,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "VLE_MAIL_USERNAME": ("MAIL_USERNAME", str),
     "VLE_MAIL_PASSWORD": ("MAIL_PASSWORD", str),
     "VLE_MAIL_TLS": ("MAIL_TLS", _bool),
+    "VLE_MAIL_TLS_CA_FILE": ("MAIL_TLS_CA_FILE", str),
     "VLE_BASE_URL": ("BASE_URL", str),
     "VLE_EXPIRY_REMINDER_DAYS": ("EXPIRY_REMINDER_DAYS", str),
     "VLE_DUE_REMINDER_DAYS": ("DUE_REMINDER_DAYS", int),

@@ -162,6 +162,8 @@ def _refused_for_good(error: Exception) -> bool:
     the address cannot be written in a mail at all."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _message in error.recipients.values())
+    if isinstance(error, ssl.SSLError):  # a ValueError too: the server's, not the address's
+        return False
     return isinstance(error, MessageError | ValueError)
 
 
@@ -190,7 +192,7 @@ def _send(message: EmailMessage) -> None:
     config: Any = current_app.config
     with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=SMTP_TIMEOUT_S) as smtp:
         if config["MAIL_TLS"]:
-            smtp.starttls(context=ssl.create_default_context())
+            smtp.starttls(context=ssl.create_default_context(cafile=config["MAIL_TLS_CA_FILE"]))
         if config["MAIL_USERNAME"]:
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
         smtp.send_message(message)

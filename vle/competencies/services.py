@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from vle.accounts.models import Role, User
 from vle.audit import audit
 from vle.catalog.models import Course, Item, course_trainers
+from vle.competencies import plans
 from vle.competencies.models import (
     Competency,
     CompetencyLink,
@@ -257,6 +258,9 @@ def rederive(db_session: Session, user_id: int, competency: Competency, depth: i
         parent = db_session.get(Competency, competency.parent_id)
         if parent is not None and parent.rule:
             evaluate_rule(db_session, user_id, parent, depth + 1)
+    if row.proficient and not was_proficient:
+        # A learning plan completes when its last competency becomes proficient.
+        plans.proficiency_reached(db_session, user_id, competency.id)
 
 
 def rule_met(rule: Any, children: list[Competency], proficient: set[int]) -> bool:

@@ -86,10 +86,12 @@ def assign_post(slug: str) -> Any:
     form.chosen.choices = [(email, email) for email in request.form.getlist("chosen")]
     confirm = "confirm" in request.form
 
-    def again(plan: Any = None, count: int | None = None, status: int = 422) -> Any:
+    def again(
+        plan: Any = None, count: int | None = None, status: int = 422, sample: Any = ()
+    ) -> Any:
         page = render_template(
             "learning/assign.html", course=course, form=form, search="", found=[], plan=plan,
-            count=count, confirm_form=plan is not None or count is not None,
+            count=count, confirm_form=plan is not None or count is not None, sample=sample,
         )  # fmt: skip
         return page, status
 
@@ -126,7 +128,10 @@ def assign_post(slug: str) -> Any:
                 count = assignments.plan_organisation(
                     db_session, current_user, course, organisation, role
                 )
-                return again(count=count, status=200)
+                sample = assignments.organisation_sample(
+                    db_session, current_user, course, organisation, role
+                )
+                return again(count=count, status=200, sample=sample)
             assignment = assignments.assign_organisation(
                 db_session, current_user, course, organisation, role, due, request.remote_addr
             )

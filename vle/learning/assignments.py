@@ -34,7 +34,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, exists, func, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from vle import periods
 from vle.accounts import bulk
@@ -349,6 +349,45 @@ def plan_organisation(
     query = _candidates(organisation, role).with_only_columns(func.count())
     query = query.where(~_held_by_course(course.id))
     return db_session.scalar(query) or 0
+
+
+# How many of the people an organisation assignment would enrol its dry run names.
+SAMPLE = 50
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A person an organisation assignment would enrol, as its dry run lists them."""
+
+    name: str
+    email: str
+    organisation: str
+
+
+def organisation_sample(
+    db_session: Session,
+    actor: User | None,
+    course: Course,
+    organisation: Organisation,
+    role: str | None,
+    limit: int = SAMPLE,
+) -> list[Candidate]:
+    """The first `limit` of the people `plan_organisation` counts, by name (then
+    e-mail): the dry run shows who, not only how many. One query; Forbidden
+    outside the actor's scope."""
+    if actor is not None:
+        require_may_assign(actor, course)
+    _check_organisation(actor, organisation, role)
+    home = aliased(Organisation)  # not Organisation: _candidates' subquery would correlate to it
+    query = (
+        _candidates(organisation, role)
+        .with_only_columns(User.name, User.email, home.name)
+        .join(home, home.id == User.organisation_id)
+        .where(~_held_by_course(course.id))
+        .order_by(func.lower(User.name), User.email, User.id)
+        .limit(limit)
+    )
+    return [Candidate(name, email, org) for name, email, org in db_session.execute(query)]
 
 
 def assign_organisation(

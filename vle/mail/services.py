@@ -513,14 +513,17 @@ def set_mail_choice(db_session: Session, address: str, kind: str, mode: str) -> 
         )
 
 
-def notifications_of(db_session: Session, user_id: int, limit: int = 20) -> list[Notification]:
-    """The person's notifications, newest first."""
+def notifications_of(
+    db_session: Session, user_id: int, limit: int = 20, offset: int = 0
+) -> list[Notification]:
+    """The person's notifications, newest first (`offset`: skipping that many)."""
     return list(
         db_session.scalars(
             select(Notification)
             .where(Notification.user_id == user_id)
             .order_by(Notification.created_at.desc(), Notification.id.desc())
             .limit(limit)
+            .offset(offset)
         )
     )
 

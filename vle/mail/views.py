@@ -1,11 +1,21 @@
 """The unsubscribe link of notification mails (RFC 8058 one-click), the
-person's notification preferences and marking notifications read."""
+person's notifications (read once seen), their preferences, and marking
+notifications read."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -27,6 +37,52 @@ def _unread() -> dict[str, Any]:
         return services.unread_count(db.session(), current_user.id)
 
     return {"unread_notifications": unread_notifications}
+
+
+# Pages of notifications past this one are not offered (nor kept in mind).
+LAST_PAGE = 1000
+
+
+@bp.get("/my/notifications/all")
+@login_required
+def notifications() -> Any:
+    """The person's notifications, newest first, a page at a time ("Older"
+    leads to the ones before). Opening the page marks the ones it shows read:
+    the navigation then counts only those not seen yet, and this page still
+    shows them as new this once.
+
+    A GET that writes, on purpose: it marks only the viewer's own
+    notifications (the user id is the session's, never a parameter), and only
+    those this page shows, and marking read what is read changes nothing, so
+    opening it again, reloading it or a cross-site link to it can do no more
+    than the person's own look would. It changes no record anyone else sees
+    and no choice of the person's, so it needs no CSRF token."""
+    try:
+        page = int(request.args.get("page", "1"))
+    except ValueError:
+        page = 0
+    if not 1 <= page <= LAST_PAGE:
+        abort(404)
+    size = current_app.config["PAGE_SIZE"]
+    rows = services.notifications_of(
+        db.session(), current_user.id, limit=size + 1, offset=(page - 1) * size
+    )
+    if page > 1 and not rows:
+        abort(404)
+    older = len(rows) > size and page < LAST_PAGE
+    rows = rows[:size]
+    unseen = {row.id for row in rows if row.read_at is None}
+    if unseen:
+        # The rows keep what they were when read: "new" on this page, once.
+        with db.transaction() as db_session:
+            services.mark_read(db_session, current_user.id, sorted(unseen))
+    return render_template(
+        "mail/pages/notifications.html",
+        notifications=rows,
+        unseen=unseen,
+        page=page,
+        older=older,
+    )
 
 
 @bp.route("/my/notifications", methods=["GET", "POST"])
@@ -63,7 +119,8 @@ def preferences() -> Any:
 @bp.post("/my/notifications/read")
 @login_required
 def mark_read() -> Any:
-    """Mark one notification (`id`) or all of them read; back to My learning."""
+    """Mark one notification (`id`) or all of them read without opening them;
+    back to My learning."""
     raw = request.form.get("id")
     ids: list[int] | None = None
     if raw:

@@ -55,6 +55,12 @@ class Config:
     MAIL_TLS_CA_FILE: str | None = None
     # The public address of the site, for links in mails (built without a request).
     BASE_URL = "http://127.0.0.1:5000"
+    # Badges (vle/competencies/keys.py): the RSA private key(s) that sign Open Badges 3.0
+    # credentials, PEM files separated by ":" (the first signs, the others are only
+    # published); None: keys generated into the instance folder's badge-keys/.
+    BADGE_KEY_FILE: str | None = None
+    # The issuer's name in badges (Open Badges' Issuer profile).
+    BADGE_ISSUER_NAME = "vle"
     # Recurring training: how many days before a completion expires its
     # learner is reminded, once per threshold (vle/learning/expiry.py).
     EXPIRY_REMINDER_DAYS = "30,7"
@@ -114,6 +120,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "VLE_MAIL_TLS": ("MAIL_TLS", _bool),
     "VLE_MAIL_TLS_CA_FILE": ("MAIL_TLS_CA_FILE", str),
     "VLE_BASE_URL": ("BASE_URL", str),
+    "VLE_BADGE_KEY_FILE": ("BADGE_KEY_FILE", str),
+    "VLE_BADGE_ISSUER_NAME": ("BADGE_ISSUER_NAME", str),
     "VLE_EXPIRY_REMINDER_DAYS": ("EXPIRY_REMINDER_DAYS", str),
     "VLE_DUE_REMINDER_DAYS": ("DUE_REMINDER_DAYS", int),
     "VLE_QUEUE_URL": ("QUEUE_URL", str),

@@ -32,6 +32,7 @@ from vle.accounts.models import ApiToken, Organisation, User
 from vle.audit import AuditEntry, audit
 from vle.catalog.models import Item, Module
 from vle.certificates.models import Certificate
+from vle.competencies import badges
 from vle.db import utcnow
 from vle.errors import Invalid, NotFound
 from vle.inputs import has_control
@@ -418,12 +419,14 @@ def erase_user(
 ) -> None:
     """Erase a user's personal data (GDPR art. 17) everywhere it is held: the
     account (accounts.erase_user: who may, what is replaced, the audit entry)
-    and the answers they gave in quizzes (quizzes.erase_personal_data). Every
+    and the answers they gave in quizzes (quizzes.erase_personal_data); their
+    badges are revoked (their public addresses answer 410). Every
     place that erases a user goes through here, so none leaves a part behind.
     Enrolments, progress, completions, attempts and scores stay, anonymously,
     so that report and quiz-result totals keep their counts. The caller commits."""
     accounts.erase_user(db_session, actor, user, address)
     quizzes.erase_personal_data(db_session, user)
+    badges.revoke_all_of(db_session, user)
 
 
 # --- A users file between its dry run and its import --------------------------------

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from vle.accounts.models import Role, User
 from vle.audit import audit
 from vle.catalog.models import Course, Item, course_trainers
-from vle.competencies import plans
+from vle.competencies import badges, plans
 from vle.competencies.models import (
     Competency,
     CompetencyLink,
@@ -254,6 +254,12 @@ def rederive(db_session: Session, user_id: int, competency: Competency, depth: i
     elif row.review_reason == "recommend":
         row.review_requested_at = row.review_reason = None
     db_session.flush()
+    if row.proficient != was_proficient:
+        # Proof of it: a badge issued (or reinstated) when it becomes proficient,
+        # revoked when it falls (vle/competencies/badges.py).
+        badges.competency_standing_changed(
+            db_session, user_id, competency, row.proficient, row.rated_at
+        )
     if row.proficient != was_proficient and competency.parent_id is not None and depth < MAX_DEPTH:
         parent = db_session.get(Competency, competency.parent_id)
         if parent is not None and parent.rule:
@@ -416,6 +422,7 @@ def register() -> None:
     """Listen to learning's events (called once by create_app)."""
     events.listen(events.CourseCompleted, on_course_completed)
     events.listen(events.ItemCompleted, on_item_completed)
+    badges.register()  # a badge at each course completion
 
 
 # --- people acting on ratings ---------------------------------------------------------------

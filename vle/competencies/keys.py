@@ -1,0 +1,112 @@
+"""The issuer's signing keys for Open Badges 3.0 credentials (RS256, joserfc).
+
+Where the keys come from:
+- `VLE_BADGE_KEY_FILE`: one or more PEM files of RSA private keys, separated
+  by the system's path separator (":" on Linux). The first signs; the others
+  are only published, so credentials they signed still verify.
+- otherwise the instance folder's `badge-keys/`: every `*.pem` in it, read in
+  name order; the last one signs, all are published. The first credential
+  made generates a 3072-bit key there (file mode 0600) when there is none.
+  Rotating: add a newer key (its name sorting last, as the generated names,
+  `YYYYMMDDTHHMMSSZ.pem`, do: `vle badges new-key`) and keep the old files for
+  as long as credentials they signed should verify.
+
+Every key is named by its RFC 7638 thumbprint, and a credential's `kid` is
+the URL that serves that key as a JWK Set: /badges/keys/<thumbprint>.json.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from joserfc.jwk import RSAKey
+
+KEY_BITS = 3072
+_CACHE: dict[tuple[tuple[str, float], ...], KeyRing] = {}
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """The signing key and every published key, by thumbprint."""
+
+    signing: RSAKey
+    published: dict[str, RSAKey]
+
+    @property
+    def signing_kid(self) -> str:
+        return self.signing.thumbprint()
+
+
+class BadgeKeyError(Exception):
+    """A configured key file is missing or holds no RSA private key."""
+
+
+def _configured(settings: dict) -> list[Path]:
+    value = settings.get("BADGE_KEY_FILE") or ""
+    return [Path(part) for part in value.split(os.pathsep) if part.strip()]
+
+
+def key_folder(settings: dict) -> Path:
+    return Path(settings["INSTANCE_PATH"]) / "badge-keys"
+
+
+def new_key(folder: Path, now: datetime | None = None) -> Path:
+    """Generate a key into `folder` (mode 0600) named so that it sorts last
+    and therefore signs from now on; the older keys stay published."""
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    path = folder / f"{stamp}.pem"
+    suffix = 1
+    while path.exists():
+        suffix += 1
+        path = folder / f"{stamp}-{suffix}.pem"
+    key = RSAKey.generate_key(KEY_BITS)
+    pem = key.as_pem(private=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(pem)
+    return path
+
+
+def _files(settings: dict, create: bool) -> list[Path]:
+    """The key files, the signing one LAST."""
+    configured = _configured(settings)
+    if configured:
+        missing = [str(path) for path in configured if not path.is_file()]
+        if missing:
+            raise BadgeKeyError(f"VLE_BADGE_KEY_FILE names no file at {', '.join(missing)}")
+        return [*configured[1:], configured[0]]
+    folder = key_folder(settings)
+    files = sorted(folder.glob("*.pem")) if folder.is_dir() else []
+    if not files and create:
+        new_key(folder)
+        files = sorted(folder.glob("*.pem"))
+    return files
+
+
+def keyring(settings: dict, create: bool = True) -> KeyRing | None:
+    """The keys as the files now stand (read again when a file changes);
+    None when there is none and `create` is false."""
+    files = _files(settings, create)
+    if not files:
+        return None
+    stamp = tuple((str(path), path.stat().st_mtime) for path in files)
+    ring = _CACHE.get(stamp)
+    if ring is None:
+        keys = []
+        for path in files:
+            try:
+                key = RSAKey.import_key(path.read_bytes())
+            except Exception as error:  # noqa: BLE001 - any unreadable file says the same
+                raise BadgeKeyError(f"{path} holds no RSA key: {error}") from error
+            if not key.is_private:
+                raise BadgeKeyError(f"{path} holds a public key; a private key is needed")
+            keys.append(key)
+        ring = KeyRing(signing=keys[-1], published={key.thumbprint(): key for key in keys})
+        _CACHE.clear()
+        _CACHE[stamp] = ring
+    return ring

@@ -521,6 +521,109 @@ def report_completion(
     click.echo(f"{written} row(s) written to {output}.", err=True)
 
 
+@cli.group("competencies")
+def competencies_group() -> None:
+    """Competency frameworks: Moodle's CSV file or vle's YAML, both ways."""
+
+
+@competencies_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--dry-run/--commit",
+    "dry_run",
+    default=True,
+    show_default=True,
+    help="--dry-run (the default) only shows what would change; --commit imports.",
+)
+@with_appcontext
+@fail_cleanly
+def competencies_import(file: Path, dry_run: bool) -> None:
+    """Import a competency framework from FILE: Moodle's competency framework
+    CSV (.csv) or a framework file (.yaml). Updated in place by its code:
+    learners' evidence and ratings are kept. Nothing is written when anything
+    is wrong (every problem is printed with its line; exit code 1)."""
+    from vle.competencies import frameworks, moodle_csv
+
+    warnings: list[str] = []
+    try:
+        if file.suffix.lower() == ".csv":
+            try:
+                data = file.read_bytes()
+            except OSError as error:
+                raise click.ClickException(f"Cannot read {file}: {error.strerror}.") from None
+            moodle_file = moodle_csv.read(data, str(file))
+            spec, warnings = moodle_file.spec, moodle_file.warnings
+        elif file.suffix.lower() in {".yaml", ".yml"}:
+            spec = library.read_framework(file)
+        else:
+            raise click.ClickException(
+                "Give Moodle's competency framework file (.csv) or a framework file (.yaml)."
+            )
+        db_session = db.session()
+        errors = frameworks.problems_with_database(db_session, spec)
+        errors += frameworks.removal_problems(db_session, spec)
+        if errors:
+            raise frameworks.FrameworkInvalid(errors)
+    except (frameworks.FrameworkInvalid, library.LibraryInvalid) as error:
+        for line in error.errors:
+            click.echo(line, err=True)
+        raise click.ClickException(
+            f"{len(error.errors)} problem(s) found; nothing was imported."
+        ) from None
+    for line in warnings:
+        click.echo(f"note: {line}", err=True)
+    plan = frameworks.plan_save(db_session, spec)
+    verb = "create" if plan.framework_created else "update"
+    click.echo(f"framework {spec.code} ({spec.title}): {verb}")
+    for word, codes in (("create", plan.created), ("update", plan.updated),
+                        ("delete", plan.deleted)):  # fmt: skip
+        for code in codes:
+            click.echo(f"  {word} {code}")
+    counts = (
+        f"{len(plan.created)} to create, {len(plan.updated)} to update, "
+        f"{len(plan.unchanged)} unchanged, {len(plan.deleted)} to delete"
+    )
+    if dry_run:
+        db_session.rollback()
+        click.echo(f"Dry run: {counts}. Nothing was written; --commit imports it.")
+        return
+    db_session.rollback()
+    with db.transaction() as write_session:
+        frameworks.save_framework(write_session, spec)
+    click.echo(
+        "Imported: " + counts.replace("to create", "created").replace("to update", "updated")
+        .replace("to delete", "deleted") + "."
+    )  # fmt: skip
+
+
+@competencies_group.command("export")
+@click.argument("code")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+@fail_cleanly
+def competencies_export(code: str, file: Path) -> None:
+    """Write framework CODE to FILE: Moodle's competency framework CSV (.csv,
+    imports into Moodle's admin/tool/lpimportcsv) or a framework file (.yaml)."""
+    from vle.competencies import frameworks, moodle_csv
+    from vle.competencies import services as competencies
+
+    suffix = file.suffix.lower()
+    if suffix not in {".csv", ".yaml", ".yml"}:
+        raise click.ClickException("Give a .csv (Moodle's file) or a .yaml file to write.")
+    db_session = db.session()
+    framework = competencies.framework_by_code(db_session, code)
+    spec = frameworks.framework_spec(db_session, framework)
+    try:
+        if suffix == ".csv":
+            with file.open("w", encoding="utf-8", newline="") as out:
+                out.write(moodle_csv.write(spec))
+        else:
+            library.export_framework(db_session, code, file)
+    except OSError as error:
+        raise click.ClickException(f"Cannot write {file}: {error.strerror}.") from None
+    click.echo(f"exported {code} ({len(spec.codes)} competencies) to {file}")
+
+
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))

@@ -62,7 +62,8 @@ OUTCOME_NUMBERS = {Outcome.EVIDENCE.value: 1, Outcome.COMPLETE.value: 2, Outcome
 OUTCOMES_BY_NUMBER = {number: outcome for outcome, number in OUTCOME_NUMBERS.items()}
 FORMAT_MOODLE, FORMAT_HTML, FORMAT_PLAIN, FORMAT_MARKDOWN = 0, 1, 2, 4
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-BLOCK_END = re.compile(r"<\s*(br\s*/?|/p|/div|/li|/h[1-6]|/tr)\s*>", re.IGNORECASE)
+LINE_BREAK = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
+BLOCK_END = re.compile(r"<\s*(/p|/div|/li|/h[1-6]|/tr)\s*>", re.IGNORECASE)
 
 
 @dataclass
@@ -219,7 +220,8 @@ def _description(row: _Row, error: Any) -> str:
 
 
 def _html_to_text(value: str) -> str:
-    text = BLOCK_END.sub("\n", value)
+    # Paragraphs and blocks end with a blank line, as plain text writes them.
+    text = BLOCK_END.sub("\n\n", LINE_BREAK.sub("\n", value))
     text = html.unescape(bleach.clean(text, tags=set(), strip=True))
     lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

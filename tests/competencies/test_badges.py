@@ -451,3 +451,39 @@ def test_verify_is_rate_limited(client):
         for _ in range(61)
     ]
     assert statuses[:60] == [200] * 60 and statuses[60] == 429
+
+
+# --- the API ------------------------------------------------------------------------------
+
+
+def test_my_enrolments_carry_the_course_badge(app, client, session, world, token_for, make_course):
+    other_course = make_course(slug="not-done", lessons=2)
+    with app.app_context():
+        learning.enrol(session, world.learner, other_course)
+        session.commit()
+    response = client.get("/api/v1/me/enrolments", headers=token_for(world.learner))
+    assert response.status_code == 200
+    lines = {line["course"]: line for line in response.get_json()["enrolments"]}
+    uid = world.course_badge.uid
+    assert lines["fire-safety"]["badge"] == {
+        "assertion": f"{BASE}/badges/assertions/{uid}",
+        "credential": f"{BASE}/badges/assertions/{uid}/credential",
+    }
+    assert lines["not-done"]["badge"] is None
+    # The links work as they are given.
+    assert client.get(_path(lines["fire-safety"]["badge"]["assertion"])).status_code == 200
+    assert client.get(_path(lines["fire-safety"]["badge"]["credential"])).status_code == 200
+    # Someone else's enrolments carry none of them.
+    other = client.get("/api/v1/me/enrolments", headers=token_for(world.other)).get_json()
+    assert other == {"enrolments": []}
+    schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["Enrolment"]
+    assert set(schema["properties"]["badge"]["properties"]) == {"assertion", "credential"}
+
+
+def test_my_enrolments_drop_a_revoked_course_badge(app, client, session, world, token_for):
+    headers = token_for(world.learner)
+    badge = session.get(Badge, world.course_badge.id)
+    badge.revoked_at = datetime.now(UTC)
+    session.commit()
+    [line] = client.get("/api/v1/me/enrolments", headers=headers).get_json()["enrolments"]
+    assert line["badge"] is None

@@ -102,6 +102,25 @@ SCHEMAS: dict[str, Any] = {
                 "format": "date-time",
                 "description": "when the latest completion's validity ends (recurring training)",
             },
+            "badge": {
+                "type": ["object", "null"],
+                "description": (
+                    "GET /api/v1/me/enrolments only: the badge of the course's latest completion"
+                    " (completed or expired enrolments); null when there is none or it was revoked"
+                ),
+                "properties": {
+                    "assertion": {
+                        "type": "string",
+                        "format": "uri",
+                        "description": "Open Badges 2.0 hosted assertion (application/ld+json)",
+                    },
+                    "credential": {
+                        "type": "string",
+                        "format": "uri",
+                        "description": "Open Badges 3.0 credential, a VC-JWT (application/vc+jwt)",
+                    },
+                },
+            },
         },
     },
     "CourseSummary": {

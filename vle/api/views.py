@@ -17,6 +17,7 @@ from vle.accounts.models import User
 from vle.api.openapi import openapi_document
 from vle.catalog import services as catalog
 from vle.catalog.models import Course, Item
+from vle.competencies import badges
 from vle.db import utcnow
 from vle.errors import DomainError, Forbidden, Invalid, NotFound, json_error
 from vle.learning import services as learning
@@ -173,8 +174,22 @@ def me() -> Response:
 @bp.get("/me/enrolments")
 @token_required
 def my_enrolments() -> Response:
-    enrolments = learning.my_enrolments(db.session(), _user())
-    return jsonify({"enrolments": [enrolment_json(e, e.slug) for e in enrolments]})
+    db_session = db.session()
+    enrolments = learning.my_enrolments(db_session, _user())
+    # A completed course's proof: the badge of its latest completion (one query).
+    course_badges = badges.course_badges_of(db_session, _user().id)
+    lines = []
+    for enrolment in enrolments:
+        line = enrolment_json(enrolment, enrolment.slug)
+        badge = course_badges.get(enrolment.slug)
+        completed = line["status"] in ("completed", "expired")
+        line["badge"] = (
+            {"assertion": badge.assertion, "credential": badge.credential}
+            if badge is not None and completed
+            else None
+        )
+        lines.append(line)
+    return jsonify({"enrolments": lines})
 
 
 @bp.get("/courses")

@@ -8,6 +8,15 @@
 
 Courses: ethics (competencies ETH-1, ETH-2; a quiz), safety. Enrolments at fixed
 times in 2025 so that periods can be tested exactly.
+
+Competencies: framework ETH (ETH-1 linked to the ethics course, ETH-2 to its quiz),
+SAFE (SAF-1 linked to safety), OTH (OTH-1, linked to no course). Ratings:
+    sam   ETH-1 competent, ETH-2 proficient (2025-02-15), SAF-1 not_yet (2025-03-05),
+          OTH-1 competent (2025-01-01)
+    lina  ETH-1 competent (2025-03-31 23:00 UTC: 1 April in Vilnius)
+    olga  ETH-1 evidence without a rating
+    mona  SAF-1 proficient (2025-01-02)
+    sara  ETH-1 a self-assessment only (no row in the competency report)
 """
 
 from __future__ import annotations
@@ -22,6 +31,12 @@ from werkzeug.security import generate_password_hash
 from vle.accounts import services as accounts
 from vle.accounts.models import Organisation, User
 from vle.catalog.models import Course, Item
+from vle.competencies.models import (
+    Competency,
+    CompetencyLink,
+    Framework,
+    UserCompetency,
+)
 from vle.learning.models import Completion, Enrolment
 from vle.quizzes.models import Attempt
 
@@ -35,6 +50,8 @@ class Network:
     orgs: dict[str, Organisation] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
     courses: dict[str, Course] = field(default_factory=dict)
+    competencies: dict[str, Competency] = field(default_factory=dict)
+    frameworks: dict[str, Framework] = field(default_factory=dict)
 
 
 @pytest.fixture(autouse=True)
@@ -117,7 +134,55 @@ def network(session, make_org, make_user, make_course, enrol_at) -> Network:
             Attempt(item_id=quiz.id, user_id=u[user].id, number=number, score=score, state=state)
         )
     session.commit()
+    _competencies(session, net, quiz)
     return net
+
+
+SCALE = ["not_yet", "competent", "proficient"]
+
+
+def _competencies(session, net: Network, quiz: Item) -> None:
+    f, k = net.frameworks, net.competencies
+    for code, title in (("ETH", "Ethics"), ("SAFE", "Safety"), ("OTH", "Other skills")):
+        f[code] = Framework(code=code, title=title, scale=SCALE, proficient=SCALE[1:],
+                            default_value="competent")  # fmt: skip
+        session.add(f[code])
+    session.flush()
+    for position, (code, framework, title) in enumerate(
+        (("ETH-1", "ETH", "Integrity"), ("ETH-2", "ETH", "Conflicts of interest"),
+         ("SAF-1", "SAFE", "Fire safety"), ("OTH-1", "OTH", "Negotiation"))
+    ):  # fmt: skip
+        k[code] = Competency(framework_id=f[framework].id, code=code, title=title,
+                             position=position)  # fmt: skip
+        session.add(k[code])
+    session.flush()
+    c = net.courses
+    session.add_all([
+        CompetencyLink(course_id=c["ethics"].id, competency_id=k["ETH-1"].id),
+        CompetencyLink(course_id=c["ethics"].id, item_id=quiz.id, competency_id=k["ETH-2"].id),
+        CompetencyLink(course_id=c["safety"].id, competency_id=k["SAF-1"].id),
+    ])  # fmt: skip
+    u = net.users
+    for user, code, rating, when in (
+        ("sam", "ETH-1", "competent", at("2025-02-15")),
+        ("sam", "ETH-2", "proficient", at("2025-02-15")),
+        ("sam", "SAF-1", "not_yet", at("2025-03-05")),
+        ("sam", "OTH-1", "competent", at("2025-01-01")),
+        ("lina", "ETH-1", "competent", at("2025-03-31", 23)),
+        ("olga", "ETH-1", None, None),
+        ("mona", "SAF-1", "proficient", at("2025-01-02")),
+    ):
+        session.add(
+            UserCompetency(user_id=u[user].id, competency_id=k[code].id, rating=rating,
+                           proficient=rating in SCALE[1:], rated_at=when,
+                           rated_by_kind="auto" if rating else None,
+                           evidence_count=2 if user == "sam" else 1)
+        )  # fmt: skip
+    session.add(
+        UserCompetency(user_id=u["sara"].id, competency_id=k["ETH-1"].id, evidence_count=0,
+                       self_rating="proficient", self_rated_at=at("2025-02-21"))
+    )  # fmt: skip
+    session.commit()
 
 
 def emails(rows: Any) -> list[str]:

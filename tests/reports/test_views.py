@@ -170,7 +170,9 @@ def test_csv_speaks_the_readers_language_and_time_zone(client, network, session)
     lina = next(r for r in rows if r[1] == "lina@example.org")
     assert lina[7] == "Baigta"  # "Completed" in Lithuanian
     assert lina[9] == "2025-04-01 02:00:00"  # 23:00 UTC is 02:00 the next day in Vilnius
-    assert lina[8] == "100" and lina[11] == "ETH-1, ETH-2"
+    assert lina[8] == "100" and lina[11] == "ETH-1"  # proficient in ETH-1 only
+    sam = next(r for r in rows if r[1] == "sam@example.org" and r[4] == "ethics")
+    assert sam[11] == "ETH-1, ETH-2"
     body = json.loads(client.get("/reports/completion.json?sort=learner").get_data())
     lina_json = next(r for r in body["rows"] if r["email"] == "lina@example.org")
     assert lina_json["status"] == "completed"  # JSON keeps the codes

@@ -48,3 +48,33 @@ class DashboardForm(Form):
         csrf = False
 
     organisation = SelectField(_l("Organisation"), choices=[], validate_choice=False)
+
+
+class CompetencyFilterForm(Form):
+    """The competency report's filters, sent with GET (a URL to bookmark and share);
+    checked by the report service, as the API's and the command line's are."""
+
+    class Meta:
+        csrf = False
+
+    organisation = SelectField(
+        _l("Organisation"),
+        choices=[],
+        validate_choice=False,
+        description=_l("Includes its sub-organisations."),
+    )
+    framework = SelectField(_l("Framework"), choices=[], validate_choice=False)
+    competency = SelectField(_l("Competency"), choices=[], validate_choice=False)
+    rating = SelectField(_l("Rating"), choices=[], validate_choice=False)
+    since = StringField(
+        _l("From"),
+        description=_l("Rated on or after this day (YYYY-MM-DD)."),
+        render_kw=DAY_INPUT,
+    )
+    until = StringField(
+        _l("To"),
+        description=_l("Rated on or before this day (YYYY-MM-DD)."),
+        render_kw=DAY_INPUT,
+    )
+    per_page = SelectField(_l("Rows per page"), choices=[], validate_choice=False)
+    sort = HiddenField()

@@ -17,7 +17,8 @@ Rules:
 - Totals count the rows the filters select (so they always add up to the rows
   downloaded); the completion rate is completed / enrolled.
 - `best_score`: the learner's best graded quiz attempt over the course's quizzes;
-  `competencies`: the codes of the course's competencies once it is completed.
+  `competencies`: what the learner is proficient in now among the competencies
+  linked to the course (by the course, a lesson or a quiz of it) — `Proficiency`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from vle.accounts.models import Organisation, User
 from vle.catalog.models import Course, Item, Module, course_trainers
+from vle.competencies.models import Competency, CompetencyLink, UserCompetency
 from vle.db import utcnow
 from vle.errors import Invalid
 from vle.inputs import has_control
@@ -379,6 +381,7 @@ def _rows_query(
         cast(Enrolment.due, String) if utc_text else Enrolment.due,
         case((overdue_condition(filters.today()), 1), else_=0),
         times[2],
+        Enrolment.user_id,  # for the learner's proficient competencies (`Proficiency`)
     ).select_from(Enrolment)
     _user, organisation, course = _needs_joins(sort)
     query = query.join(User, User.id == Enrolment.user_id)
@@ -412,7 +415,6 @@ class ReportRow(NamedTuple):
     expires_at: datetime | None = None
 
 
-_COMPLETED = EnrolmentStatus.COMPLETED.value
 _NONE: list[str] = []
 
 
@@ -420,16 +422,16 @@ class CourseColumns(NamedTuple):
     slug: str
     title: str
     language: str
-    competencies: list[str]
 
 
 def _row(
     raw: Sequence[Any],
     organisations: dict[int, tuple[str, str]],
     courses: dict[int, CourseColumns],
+    proficient: dict[tuple[int, int], list[str]],
 ) -> ReportRow:
     (_id, name, email, organisation_id, course_id, enrolled_at, status, progress,
-     completed_at, best, due, overdue, expires_at) = raw  # fmt: skip
+     completed_at, best, due, overdue, expires_at, user_id) = raw  # fmt: skip
     code, organisation_name = organisations[organisation_id]
     course = courses[course_id]
     return ReportRow(
@@ -445,7 +447,7 @@ def _row(
         progress,
         completed_at,
         None if best is None else round(float(best), 2),
-        course.competencies if status == _COMPLETED else _NONE,
+        proficient.get((user_id, course_id), _NONE),
         due,
         overdue == 1,
         expires_at,
@@ -462,13 +464,13 @@ def _organisations(db_session: Session, ids: set[int] | None = None) -> dict[int
 
 def _courses(db_session: Session, ids: set[int] | None = None) -> dict[int, CourseColumns]:
     """The report's columns of courses by id (all of them when `ids` is None), in one
-    query; competency codes as text."""
-    query = select(Course.id, Course.slug, Course.title, Course.language, Course.competencies)
+    query."""
+    query = select(Course.id, Course.slug, Course.title, Course.language)
     if ids is not None:
         query = query.where(Course.id.in_(ids))
     return {
-        course_id: CourseColumns(slug, title, language, [str(code) for code in codes or ()])
-        for course_id, slug, title, language, codes in db_session.execute(query)
+        course_id: CourseColumns(slug, title, language)
+        for course_id, slug, title, language in db_session.execute(query)
     }
 
 
@@ -541,7 +543,8 @@ def completion_page(
     if raw:
         organisations = _organisations(db_session, {r[3] for r in raw})
         courses = _courses(db_session, {r[4] for r in raw})
-        rows = [_row(r, organisations, courses) for r in raw]
+        proficient = Proficiency(db_session).of(db_session, raw)
+        rows = [_row(r, organisations, courses, proficient) for r in raw]
     return ReportPage(rows=rows, totals=totals, page=page, per_page=per_page, sort=sort)
 
 
@@ -551,10 +554,59 @@ def iter_completion_rows(
     """Every selected row in the page's order, fetched from the database in chunks
     (a server-side cursor on PostgreSQL), so memory stays flat."""
     organisations, courses = _organisations(db_session), _courses(db_session)
+    proficiency = Proficiency(db_session)
     # Core, not the ORM: these are plain rows, and a million of them.
     query = _rows_query(filters, scope, sort).execution_options(yield_per=EXPORT_CHUNK)
-    for raw in db_session.connection().execute(query):
-        yield _row(raw, organisations, courses)
+    for raw_rows in db_session.connection().execute(query).partitions():
+        proficient = proficiency.of(db_session, raw_rows)
+        for raw in raw_rows:
+            yield _row(raw, organisations, courses, proficient)
+
+
+class Proficiency:
+    """The completion report's `competencies` column: the competencies linked to the
+    course (by the course itself, a lesson or a quiz of it) that the learner is
+    proficient in now — whatever the enrolment's status, since a learner may be
+    proficient by another course or a trainer's rating. The links are read once;
+    the learners' proficient ratings a chunk of rows at a time (one query per chunk,
+    through the ratings' (learner, competency) index), never a query per row."""
+
+    def __init__(self, db_session: Session):
+        self.courses: dict[int, list[int]] = {}  # competency id → linked course ids
+        self.codes: dict[int, str] = {}
+        order: dict[int, tuple[Any, ...]] = {}
+        for course_id, competency_id, code, framework_id, position in db_session.execute(
+            select(CompetencyLink.course_id, Competency.id, Competency.code,
+                   Competency.framework_id, Competency.position)
+            .join(Competency, Competency.id == CompetencyLink.competency_id)
+            .distinct()
+        ):  # fmt: skip
+            self.courses.setdefault(competency_id, []).append(course_id)
+            self.codes[competency_id] = code
+            order[competency_id] = (framework_id, position, code)
+        self.order = order
+
+    def of(self, db_session: Session, raw_rows: Sequence[Any]) -> dict[tuple[int, int], list[str]]:
+        """(learner id, course id) → codes, in each framework's tree order, for the
+        rows (the learner id last, the course id fifth in each)."""
+        if not self.courses or not raw_rows:
+            return {}
+        wanted = {(raw[-1], raw[4]) for raw in raw_rows}
+        found: dict[tuple[int, int], list[int]] = {}
+        for user_id, competency_id in db_session.connection().execute(
+            select(UserCompetency.user_id, UserCompetency.competency_id).where(
+                UserCompetency.user_id.in_({user_id for user_id, _course in wanted}),
+                UserCompetency.proficient.is_(True),
+                UserCompetency.competency_id.in_(select(CompetencyLink.competency_id)),
+            )
+        ):
+            for course_id in self.courses.get(competency_id, ()):
+                if (user_id, course_id) in wanted:
+                    found.setdefault((user_id, course_id), []).append(competency_id)
+        return {
+            pair: [self.codes[c] for c in sorted(ids, key=self.order.__getitem__)]
+            for pair, ids in found.items()
+        }
 
 
 # --- rows for the writers ----------------------------------------------------------------
@@ -716,26 +768,25 @@ def _csv_batches(
         for org_id, (code, name) in _organisations(db_session).items()
     }
     courses = {
-        course_id: (
-            field(course.slug),
-            field(course.title),
-            field(", ".join(course.competencies)),
-        )
+        course_id: (field(course.slug), field(course.title))
         for course_id, course in _courses(db_session).items()
     }
     labels = {status: field(status_label(status)) for status in STATUSES}
-    local, completed_status = _local_text(tz), _COMPLETED
+    local = _local_text(tz)
     late = field(overdue_word(True))
     query = _rows_query(filters, scope, sort, utc_text=True).execution_options(
         yield_per=EXPORT_CHUNK
     )
+    proficiency = Proficiency(db_session)
     for raw_rows in db_session.connection().execute(query).partitions():
         batch: list[tuple[str, ...]] = []
         append = batch.append
+        proficient = proficiency.of(db_session, raw_rows)
         for (_id, name, email, organisation_id, course_id, enrolled_at, status, progress,
-             completed_at, best, due, overdue, expires_at) in raw_rows:  # fmt: skip
+             completed_at, best, due, overdue, expires_at, user_id) in raw_rows:  # fmt: skip
             code, organisation_name = organisations[organisation_id]
-            slug, title, competencies = courses[course_id]
+            slug, title = courses[course_id]
+            codes = proficient.get((user_id, course_id)) if proficient else None
             if local is not None:
                 enrolled_at = local(enrolled_at)
                 if completed_at is not None:
@@ -755,7 +806,7 @@ def _csv_batches(
                     str(progress),
                     completed_at or "",
                     "" if best is None else repr(round(float(best), 2)),
-                    competencies if status == completed_status else "",
+                    field(", ".join(codes)) if codes else "",
                     due or "",  # "YYYY-MM-DD" text
                     late if overdue == 1 else "",
                     expires_at or "",

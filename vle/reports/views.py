@@ -12,12 +12,14 @@ from flask_login import current_user, login_required
 
 from vle import db
 from vle.errors import Forbidden
-from vle.reports import services
-from vle.reports.forms import DashboardForm, ReportFilterForm
+from vle.reports import competencies, services
+from vle.reports.forms import CompetencyFilterForm, DashboardForm, ReportFilterForm
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-FILTER_FIELDS = ("organisation", "course", "since", "until", "status")
+FILTER_FIELDS = (
+    "organisation", "course", "framework", "competency", "rating", "since", "until", "status",
+)  # fmt: skip
 
 
 @bp.context_processor
@@ -59,11 +61,13 @@ def _choices(form: ReportFilterForm, scope: services.Scope) -> None:
     form.per_page.choices = [(str(n), str(n)) for n in services.PAGE_SIZES]
 
 
-def _filters(form: Any, scope: services.Scope) -> tuple[services.ReportFilters | None, int]:
-    """The filters from the query string, or None with the errors on the form's
-    fields and the status to answer with."""
+def _filters(form: Any, scope: services.Scope, resolve: Any = None) -> tuple[Any, int]:
+    """The filters from the query string (by `resolve`: the completion report's
+    resolve_filters unless another report's is given), or None with the errors on
+    the form's fields and the status to answer with."""
+    resolve = resolve or services.resolve_filters
     try:
-        filters = services.resolve_filters(
+        filters = resolve(
             db.session(),
             scope,
             **{name: request.args.get(name) for name in FILTER_FIELDS if hasattr(form, name)},
@@ -172,3 +176,87 @@ def dashboard() -> tuple[str, int]:
         data=data,
         errors=[e for f in form for e in f.errors],
     ), status
+
+
+# --- the competency report -------------------------------------------------------------------
+
+
+def _competency_choices(form: CompetencyFilterForm, scope: services.Scope) -> None:
+    db_session = db.session()
+    form.organisation.choices = [("", _("All organisations in your scope"))] + [
+        (org.code, "\u2003" * depth + f"{org.name} ({org.code})")
+        for org, depth in services.organisations_in_scope(db_session, scope)
+    ]
+    form.framework.choices = [("", _("All frameworks"))] + [
+        (framework.code, f"{framework.title} ({framework.code})")
+        for framework in competencies.frameworks_in_scope(db_session, scope)
+    ]
+    form.competency.choices = [("", _("All competencies"))] + [
+        (competency.code, f"{competency.code} {competency.title} ({framework_title})")
+        for competency, framework_title in competencies.competencies_in_scope(db_session, scope)
+    ]
+    form.rating.choices = [("", _("Any rating"))] + [
+        (value, competencies.rating_label(value))
+        for value in competencies.rating_choices(db_session)
+    ]
+    form.per_page.choices = [(str(n), str(n)) for n in competencies.PAGE_SIZES]
+
+
+def _competency_page(scope: services.Scope) -> tuple[str, int]:
+    form = CompetencyFilterForm(request.args)
+    _competency_choices(form, scope)
+    filters, status = _filters(form, scope, competencies.resolve_filters)
+    report = None
+    sort = competencies.parse_sort(request.args.get("sort"))
+    per_page = _page_number("per_page", competencies.PAGE_SIZES[0])
+    if per_page not in competencies.PAGE_SIZES:
+        per_page = competencies.PAGE_SIZES[0]
+    form.sort.data = sort
+    form.per_page.data = str(per_page)
+    args: dict[str, Any] = {}
+    if filters is not None:
+        report = competencies.competency_page(
+            db.session(), filters, scope, sort, _page_number("page", 1), per_page
+        )
+        args = filters.as_args()
+    return render_template(
+        "reports/competencies.html",
+        form=form,
+        report=report,
+        args=args,
+        sort=sort,
+        per_page=per_page,
+        errors=[e for f in form for e in f.errors],
+        formats=(("csv", _("Download CSV")), ("xlsx", _("Download Excel")),
+                 ("json", _("Download JSON"))),
+    ), status  # fmt: skip
+
+
+@bp.get("/competencies")
+@login_required
+def competency_report() -> tuple[str, int]:
+    return _competency_page(_scope())
+
+
+@bp.get("/competencies.<any(csv, xlsx, json):fmt>")
+@login_required
+def competency_download(fmt: str) -> Any:
+    """The rows the page shows for the same filters and sort, every page, streamed."""
+    scope = _scope()
+    filters, _status = _filters(CompetencyFilterForm(request.args), scope,
+                                competencies.resolve_filters)  # fmt: skip
+    if filters is None:
+        return _competency_page(scope)  # the page, with the errors beside the filters
+    sort = competencies.parse_sort(request.args.get("sort"))
+    with db.transaction() as db_session:  # the audit entry in a short write of its own
+        competencies.record_export(
+            db_session, current_user, request.remote_addr, fmt, filters, scope, sort, "page"
+        )
+    chunks = competencies.export_chunks(
+        fmt, db.snapshot_session, filters, scope, sort, _reader_zone()
+    )
+    response = stream_download(fmt, chunks)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{competencies.export_filename(fmt)}"'
+    )
+    return response

@@ -689,6 +689,35 @@ def worker(threads: int, log_level: str) -> None:
     run_consumer(threads, log_level)
 
 
+@cli.group("badges")
+def badges_group() -> None:
+    """Open Badges: the keys that sign the badges' credentials."""
+
+
+@badges_group.command("new-key")
+@with_appcontext
+def badges_new_key() -> None:
+    """Generate a new signing key into the instance folder's badge-keys/ (file
+    mode 0600). It signs every credential from now on; the older keys stay
+    published, so the credentials they signed still verify (remove an old
+    key's file only when those may stop verifying)."""
+    from vle.competencies import keys
+
+    if current_app.config.get("BADGE_KEY_FILE"):
+        raise click.ClickException(
+            "VLE_BADGE_KEY_FILE names the keys: put the new key's file first in it instead."
+        )
+    try:
+        path = keys.new_key(keys.key_folder(current_app.config))
+        ring = keys.keyring(current_app.config)
+    except (OSError, keys.BadgeKeyError) as error:
+        raise click.ClickException(str(error)) from None
+    assert ring is not None  # noqa: S101 - just written
+    click.echo(
+        f"{path} signs from now on (key {ring.signing_kid}); {len(ring.published)} key(s) published."
+    )
+
+
 def main() -> None:
     # `vle demo` runs on the demo settings (SQLite, its own secret key) unless told otherwise.
     if len(sys.argv) > 1 and sys.argv[1] == "demo":

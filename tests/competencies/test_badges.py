@@ -487,3 +487,26 @@ def test_my_enrolments_drop_a_revoked_course_badge(app, client, session, world, 
     session.commit()
     [line] = client.get("/api/v1/me/enrolments", headers=headers).get_json()["enrolments"]
     assert line["badge"] is None
+
+
+def test_cli_new_key_rotates(app, client, runner, world):
+    from vle.competencies import keys
+
+    old_kid = _segment(_credential(client, world.course_badge), 0)["kid"]
+    result = runner.invoke(["badges", "new-key"])
+    assert result.exit_code == 0, result.output
+    written = re.search(r"^(\S+\.pem) signs from now on", result.output)
+    assert written, result.output
+    try:
+        new_kid = _segment(_credential(client, world.course_badge), 0)["kid"]
+        assert new_kid != old_kid and new_kid.endswith(
+            f"/{keys.keyring(app.config).signing_kid}.json"
+        )
+        assert client.get(_path(old_kid)).status_code == 200  # still published
+    finally:
+        from pathlib import Path
+
+        Path(written.group(1)).unlink()
+    app.config["BADGE_KEY_FILE"] = "/nowhere.pem"
+    result = runner.invoke(["badges", "new-key"])
+    assert result.exit_code == 1 and "VLE_BADGE_KEY_FILE" in result.output

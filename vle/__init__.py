@@ -83,6 +83,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     import vle.api.assignments  # noqa: F401 - adds the assignment routes to the API
     import vle.api.quizzes  # noqa: F401 - adds the attempt routes to the API blueprint
     import vle.api.reports  # noqa: F401 - adds the report routes to the API blueprint
+    import vle.api.competencies  # noqa: F401 - adds the competency routes to the API
     from vle.accounts.views import bp as accounts_bp
     from vle.admin.views import bp as admin_bp
     from vle.api.views import bp as api_bp
@@ -92,6 +93,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     from vle.certificates.views import bp as certificates_bp
     from vle.competencies.badge_views import bp as badges_bp
     from vle.competencies.services import register as register_competencies
+    from vle.competencies.views import bp as competencies_bp
     from vle.learning.assignment_views import bp as assignments_bp
     from vle.learning.message_views import bp as messages_bp
     from vle.learning.views import bp as learning_bp
@@ -106,6 +108,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     app.register_blueprint(messages_bp)
     register_quizzes(app)  # the quiz item kind and the quiz pages
     register_competencies()  # evidence from completions and passed quizzes
+    app.register_blueprint(competencies_bp)
     app.register_blueprint(badges_bp)  # badges' public addresses, /badges/verify
     app.register_blueprint(admin_bp)
     app.register_blueprint(authoring_bp)

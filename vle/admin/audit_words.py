@@ -50,6 +50,9 @@ ACTION_WORDS: dict[str, Any] = {
     "course.update": _l("Course changed"),
     "course.message": _l("Message sent to the course's learners"),
     "report.export": _l("Report downloaded"),
+    "competency.rate": _l("Competency rated by a trainer"),
+    "competency.self_assess": _l("Competency self-assessed"),
+    "competency.review_request": _l("Competency review requested"),
 }
 
 TARGET_WORDS: dict[str, Any] = {
@@ -66,6 +69,7 @@ FIELD_WORDS: dict[str, Any] = {
     "changed": _l("Changed"),
     "client_id": _l("Client id"),
     "code": _l("Code"),
+    "competency": _l("Competency"),
     "count": _l("Recipients"),
     "course": _l("Course"),
     "created": _l("New account"),
@@ -87,6 +91,7 @@ FIELD_WORDS: dict[str, Any] = {
     "must_change_password": _l("Must change password"),
     "name": _l("Name"),
     "network": _l("Network administrator"),
+    "note": _l("Note"),
     "organisation": _l("Organisation"),
     "parent": _l("Parent organisation"),
     "passed": _l("Passed"),
@@ -95,6 +100,7 @@ FIELD_WORDS: dict[str, Any] = {
     "progress": _l("Progress"),
     "question": _l("Question"),
     "quiz": _l("Quiz"),
+    "rating": _l("Rating"),
     "reason": _l("Reason"),
     "refused": _l("Refused"),
     "report": _l("Report"),

@@ -4,6 +4,8 @@ choice and unsubscribe link kept). A course of thousands answers at once."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import event, func, insert, select
 
 from tests.conftest import csrf_token, login
@@ -163,6 +165,33 @@ def test_a_large_course_answers_at_once(_database, app, session, make_user, make
         _run_worker_once()
         assert count(session, Notification) == LEARNERS
         assert count(session, OutboxMail) == LEARNERS
+        huey.flush()  # their mails' tasks: not for this test
+        # The page lists no 5,000 boxes: the learners to choose are found.
+        page = client.get(path).get_data(as_text=True)
+        assert f"All {LEARNERS} learners of the course" in page
+        assert 'name="learner"' not in page and 'role="search"' in page
+        found = client.get(path, query_string={"q": " LEARNER 4242 "}).get_data(as_text=True)
+        [(learner_id, label)] = re.findall(r'for="learner-(\d+)">([^<]*)<', found)
+        assert label == "Learner 4242 (learner4242@example.org)"
+        many = client.get(path, query_string={"q": "learner"}).get_data(as_text=True)
+        assert many.count('name="learner"') == 200 and "Only the first 200 are listed" in many
+        none = client.get(path, query_string={"q": "%"}).get_data(as_text=True)
+        assert "No learner of this course matches “%”." in none
+        # Writing to the one found; an id no database holds is refused, not a 500.
+        sent = client.post(
+            path,
+            data={"csrf_token": token, "subject": "Hi", "body": "You.", "to": "chosen",
+                  "learner": [learner_id], "q": "learner 4242"},
+        )  # fmt: skip
+        assert sent.status_code == 303
+        refused = client.post(
+            path,
+            data={"csrf_token": token, "subject": "Hi", "body": "You.", "to": "chosen",
+                  "learner": [str(10**30)]},
+        )  # fmt: skip
+        assert refused.status_code == 422
+        assert "Choose learners of this course only." in refused.get_data(as_text=True)
+        assert huey.pending_count() == 1  # the one message sent
     finally:
         huey.flush()
         db.get_database(web).engine.dispose()

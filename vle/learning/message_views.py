@@ -16,6 +16,8 @@ from vle.learning import messages
 
 bp = Blueprint("messages", __name__)
 
+LISTED = 200  # learners listed to choose from, at most
+
 
 @bp.route("/courses/<slug>/message", methods=["GET", "POST"])
 @login_required
@@ -61,12 +63,21 @@ def message(slug: str) -> Any:
             )
             return redirect(url_for("messages.message", slug=course.slug), 303)
     # Read only to show the page: a message sent reads no learner here (the
-    # worker does), however many the course has.
-    people = messages.learners(db_session, course)
+    # worker does). A course of a few learners lists them all to choose from;
+    # a larger one those found by name or e-mail, a page's worth.
+    count = messages.learner_count(db_session, course)
+    search = " ".join(request.values.get("q", "").split())[:100]
+    people: list[Any] = []
+    if search or count <= LISTED:
+        people = messages.learners(db_session, course, search, limit=LISTED + 1)
     return render_template(
         "learning/message.html",
         course=course,
-        people=people,
+        count=count,
+        search=search,
+        listed=LISTED,
+        more=len(people) > LISTED,
+        people=people[:LISTED],
         form=form,
         error=error,
         title=_("Message to learners"),

@@ -14,7 +14,7 @@ import secrets
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from vle import db
@@ -22,6 +22,7 @@ from vle.accounts.models import User
 from vle.audit import audit
 from vle.catalog.models import Course
 from vle.errors import Forbidden, Invalid
+from vle.inputs import MAX_ID
 from vle.learning.models import Enrolment
 from vle.mail import queue
 from vle.mail import services as mail
@@ -50,9 +51,24 @@ def _learners(course_id: int) -> Select[Any]:
     )
 
 
-def learners(db_session: Session, course: Course) -> list[User]:
-    """The course's enrolled learners, by name."""
-    return list(db_session.scalars(_learners(course.id).order_by(User.name, User.id)))
+def learners(
+    db_session: Session, course: Course, search: str = "", limit: int | None = None
+) -> list[User]:
+    """The course's enrolled learners, by name; `search`: only those whose
+    name or e-mail holds it (any case); at most `limit`."""
+    statement = _learners(course.id)
+    if search:
+        needle = search.lower()
+        statement = statement.where(
+            or_(
+                func.lower(User.name).contains(needle, autoescape=True),
+                User.email.contains(needle, autoescape=True),  # stored lower-case
+            )
+        )
+    statement = statement.order_by(User.name, User.id)
+    if limit is not None:
+        statement = statement.limit(limit)
+    return list(db_session.scalars(statement))
 
 
 def learner_count(db_session: Session, course: Course) -> int:
@@ -96,6 +112,8 @@ def send_message(
         wanted = sorted(set(user_ids))
         if not wanted:
             raise Invalid(_l("Choose at least one learner."))
+        if not all(0 < user_id <= MAX_ID for user_id in wanted):  # no such id: none of theirs
+            raise Invalid(_l("Choose learners of this course only."))
         found = set(
             db_session.scalars(
                 _learners(course.id).where(User.id.in_(wanted)).with_only_columns(User.id)

@@ -521,6 +521,87 @@ def report_completion(
     click.echo(f"{written} row(s) written to {output}.", err=True)
 
 
+@report_group.command("competencies")
+@click.option("--organisation", default=None, help="Organisation code: it and its subtree.")
+@click.option("--framework", default=None, help="Framework code.")
+@click.option("--competency", default=None, help="Competency code.")
+@click.option("--rating", default=None, help="A scale value, proficient or not_proficient.")
+@click.option("--since", default=None, metavar="YYYY-MM-DD", help="Rated from.")
+@click.option("--until", default=None, metavar="YYYY-MM-DD", help="Rated until.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), required=True)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="The file to write (- for standard output).",
+)
+@click.option("--sort", default=None, help="Column to sort by, e.g. competency or -rated.")
+@click.option("--language", default=None, help="Language of CSV/XLSX headers and words.")
+@click.option("--timezone", "timezone_name", default=None, help="Time zone of days and times.")
+@with_appcontext
+@fail_cleanly
+def report_competencies(
+    organisation: str | None,
+    framework: str | None,
+    competency: str | None,
+    rating: str | None,
+    since: str | None,
+    until: str | None,
+    fmt: str,
+    output: Path,
+    sort: str | None,
+    language: str | None,
+    timezone_name: str | None,
+) -> None:
+    """Write the competency report, one row per learner and competency."""
+    from flask_babel import force_locale
+
+    from vle.reports import competencies as report
+    from vle.reports import scope
+
+    config = current_app.config
+    language = language or config["DEFAULT_LANGUAGE"]
+    if language not in config["LANGUAGES"]:
+        raise click.ClickException(f"--language must be one of {', '.join(config['LANGUAGES'])}.")
+    timezone_name = timezone_name or config["DEFAULT_TIMEZONE"]
+    tz = scope.zone(timezone_name)
+    if str(tz) != timezone_name:
+        raise click.ClickException(f"Unknown time zone {timezone_name!r}, e.g. Europe/Vilnius.")
+    db_session = db.session()
+    with force_locale(language):
+        filters = report.resolve_filters(
+            db_session, scope.OPERATOR, organisation=organisation, framework=framework,
+            competency=competency, rating=rating, since=since, until=until, tz=tz,
+        )  # fmt: skip
+        order = report.parse_sort(sort)
+        with db.transaction() as audit_session:
+            report.record_export(
+                audit_session, None, None, fmt, filters, scope.OPERATOR, order, "cli"
+            )
+        written = report.competency_total(db_session, filters, scope.OPERATOR)
+        chunks = report.export_chunks(fmt, lambda: db_session, filters, scope.OPERATOR, order, tz)
+        if str(output) == "-":
+            for chunk in chunks:
+                sys.stdout.buffer.write(chunk)
+            sys.stdout.buffer.flush()
+        else:
+            # Written beside the target and renamed: never a half-written report.
+            partial = output.with_name(output.name + ".part")
+            try:
+                with partial.open("wb") as file:
+                    for chunk in chunks:
+                        file.write(chunk)
+                partial.replace(output)
+            except OSError as error:
+                partial.unlink(missing_ok=True)
+                raise click.ClickException(f"Cannot write {output}: {error.strerror}.") from None
+            except BaseException:
+                partial.unlink(missing_ok=True)
+                raise
+    click.echo(f"{written} row(s) written to {output}.", err=True)
+
+
 @cli.group("competencies")
 def competencies_group() -> None:
     """Competency frameworks: Moodle's CSV file or vle's YAML, both ways."""
@@ -573,7 +654,11 @@ def competencies_import(file: Path, dry_run: bool) -> None:
     for line in warnings:
         click.echo(f"note: {line}", err=True)
     plan = frameworks.plan_save(db_session, spec)
-    verb = "create" if plan.framework_created else "update"
+    verb = (
+        "create"
+        if plan.framework_created
+        else ("update" if plan.framework_changed else "unchanged")
+    )
     click.echo(f"framework {spec.code} ({spec.title}): {verb}")
     for word, codes in (("create", plan.created), ("update", plan.updated),
                         ("delete", plan.deleted)):  # fmt: skip

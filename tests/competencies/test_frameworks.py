@@ -334,6 +334,10 @@ BAD = [
      "unknown taxonomy “area”"),
     (FRAMEWORK.replace("    rule_outcome: recommend\n", "    rule_outcome: maybe\n"), 9,
      "“C”: the rule outcome must be one of evidence, recommend, complete"),
+    (FRAMEWORK.replace("title: Documenting", "title: " + "D" * 301), 30,
+     "“D”: the title is longer than 300 characters"),
+    (FRAMEWORK.replace("scale: [novice, able, expert]", "scale: [novice, able, expert, 'a, b']"),
+     None, "the scale value “a, b” must be non-empty and hold no comma"),
     (FRAMEWORK.replace("    title: Documenting\n", "    title: Documenting\n    colour: red\n"),
      30, "unknown key “colour” in a competency"),
 ]  # fmt: skip
@@ -411,3 +415,21 @@ def test_unknown_linked_code_names_the_file_and_line(session, tmp_path):
         in joined
     )
     assert count(session, Course) == 0 and count(session, Framework) == 0
+
+
+def test_dry_run_plan_names_what_changes(session, tmp_path):
+    root = write_library(tmp_path / "lib")
+    library.import_paths(session, [root])
+    session.commit()
+    path = root / "competencies" / "care.yaml"
+    same = library.read_framework(path)
+    plan = frameworks.plan_save(session, same)
+    assert (plan.created, plan.updated, plan.deleted, plan.framework_changed) == ([], [], [], False)
+    reordered = FRAMEWORK.replace("      - code: C3\n        title: Writing notes\n", "").replace(
+        "      - code: C1\n", "      - code: C3\n        title: Writing notes\n      - code: C1\n"
+    )
+    path.write_text(reordered.replace("title: Care work", "title: Care"), encoding="utf-8")
+    plan = frameworks.plan_save(session, library.read_framework(path))
+    assert plan.framework_changed
+    assert set(plan.updated) == {"C1", "C2", "C3"}  # their places among their siblings
+    assert count(session, Competency) == 6  # a plan writes nothing

@@ -50,6 +50,8 @@ OUTCOMES = tuple(outcome.value for outcome in Outcome)
 # engine's cascade stays short.
 MAX_DEPTH = 10
 CODE_LENGTH = 100  # Moodle's ID number is 100 characters at most
+TITLE_LENGTH = 300
+VALUE_LENGTH = 100  # a scale value, as a rating holds it
 
 
 @dataclass
@@ -161,6 +163,8 @@ def problems(spec: FrameworkSpec) -> list[str]:
         add(_at(spec, None, f"the framework's code is longer than {CODE_LENGTH} characters"))
     if not spec.title:
         add(_at(spec, None, "the framework needs a “title”"))
+    elif len(spec.title) > TITLE_LENGTH:
+        add(_at(spec, None, f"the framework's title is longer than {TITLE_LENGTH} characters"))
     scale = spec.scale
     if len(scale) < 2:
         add(_at(spec, None, "the scale must list at least two values, lowest first"))
@@ -168,6 +172,8 @@ def problems(spec: FrameworkSpec) -> list[str]:
         if not value or "," in value:
             add(_at(spec, None, f"the scale value “{value}” must be non-empty and hold no comma "
                                 "(Moodle separates a scale's values with commas)"))  # fmt: skip
+    if any(len(value) > VALUE_LENGTH for value in scale):
+        add(_at(spec, None, f"a scale value is longer than {VALUE_LENGTH} characters"))
     if len(set(scale)) != len(scale):
         add(_at(spec, None, "the scale names a value twice"))
     for value in spec.proficient:
@@ -196,6 +202,14 @@ def problems(spec: FrameworkSpec) -> list[str]:
                     spec,
                     node.line,
                     f"the code “{node.code[:40]}…” is longer than {CODE_LENGTH} characters",
+                )
+            )
+        if len(node.title) > TITLE_LENGTH:
+            add(
+                _at(
+                    spec,
+                    node.line,
+                    f"“{node.code}”: the title is longer than {TITLE_LENGTH} characters",
                 )
             )
         if node.code in seen:
@@ -385,30 +399,49 @@ class SaveSummary:
     updated: list[str]
     unchanged: list[str]
     deleted: list[str]
+    framework_changed: bool = True  # its own words, scale or taxonomies
 
 
 def plan_save(db_session: Session, spec: FrameworkSpec) -> SaveSummary:
-    """What `save_framework(spec)` would create, update and delete, without writing."""
+    """What `save_framework(spec)` would create, update and delete, without
+    writing. A competency counts as updated when its words, rule, relations,
+    parent or place among its siblings change."""
     framework = db_session.scalar(select(Framework).where(Framework.code == spec.code))
     current = framework_spec(db_session, framework) if framework else None
-    before = {n.code: n for n, _p, _l in current.walk()} if current else {}
     after = _normalised(spec)
+
+    def places(tree: FrameworkSpec | None) -> dict[str, tuple[str | None, int]]:
+        if tree is None:
+            return {}
+        found: dict[str, tuple[str | None, int]] = {}
+        for node, parent, _level in tree.walk():
+            siblings = parent.children if parent else tree.competencies
+            found[node.code] = (parent.code if parent else None, siblings.index(node))
+        return found
+
+    before = {n.code: n for n, _p, _l in current.walk()} if current else {}
+    places_before, places_after = places(current), places(after)
     summary = SaveSummary(framework is None, [], [], [], [])
-    parents_before = (
-        {n.code: (p.code if p else None) for n, p, _l in current.walk()} if current else {}
-    )
-    for node, parent, _level in after.walk():
+    summary.framework_changed = current is None or _head(current) != _head(after)
+    for node, _parent, _level in after.walk():
         old = before.get(node.code)
         if old is None:
             summary.created.append(node.code)
-        elif _node_data(_bare(old)) != _node_data(_bare(node)) or parents_before[node.code] != (
-            parent.code if parent else None
+        elif (
+            _node_data(_bare(old)) != _node_data(_bare(node))
+            or places_before[node.code] != places_after[node.code]
         ):
             summary.updated.append(node.code)
         else:
             summary.unchanged.append(node.code)
     summary.deleted = sorted(set(before) - after.codes)
     return summary
+
+
+def _head(spec: FrameworkSpec) -> dict[str, Any]:
+    data = spec.as_data()
+    data.pop("competencies")
+    return data
 
 
 def _bare(node: CompetencySpec) -> CompetencySpec:

@@ -631,6 +631,8 @@ def _read_framework(path: Path, problems_: _Problems) -> FrameworkSpec | None:
         rule = entry.get("rule")
         if isinstance(rule, dict):
             rule = _plain(rule)
+            if isinstance(rule.get("children"), dict):  # codes are text, even 101
+                rule["children"] = {str(k).strip(): v for k, v in rule["children"].items()}
         return CompetencySpec(
             code=str(code).strip(),
             title=str(title or "").strip(),

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from vle import db
 from vle.api.openapi import DAY, register_paths
 from vle.api.views import ApiError, _user, bp, token_required
-from vle.reports import services
+from vle.reports import competencies, services
 
 API_FORMATS = ("json", "csv")
 
@@ -158,8 +158,8 @@ register_paths(
                 "best_score": {"type": ["number", "null"], "minimum": 0, "maximum": 100,
                                "description": "best graded quiz attempt in the course, %"},
                 "competencies": {"type": "array", "items": {"type": "string"},
-                                 "description": "codes of the course's competencies, once "
-                                 "completed"},
+                                 "description": "codes of the competencies linked to the "
+                                 "course that the learner is proficient in"},
                 "due": {"type": ["string", "null"], "format": "date",
                         "description": "due date of the assignments that hold the learner"},
                 "overdue": {"type": "boolean",
@@ -174,6 +174,144 @@ register_paths(
             "required": ["rows", "total"],
             "properties": {
                 "rows": {"type": "array", "items": {"$ref": "#/components/schemas/CompletionRow"}},
+                "total": {"type": "integer"},
+            },
+        },
+    },
+)  # fmt: skip
+
+
+@bp.get("/reports/competencies")
+@token_required
+def competency_report() -> Response:
+    """The competency report: the Reports page's rows for the same filters, streamed."""
+    user = _user()
+    scope = services.scope_for(user)  # learners: 403
+    fmt = (request.args.get("format") or "json").strip().lower()
+    if fmt not in API_FORMATS:
+        raise ApiError(422, _("“format” must be json or csv."), "invalid")
+    filters = competencies.resolve_filters(
+        db.session(),
+        scope,
+        organisation=request.args.get("organisation"),
+        framework=request.args.get("framework"),
+        competency=request.args.get("competency"),
+        rating=request.args.get("rating"),
+        since=request.args.get("since"),
+        until=request.args.get("until"),
+        tz=UTC,
+    )  # unknown codes, bad dates or rating: 422; outside the scope: 403
+    sort = competencies.parse_sort(request.args.get("sort"))
+    with db.transaction() as db_session:
+        competencies.record_export(
+            db_session, user, request.remote_addr, fmt, filters, scope, sort, "api"
+        )
+    locale = str(get_locale())
+
+    def chunks() -> Any:
+        with force_locale(locale):
+            yield from competencies.export_chunks(
+                fmt, db.snapshot_session, filters, scope, sort, UTC
+            )
+
+    media_type, _ext = services.EXPORT_FORMATS[fmt]
+    response = Response(stream_with_context(chunks()), mimetype=media_type)
+    if fmt == "csv":
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="{competencies.export_filename(fmt)}"'
+        )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "allowEmptyValue": True,
+            "schema": schema or {"type": "string"}, "description": description}  # fmt: skip
+
+
+_ERRORS = {
+    str(status): {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    for status, description in (
+        (401, "Missing or invalid token"),
+        (403, "Not an administrator or trainer, or a filter outside your scope (an "
+         "organisation outside your subtree; for a trainer, a framework linked to none of "
+         "their courses)"),
+        (422, "Unknown organisation, framework or competency, a competency of another "
+         "framework, a rating on no scale, a malformed or reversed period or a day outside "
+         "1900-01-01..2999-12-31, an unknown format"),
+    )
+}  # fmt: skip
+
+register_paths(
+    {
+        "/api/v1/reports/competencies": {
+            "get": {
+                "summary": "The competency report (administrators: their organisation "
+                "subtree; trainers: the learners of their courses, in the frameworks linked "
+                "to those courses)",
+                "description": "One row per (learner, competency) with a rating or evidence, "
+                "streamed. JSON keys are fixed; CSV is UTF-8 with a BOM, headers and words in "
+                "the token owner's language, times in UTC, formula-like cells neutralised.",
+                "parameters": [
+                    _query("organisation", "organisation code: that organisation and its "
+                           "sub-organisations (403 when outside your scope)"),
+                    _query("framework", "framework code"),
+                    _query("competency", "competency code"),
+                    _query("rating", "a value of the scale, or proficient / not_proficient"),
+                    _query("since", "YYYY-MM-DD (UTC), 1900-01-01 to 2999-12-31: rated on or "
+                           "after this day", DAY),
+                    _query("until", "YYYY-MM-DD (UTC), 1900-01-01 to 2999-12-31: rated on or "
+                           "before this day", DAY),
+                    _query("format", "json (default) or csv",
+                           {"type": "string", "enum": ["json", "csv"], "default": "json"}),
+                    _query("sort", "column to sort by (" + ", ".join(competencies.SORT_COLUMNS)
+                           + "); a leading minus sorts descending; anything else sorts by the "
+                           "default", {"type": "string", "default": competencies.DEFAULT_SORT}),
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The report",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/CompetencyReport"}
+                            },
+                            "text/csv": {"schema": {"type": "string"}},
+                        },
+                    },
+                    **_ERRORS,
+                },
+            }
+        }
+    },
+    {
+        "CompetencyReportRow": {
+            "type": "object",
+            "required": list(competencies.JSON_KEYS),
+            "properties": {
+                "learner_name": {"type": "string"},
+                "email": {"type": "string"},
+                "organisation_code": {"type": "string"},
+                "organisation_name": {"type": "string"},
+                "framework": {"type": "string", "description": "framework code"},
+                "competency": {"type": "string", "description": "competency code"},
+                "competency_title": {"type": "string"},
+                "rating": {"type": ["string", "null"],
+                           "description": "a value of the framework's scale; null: evidence "
+                           "without a rating"},
+                "proficient": {"type": "boolean"},
+                "rated_at": {"type": ["string", "null"], "format": "date-time"},
+                "evidence_count": {"type": "integer", "minimum": 0},
+            },
+        },
+        "CompetencyReport": {
+            "type": "object",
+            "required": ["rows", "total"],
+            "properties": {
+                "rows": {"type": "array",
+                         "items": {"$ref": "#/components/schemas/CompetencyReportRow"}},
                 "total": {"type": "integer"},
             },
         },

@@ -81,7 +81,7 @@ def main() -> None:
                 assignments.set_status(write_session, assignment_id, "done")
         enrol_s, enrol_cpu_s = time.perf_counter() - start, time.process_time() - cpu
         with app.app_context():
-            tasks._batches(assignments.tell, assignment_id)
+            tasks._tell_everyone(assignment_id)
         task_s = time.perf_counter() - start
         task_cpu_s = time.process_time() - cpu
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from vle import db
 from vle.learning import assignments, expiry, reminders  # noqa: F401 (its periodic task)
 from vle.learning.models import Assignment, AssignmentStatus
+from vle.mail import services as mail
 from vle.mail.queue import crontab, periodic_task, task
 
 logger = logging.getLogger(__name__)
@@ -44,11 +45,18 @@ def _batches(step: Callable[[Session, Assignment], int], assignment_id: int) -> 
         done += n
 
 
+def _tell_everyone(assignment_id: int) -> int:
+    """Tell everyone the assignment holds and has not told, a batch per
+    transaction; the mail rendered once per language for all the batches."""
+    with mail.rendering_once():
+        return _batches(assignments.tell, assignment_id)
+
+
 def _fill(assignment_id: int) -> int:
     """Enrol everyone the assignment should hold, then tell them by mail; how
     many it enrolled."""
     added = _batches(assignments.fill_assignment, assignment_id)
-    _batches(assignments.tell, assignment_id)
+    _tell_everyone(assignment_id)
     return added
 
 
@@ -67,7 +75,7 @@ def fill_assignment(assignment_id: int) -> None:
     _batches(assignments.fill_assignment, assignment_id)
     with db.transaction() as db_session:
         assignments.set_status(db_session, assignment_id, AssignmentStatus.DONE)
-    _batches(assignments.tell, assignment_id)
+    _tell_everyone(assignment_id)
 
 
 def queue_fill(assignment_id: int) -> None:

@@ -297,14 +297,18 @@ def test_attempt_reset(client, session, desk):
 def test_an_admin_who_trains_a_course_has_my_courses(client, session, desk, make_user):
     admin = make_user("admin", org=desk["north"], network=True)
     login(client, admin.email)
-    nav = client.get("/my").get_data(as_text=True).split('<nav aria-label="Main">')[1]
-    assert "/trainer/" not in nav.split("</nav>")[0]  # trains nothing
+    # Trains nothing, but follows every course with learners (test_admin_desk.py).
+    page = client.get("/trainer/").get_data(as_text=True)
+    assert "The courses you teach" not in page
+    assert page.count(desk["course"].title) == 1 and desk["other_course"].title in page
     desk["course"].trainers.append(session.merge(admin))
     session.commit()
     page = client.get("/trainer/").get_data(as_text=True)
     nav = page.split('<nav aria-label="Main">')[1].split("</nav>")[0]
     assert 'href="/trainer/" aria-current="page">My courses' in nav
-    assert desk["course"].title in page and desk["other_course"].title not in page
+    taught, followed = page.split("Courses with learners you administer")
+    assert desk["course"].title in taught and desk["other_course"].title not in taught
+    assert desk["course"].title not in followed and desk["other_course"].title in followed
 
 
 def test_a_reset_passed_attempt_no_longer_counts_towards_progress(client, session, desk):

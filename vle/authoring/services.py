@@ -20,8 +20,9 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.sql.elements import ColumnElement
 
 from vle.accounts.models import Organisation, User
 from vle.audit import audit
@@ -38,7 +39,7 @@ from vle.authoring.models import (
     Question,
 )
 from vle.catalog import services as catalog
-from vle.catalog.models import Course, Item, Module, course_trainers
+from vle.catalog.models import Course, CourseStatus, Item, Module, course_trainers
 from vle.catalog.services import ItemEntry
 from vle.db import utcnow
 from vle.errors import Forbidden, Invalid, NotFound
@@ -121,12 +122,91 @@ def my_courses(db_session: Session, user: User, today: date) -> list[CourseLine]
     ]
 
 
+# An administrator who teaches nothing still has a desk here. The permission
+# model already says what they may do on it (AnswerScope, quizzes.models): an
+# administrator scoped to an organisation follows the learners of that subtree
+# in every course they can see (not drafts: Course.can_view), read-only; a
+# network administrator edits every course (Course.can_edit), so follows and
+# acts on all of them. The per-course pages (course_desk) have always let them
+# in; what was missing was the way there. So /trainer/ lists, besides the
+# courses they teach, the courses where their scope holds a learner, with the
+# counts of those learners only, and the navigation offers it to them — as an
+# LMS's organisation manager expects to follow their people's courses from
+# the same desk the trainers use, not from an empty page.
+
+
+def _followed_scope(user: Any) -> tuple[Any, ColumnElement[bool]]:
+    """(whose learners, which courses) an administrator follows (see above)."""
+    holds = AnswerScope(admin=user)  # network: everyone; scoped: the subtree
+    visible = true() if user.is_network_admin else Course.status != CourseStatus.DRAFT
+    return holds, visible
+
+
+def followed_courses(db_session: Session, user: Any, today: date) -> list[CourseLine]:
+    """An administrator's courses to follow (the comment above): those they can
+    see where their scope holds an enrolled learner, other than those they
+    teach (`my_courses` lists them), by title; learners, essays waiting and
+    overdue learners counted in their scope only. Three queries."""
+    if not getattr(user, "is_authenticated", False) or not user.is_admin:
+        return []
+    holds, visible = _followed_scope(user)
+    counted = {
+        course_id: (n, int(late or 0))
+        for course_id, n, late in db_session.execute(
+            select(
+                Enrolment.course_id,
+                func.count(Enrolment.id),
+                func.sum(case((overdue_condition(today), 1), else_=0)),
+            )
+            .where(Enrolment.ended_at.is_(None), holds.holds_sql(Enrolment.user_id))
+            .group_by(Enrolment.course_id)
+        )
+    }
+    if not counted:
+        return []
+    courses = list(
+        db_session.scalars(
+            select(Course)
+            .where(Course.id.in_(counted), visible, Course.id.not_in(_trained_ids(user)))
+            .order_by(Course.title, Course.id)
+        )
+    )
+    if not courses:
+        return []
+    essays = dict(
+        db_session.execute(
+            select(Module.course_id, func.count(Attempt.id))
+            .join(Item, Item.id == Attempt.item_id)
+            .join(Module, Module.id == Item.module_id)
+            .where(
+                Module.course_id.in_([c.id for c in courses]),
+                Attempt.state == AttemptState.AWAITING_GRADING,
+                Attempt.reset_at.is_(None),
+                holds.holds_sql(Attempt.user_id),
+            )
+            .group_by(Module.course_id)
+        ).all()
+    )
+    return [CourseLine(c, counted[c.id][0], essays.get(c.id, 0), counted[c.id][1]) for c in courses]
+
+
 def desk_summary(db_session: Session, user: Any) -> tuple[bool, int]:
-    """For the navigation, in one query: does `user` teach a course, and how many
+    """For the navigation, in one query: has `user` a desk here (they teach a
+    course, or, an administrator, follow one: `followed_courses`), and how many
     essays wait for grading in the courses they teach."""
     if not getattr(user, "is_authenticated", False) or user.role not in ("trainer", "admin"):
         return False, 0
     teaches = select(func.count()).select_from(_trained_ids(user).subquery()).scalar_subquery()
+    if user.is_admin:
+        holds, visible = _followed_scope(user)
+        follows = (
+            select(Enrolment.id)
+            .join(Course, Course.id == Enrolment.course_id)
+            .where(Enrolment.ended_at.is_(None), holds.holds_sql(Enrolment.user_id), visible)
+            .limit(1)
+            .scalar_subquery()
+        )
+        teaches = teaches + case((follows.is_not(None), 1), else_=0)
     waiting = (
         select(func.count(Attempt.id))
         .join(Item, Item.id == Attempt.item_id)

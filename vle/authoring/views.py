@@ -87,7 +87,8 @@ def _download(fmt: str, name: str, chunks: Iterator[bytes]) -> Response:
 def home() -> str:
     _staff()
     courses = services.my_courses(db.session(), current_user, _today())
-    return render_template("authoring/home.html", courses=courses)
+    followed = services.followed_courses(db.session(), current_user, _today())
+    return render_template("authoring/home.html", courses=courses, followed=followed)
 
 
 def _grid(course: Course, scope: AnswerScope) -> tuple[GridFilterForm, Any, dict[str, str], int]:

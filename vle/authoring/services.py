@@ -196,7 +196,9 @@ def desk_summary(db_session: Session, user: Any) -> tuple[bool, int]:
     essays wait for grading in the courses they teach."""
     if not getattr(user, "is_authenticated", False) or user.role not in ("trainer", "admin"):
         return False, 0
-    teaches = select(func.count()).select_from(_trained_ids(user).subquery()).scalar_subquery()
+    teaches: ColumnElement[Any] = (
+        select(func.count()).select_from(_trained_ids(user).subquery()).scalar_subquery()
+    )
     if user.is_admin:
         holds, visible = _followed_scope(user)
         follows = (

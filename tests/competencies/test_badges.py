@@ -12,6 +12,8 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from joserfc import jwt
 from joserfc.errors import BadSignatureError
 from joserfc.jwk import KeySet
@@ -196,6 +198,12 @@ def test_a_browser_gets_a_page_at_the_assertion_address(client, world):
     assert "<h1>Fire safety</h1>" in page and "This badge is valid" in page
     # Not the learner: no baked download offered.
     assert "baked.png" not in page
+    login(client, "ona@example.org")
+    page = client.get(
+        f"/badges/assertions/{world.course_badge.uid}", headers={"Accept": "text/html"}
+    ).get_data(as_text=True)
+    assert f'href="/badges/assertions/{world.course_badge.uid}/baked.png" download' in page
+    assert badges.BadgeLinks("a", "b").baked == "a/baked.png"
 
 
 def test_unknown_and_malformed_addresses_are_404(client, world):
@@ -220,6 +228,10 @@ def test_erasing_the_learner_revokes_their_badges_410(app, client, session, worl
     with app.app_context():
         assert badges.badges_of(session, world.learner.id) == {}
         assert badges.course_badge(session, world.completion.id) is None
+    # Nothing of them stays, not even the hash of their address.
+    session.expire_all()
+    for badge in session.scalars(select(Badge).where(Badge.user_id == world.learner.id)):
+        assert badge.recipient_hash == "" and badge.recipient_salt == ""
 
 
 def test_the_baked_png_holds_the_assertion_url_for_the_learner_only(app, client, world):
@@ -392,12 +404,15 @@ def test_verify_an_expired_credential(app, client, session, world):
 
 def test_verify_a_revoked_badge(app, client, session, world):
     token = _credential(client, world.course_badge)
+    hashed = world.course_badge.recipient_hash
+    assert hashed.startswith("sha256$")
     with app.app_context():
         admin.erase_user(session, world.admin, world.learner)
         session.commit()
     page = _verify(client, token)
     assert "This badge was revoked" in page
     assert "The recipient&#39;s personal data was erased." in page
+    assert hashed not in page and "<dt>Recipient</dt>" not in page
     page = _verify(client, f"{BASE}/badges/assertions/{world.course_badge.uid}")
     assert "This badge was revoked" in page
 
@@ -510,3 +525,24 @@ def test_cli_new_key_rotates(app, client, runner, world):
     app.config["BADGE_KEY_FILE"] = "/nowhere.pem"
     result = runner.invoke(["badges", "new-key"])
     assert result.exit_code == 1 and "VLE_BADGE_KEY_FILE" in result.output
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    text=st.one_of(
+        st.text(max_size=300),
+        st.lists(
+            st.text(alphabet="ABCDEFabcdef0123456789-_=", max_size=60), min_size=3, max_size=3
+        ).map(".".join),
+        st.text(max_size=80).map(lambda rest: f"{BASE}/badges/{rest}"),
+        st.binary(max_size=200).map(
+            lambda raw: ".".join([base64.urlsafe_b64encode(raw).decode().rstrip("=")] * 3)
+        ),
+    )
+)
+def test_verify_never_raises(app, session, text):
+    with app.app_context():
+        verdict = badges.verify(session, text)
+    assert verdict.status in badges.STATUS_WORDS and not verdict.valid

@@ -69,6 +69,11 @@ class BadgeLinks:
     assertion: str
     credential: str
 
+    @property
+    def baked(self) -> str:
+        """The badge image with the assertion baked in: its learner's download."""
+        return f"{self.assertion}/baked.png"
+
 
 # --- addresses ----------------------------------------------------------------------------
 
@@ -251,11 +256,15 @@ ERASED = "erased"
 
 def revoke_all_of(db_session: Session, user: User) -> int:
     """Erasing a user revokes every badge they hold (their addresses answer
-    410 from then on): how many were revoked. The caller commits."""
+    410 from then on) and forgets the hash of their e-mail address: how many
+    were revoked. The caller commits."""
     result = db_session.execute(
         update(Badge)
         .where(Badge.user_id == user.id, Badge.revoked_at.is_(None))
         .values(revoked_at=utcnow(), revocation_reason=ERASED)
+    )
+    db_session.execute(
+        update(Badge).where(Badge.user_id == user.id).values(recipient_hash="", recipient_salt="")
     )
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -343,3 +343,38 @@ def test_shared_moodle_competency_files_import():
     for path in files:
         read = moodle_csv.read(path.read_bytes(), str(path))
         assert read.spec.codes, path
+
+
+def test_a_file_in_the_shape_of_moodles_own_example_imports(session):
+    """Moodle's own example file lists only the configured scale values,
+    writes relations on one side, uses an older English header and LF line
+    endings, quotes only cells with spaces, and has 4-level taxonomies."""
+    text = (
+        '"Parent id number","Id number",Shortname,Description,"Description format",'
+        '"Scale values","Scale configuration","Rule type (optional)","Rule outcome (optional)",'
+        '"Rule config (optional)","Cross referenced competency id numbers",'
+        '"Exported id (optional)","Is framework",Taxonomy\n'
+        ',CORE,Core,"<p>The core competencies,\nin three clusters.</p>",1,'
+        '"Not yet competent,Competent","[{""scaleid"":""2""},{""id"":2,""scaledefault"":1,'
+        '""proficient"":1}]",,,,,,1,"competency,competency,competency,competency"\n'
+        ",levels,Levels,,1,,,,0,null,,1,,\n"
+        'levels,level-1,"Level 1","<p>Assistants.<br></p>",1,,,,0,null,"AT-1,AT-2",2,,\n'
+        ",clusters,Clusters,,1,,,,0,null,,3,,\n"
+        'clusters,delivery,Delivery-related,"<p>Results<br></p>",1,,,,0,null,,4,,\n'
+        'delivery,thinking,"Analytical Thinking",,1,,,,0,null,,5,,\n'
+        'thinking,AT-1,"Tells critical from irrelevant information ",,1,,,,0,null,level-1,6,,\n'
+        'thinking,AT-2,"Gathers information from many sources.",,1,,,,0,null,,7,,\n'
+    )
+    spec = moodle_csv.read(text.encode(), "example.csv").spec
+    assert (spec.scale, spec.proficient, spec.default) == (
+        ["Not yet competent", "Competent"], ["Competent"], "Competent")  # fmt: skip
+    assert spec.taxonomies == ["competency"] * 4
+    assert spec.description == "The core competencies,\nin three clusters."
+    levels = [level for _node, _parent, level in spec.walk()]
+    assert max(levels) == 4
+    frameworks.save_framework(session, spec)
+    session.commit()
+    assert count(session, Competency) == 7
+    assert count(session, RelatedCompetency) == 2  # level-1 ↔ AT-1, level-1 ↔ AT-2
+    title = session.scalar(select(Competency.title).where(Competency.code == "AT-1"))
+    assert title == "Tells critical from irrelevant information"

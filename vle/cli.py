@@ -100,6 +100,8 @@ def courses_import(paths: tuple[Path, ...]) -> None:
             raise click.ClickException(
                 f"{len(error.errors)} problem(s) found; nothing was imported."
             ) from None
+    for code in result.frameworks:
+        click.echo(f"competency framework {code}")
     for slug in result.created:
         click.echo(f"created {slug}")
     for slug in result.updated:

@@ -433,3 +433,17 @@ def test_dry_run_plan_names_what_changes(session, tmp_path):
     assert plan.framework_changed
     assert set(plan.updated) == {"C1", "C2", "C3"}  # their places among their siblings
     assert count(session, Competency) == 6  # a plan writes nothing
+
+
+def test_cli_imports_and_exports_a_library_with_its_frameworks(runner, session, tmp_path):
+    root = write_library(tmp_path / "lib")
+    result = runner.invoke(args=["courses", "import", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "competency framework CARE" in result.output and "created care-course" in result.output
+    result = runner.invoke(args=["courses", "export", "care-course", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "competencies" / "care.yaml").exists()
+    bad = write_library(tmp_path / "bad", framework=FRAMEWORK.replace("points: 3", "points: 9"))
+    result = runner.invoke(args=["courses", "import", str(bad)])
+    assert result.exit_code == 1 and "the rule can never be met" in result.output
+    assert "nothing was imported" in result.output

@@ -18,7 +18,7 @@ database.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -50,6 +50,7 @@ class LibraryInvalid(DomainError):
 class ImportResult:
     created: list[str]
     updated: list[str]
+    frameworks: list[str] = field(default_factory=list)  # their codes
 
 
 def import_paths(db_session: Session, paths: list[Path]) -> ImportResult:
@@ -94,6 +95,7 @@ def import_paths(db_session: Session, paths: list[Path]) -> ImportResult:
     result = ImportResult(created=[], updated=[])
     for framework_spec in library.frameworks:
         competency_frameworks.save_framework(db_session, framework_spec, relinked)
+        result.frameworks.append(framework_spec.code)
     for spec in library.courses:
         course = db_session.scalar(
             select(Course)

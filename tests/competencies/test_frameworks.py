@@ -319,9 +319,9 @@ def test_shipped_demo_rules_cascade_when_the_course_is_completed(session, make_u
 
 BAD = [
     (FRAMEWORK.replace("code: C3", "code: C1"), 28, "the competency code “C1” is used twice"),
-    (FRAMEWORK.replace("proficient: [able, expert]", "proficient: [able, master]"), None,
+    (FRAMEWORK.replace("proficient: [able, expert]", "proficient: [able, master]"), 5,
      "“master” (proficient) is not a value of the scale"),
-    (FRAMEWORK.replace("default: able", "default: great"), None,
+    (FRAMEWORK.replace("default: able", "default: great"), 6,
      "“great” (default) is not a value of the scale"),
     (FRAMEWORK.replace("points: 3", "points: 5"), 9,
      "“C”: the rule can never be met: its children give 4 points at most, it asks for 5"),
@@ -330,14 +330,14 @@ BAD = [
     (FRAMEWORK.replace("related: [C2]", "related: [C9]"), 19,
      "“C1”: the related competency “C9” is not in this framework"),
     (FRAMEWORK.replace("related: [C2]", "related: [C1]"), 19, "“C1” is named as related to itself"),
-    (FRAMEWORK.replace("taxonomies: [domain, skill, indicator]", "taxonomies: [area]"), None,
+    (FRAMEWORK.replace("taxonomies: [domain, skill, indicator]", "taxonomies: [area]"), 7,
      "unknown taxonomy “area”"),
     (FRAMEWORK.replace("    rule_outcome: recommend\n", "    rule_outcome: maybe\n"), 9,
      "“C”: the rule outcome must be one of evidence, recommend, complete"),
     (FRAMEWORK.replace("title: Documenting", "title: " + "D" * 301), 30,
      "“D”: the title is longer than 300 characters"),
     (FRAMEWORK.replace("scale: [novice, able, expert]", "scale: [novice, able, expert, 'a, b']"),
-     None, "the scale value “a, b” must be non-empty and hold no comma"),
+     4, "the scale value “a, b” must be non-empty and hold no comma"),
     (FRAMEWORK.replace("    title: Documenting\n", "    title: Documenting\n    colour: red\n"),
      30, "unknown key “colour” in a competency"),
 ]  # fmt: skip

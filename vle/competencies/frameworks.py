@@ -87,6 +87,7 @@ class FrameworkSpec:
     competencies: list[CompetencySpec] = field(default_factory=list)
     source: str = ""  # the file, for messages
     line: int | None = None
+    key_lines: dict[str, int] = field(default_factory=dict)  # of its own keys, in a YAML file
 
     def walk(self) -> Iterator[tuple[CompetencySpec, CompetencySpec | None, int]]:
         """Every competency depth-first (the file's order) with its parent and level (1: top)."""
@@ -157,38 +158,50 @@ def problems(spec: FrameworkSpec) -> list[str]:
     """Everything wrong with one framework on its own, each with file and line."""
     errors: list[str] = []
     add = errors.append
+
+    def key(name: str) -> int | None:
+        return spec.key_lines.get(name)
+
     if not spec.code:
-        add(_at(spec, None, "the framework needs a “code” (its ID number)"))
+        add(_at(spec, key("code"), "the framework needs a “code” (its ID number)"))
     elif len(spec.code) > CODE_LENGTH:
-        add(_at(spec, None, f"the framework's code is longer than {CODE_LENGTH} characters"))
+        add(_at(spec, key("code"), f"the framework's code is longer than {CODE_LENGTH} characters"))
     if not spec.title:
-        add(_at(spec, None, "the framework needs a “title”"))
+        add(_at(spec, key("title"), "the framework needs a “title”"))
     elif len(spec.title) > TITLE_LENGTH:
-        add(_at(spec, None, f"the framework's title is longer than {TITLE_LENGTH} characters"))
+        add(
+            _at(
+                spec,
+                key("title"),
+                f"the framework's title is longer than {TITLE_LENGTH} characters",
+            )
+        )
     scale = spec.scale
     if len(scale) < 2:
-        add(_at(spec, None, "the scale must list at least two values, lowest first"))
+        add(_at(spec, key("scale"), "the scale must list at least two values, lowest first"))
     for value in scale:
         if not value or "," in value:
-            add(_at(spec, None, f"the scale value “{value}” must be non-empty and hold no comma "
+            add(_at(spec, key("scale"), f"the scale value “{value}” must be non-empty and hold no comma "
                                 "(Moodle separates a scale's values with commas)"))  # fmt: skip
     if any(len(value) > VALUE_LENGTH for value in scale):
-        add(_at(spec, None, f"a scale value is longer than {VALUE_LENGTH} characters"))
+        add(_at(spec, key("scale"), f"a scale value is longer than {VALUE_LENGTH} characters"))
     if len(set(scale)) != len(scale):
-        add(_at(spec, None, "the scale names a value twice"))
+        add(_at(spec, key("scale"), "the scale names a value twice"))
     for value in spec.proficient:
         if value not in scale:
-            add(_at(spec, None, f"“{value}” (proficient) is not a value of the scale"))
+            add(_at(spec, key("proficient"), f"“{value}” (proficient) is not a value of the scale"))
     if not spec.proficient:
-        add(_at(spec, None, "at least one value of the scale must count as proficient"))
+        add(
+            _at(spec, key("proficient"), "at least one value of the scale must count as proficient")
+        )
     if spec.default not in scale:
-        add(_at(spec, None, f"“{spec.default}” (default) is not a value of the scale"))
+        add(_at(spec, key("default"), f"“{spec.default}” (default) is not a value of the scale"))
     for word in spec.taxonomies:
         if word not in TAXONOMIES:
             add(
                 _at(
                     spec,
-                    None,
+                    key("taxonomies"),
                     f"unknown taxonomy “{word}” (Moodle's words: {', '.join(TAXONOMIES)})",
                 )
             )

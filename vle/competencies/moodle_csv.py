@@ -233,7 +233,7 @@ def _framework(row: _Row, source: str, error: Any) -> FrameworkSpec:
     default = ""
     try:
         config = json.loads(row[6]) if row[6] else None
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         error(row.line, f"the scale configuration is not valid JSON ({exc.msg})")
         config = None
     else:
@@ -348,7 +348,7 @@ def _rule(
         return
     try:
         config = json.loads(row[9])
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         error(row.line, f"the rule config is not valid JSON ({exc.msg})")
         return
     shape = ("a points rule's config must be {\"base\": {\"points\": N}, \"competencies\": "

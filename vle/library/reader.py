@@ -665,6 +665,7 @@ def _read_framework(path: Path, problems_: _Problems) -> FrameworkSpec | None:
             data.get("competencies", []), check.lines.get("competencies"), "“competencies”"
         ),  # fmt: skip
         source=str(path),
+        key_lines=dict(check.lines),
     )
     if len(problems_.errors) == before:
         problems_.errors.extend(framework_problems(spec))

@@ -85,6 +85,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     import vle.api.reports  # noqa: F401 - adds the report routes to the API blueprint
     import vle.api.competencies  # noqa: F401 - adds the competency routes to the API
     from vle.accounts.views import bp as accounts_bp
+    from vle.admin.plan_views import bp as plans_bp
     from vle.admin.views import bp as admin_bp
     from vle.api.views import bp as api_bp
     from vle.authoring.views import bp as authoring_bp
@@ -92,6 +93,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     from vle.certificates.services import register as register_certificates
     from vle.certificates.views import bp as certificates_bp
     from vle.competencies.badge_views import bp as badges_bp
+    from vle.competencies.plans import register as register_plans
     from vle.competencies.services import register as register_competencies
     from vle.competencies.views import bp as competencies_bp
     from vle.learning.assignment_views import bp as assignments_bp
@@ -111,6 +113,8 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     app.register_blueprint(competencies_bp)
     app.register_blueprint(badges_bp)  # badges' public addresses, /badges/verify
     app.register_blueprint(admin_bp)
+    app.register_blueprint(plans_bp)  # learning plans: /admin/plans/…, /plans/<id>
+    register_plans()  # organisation assignments of plans hold newcomers too
     app.register_blueprint(authoring_bp)
     app.register_blueprint(certificates_bp)
     register_certificates()  # a certificate and its notice at each completion

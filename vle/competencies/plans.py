@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, exists, func, select, true, update
+from sqlalchemy import case, delete, exists, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -810,6 +810,54 @@ def progress_of(groups: list[tuple[Framework, list[PlanItem]]]) -> int:
     return percent(sum(1 for item in items if item.proficient), len(items))
 
 
+def progresses(db_session: Session, plans: Sequence[Plan]) -> dict[int, int]:
+    """Each plan's progress (0..100), frozen for complete plans: three queries
+    whatever their number."""
+    if not plans:
+        return {}
+    template_ids = {plan.template_id for plan in plans}
+    members: dict[int, set[int]] = {}
+    for template_id, competency_id in db_session.execute(
+        select(PlanTemplateCompetency.template_id, PlanTemplateCompetency.competency_id).where(
+            PlanTemplateCompetency.template_id.in_(template_ids)
+        )
+    ):
+        members.setdefault(template_id, set()).add(competency_id)
+    wanted = set().union(*members.values()) if members else set()
+    live = {plan.user_id for plan in plans if plan.status != PlanStatus.COMPLETE}
+    held: dict[int, set[int]] = {}
+    if live and wanted:
+        for user_id, competency_id in db_session.execute(
+            select(UserCompetency.user_id, UserCompetency.competency_id).where(
+                UserCompetency.user_id.in_(live),
+                UserCompetency.competency_id.in_(wanted),
+                UserCompetency.proficient.is_(True),
+            )
+        ):
+            held.setdefault(user_id, set()).add(competency_id)
+    frozen: dict[int, tuple[int, int]] = {}
+    done = [plan.id for plan in plans if plan.status == PlanStatus.COMPLETE]
+    if done:
+        for plan_id, n, ok in db_session.execute(
+            select(
+                PlanRating.plan_id,
+                func.count(),
+                func.sum(case((PlanRating.proficient.is_(True), 1), else_=0)),
+            )
+            .where(PlanRating.plan_id.in_(done))
+            .group_by(PlanRating.plan_id)
+        ):
+            frozen[plan_id] = (int(ok or 0), n)
+    result = {}
+    for plan in plans:
+        if plan.status == PlanStatus.COMPLETE:
+            result[plan.id] = percent(*frozen.get(plan.id, (0, 0)))
+        else:
+            ids = members.get(plan.template_id, set())
+            result[plan.id] = percent(len(ids & held.get(plan.user_id, set())), len(ids))
+    return result
+
+
 def plans_of_template(
     db_session: Session, actor: User, template: PlanTemplate, limit: int = 500
 ) -> list[tuple[Plan, User]]:
@@ -884,35 +932,49 @@ class Gap:
         return percent(self.proficient_counts[i], self.total)
 
 
-def _gap_people(template: PlanTemplate, organisation: Organisation) -> Any:
-    return (
+def _gap_people(template: PlanTemplate, organisation: Organisation | None) -> Any:
+    """SQL: (Plan, User) of the template's plans held by people of the subtree
+    (None: the whole network)."""
+    query = (
         select(Plan, User)
         .join(User, User.id == Plan.user_id)
-        .where(
-            Plan.template_id == template.id,
-            User.erased_at.is_(None),
+        .where(Plan.template_id == template.id, User.erased_at.is_(None))
+    )
+    if organisation is not None:
+        query = query.where(
             User.organisation_id.in_(
                 select(Organisation.id).where(
                     Organisation.path.startswith(organisation.path, autoescape=True)
                 )
-            ),
+            )
         )
-    )
+    return query
+
+
+def gap_scope(actor: User, organisation: Organisation | None) -> Organisation | None:
+    """The subtree a gap view covers: the one asked for (Forbidden outside the
+    administrator's scope), else their own organisation's (None: the network, for
+    network administrators)."""
+    if organisation is None:
+        return None if actor.is_network_admin else actor.organisation
+    if not actor.administers(organisation):
+        raise Forbidden(
+            _l("The organisation “%(code)s” is outside your scope.", code=organisation.code)
+        )
+    return organisation
 
 
 def gap(
     db_session: Session,
     actor: User,
     template: PlanTemplate,
-    organisation: Organisation,
+    organisation: Organisation | None,
     page: int = 1,
     per_page: int = 100,
 ) -> Gap:
-    """One page of the gap table and its totals: a fixed number of queries."""
-    if not actor.administers(organisation):
-        raise Forbidden(
-            _l("The organisation “%(code)s” is outside your scope.", code=organisation.code)
-        )
+    """One page of the gap table and its totals, for the subtree `gap_scope`
+    gives: a fixed number of queries."""
+    organisation = gap_scope(actor, organisation)
     competencies = template_competencies(db_session, template.id)
     people = _gap_people(template, organisation)
     total = db_session.scalar(select(func.count()).select_from(people.subquery())) or 0
@@ -930,7 +992,7 @@ def gap(
 
 
 def _gap_counts(
-    db_session: Session, template: PlanTemplate, organisation: Organisation
+    db_session: Session, template: PlanTemplate, organisation: Organisation | None
 ) -> dict[int, int]:
     """Per competency: how many learners of the subtree hold it proficient in their
     plan (the frozen rating for a complete plan, the current one otherwise)."""
@@ -968,22 +1030,24 @@ def _gap_rows(
     proficient: set[tuple[int, int]] = set()
     if live:
         proficient.update(
-            db_session.execute(
+            tuple(row)
+            for row in db_session.execute(
                 select(UserCompetency.user_id, UserCompetency.competency_id).where(
                     UserCompetency.user_id.in_(live),
                     UserCompetency.competency_id.in_(ids),
                     UserCompetency.proficient.is_(True),
                 )
-            ).tuples()
+            ).all()
         )
     frozen: set[tuple[int, int]] = set()
     if done:
         frozen.update(
-            db_session.execute(
+            tuple(row)
+            for row in db_session.execute(
                 select(PlanRating.plan_id, PlanRating.competency_id).where(
                     PlanRating.plan_id.in_(done), PlanRating.proficient.is_(True)
                 )
-            ).tuples()
+            ).all()
         )
     rows = []
     for plan, user in pairs:
@@ -996,9 +1060,13 @@ def _gap_rows(
 
 
 def gap_lines(
-    db_session: Session, template: PlanTemplate, organisation: Organisation, chunk: int = 500
+    db_session: Session,
+    template: PlanTemplate,
+    organisation: Organisation | None,
+    chunk: int = 500,
 ) -> Iterator[tuple[list[Competency], list[GapRow]]]:
-    """Every row of the gap table, a chunk at a time (the CSV download)."""
+    """Every row of the gap table, a chunk at a time (the CSV download); the
+    subtree checked by `gap_scope` first."""
     competencies = template_competencies(db_session, template.id)
     people = _gap_people(template, organisation).order_by(User.id)
     after = 0

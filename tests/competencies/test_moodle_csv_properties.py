@@ -87,3 +87,21 @@ def test_any_framework_survives_moodles_csv(spec):
     assert read.warnings == []
     assert read.spec.as_data() == expected.as_data()
     assert moodle_csv.write(read.spec) == text
+
+
+@settings(max_examples=100, deadline=None)
+@given(specs())
+def test_any_framework_survives_the_yaml_file(spec):
+    import tempfile
+    from pathlib import Path
+
+    from vle.library.reader import read_framework_file
+    from vle.library.services import _write_yaml
+
+    expected = frameworks._normalised(spec)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "f.yaml"
+        _write_yaml(path, expected.as_data())
+        read, errors = read_framework_file(path)
+    assert errors == []
+    assert read.as_data() == expected.as_data()

@@ -201,3 +201,32 @@ def _run_worker_once():
     queued = huey.dequeue()
     assert queued.name.endswith("tell_learners")
     huey.execute(queued)
+
+
+def test_with_the_queue_out_of_reach_the_message_is_sent_all_the_same(
+    _database, app, session, make_user, make_course, caplog
+):
+    trainer = make_user("trainer")
+    course = make_course(trainers=[trainer])
+    ona = make_user(name="Ona")
+    learning.enrol(session, ona, course)
+    session.commit()
+    from tests.conftest import free_port
+
+    down = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    web = create_app({**_database, "QUEUE_URL": down, "QUEUE_IMMEDIATE": False}, env="test")
+    try:
+        client = web.test_client()
+        login(client, trainer.email)
+        path = f"/courses/{course.slug}/message"
+        token = csrf_token(client, path)
+        response = client.post(
+            path, data={"csrf_token": token, "subject": "Hi", "body": "Now.", "to": "all"}
+        )
+        assert response.status_code == 303
+        # Run in the request instead of lost: Ona is told (her mail waits in the outbox).
+        assert count(session, Notification, Notification.user_id == ona.id) == 1
+        assert count(session, OutboxMail, OutboxMail.sent_at.is_(None)) == 1
+        assert "tell_learners could not be queued" in caplog.text
+    finally:
+        db.get_database(web).engine.dispose()

@@ -137,18 +137,19 @@ def _queue_after_commit(db_session: Session) -> None:
     now rather than be lost: the request that committed is slower, and its
     change (and the audit entry saying it was made) is not left undone."""
     for queued_task, args in db_session.info.pop(_AFTER_COMMIT, ()):
+        name = queued_task.task_class.__name__
         try:
             queued_task(*args)
             continue
         except Exception:  # the storage's own errors: redis, sqlite3
             if huey.immediate:  # it ran, and failed: not run twice
-                logger.exception("%s failed", queued_task.name)
+                logger.exception("%s failed", name)
                 continue
-            logger.warning("%s could not be queued: run at once", queued_task.name, exc_info=True)
+            logger.warning("%s could not be queued: run at once", name, exc_info=True)
         try:
             queued_task.call_local(*args)
         except Exception:  # committed already: the request must not fail now
-            logger.exception("%s failed", queued_task.name)
+            logger.exception("%s failed", name)
 
 
 @contextmanager

@@ -546,3 +546,21 @@ def test_verify_never_raises(app, session, text):
     with app.app_context():
         verdict = badges.verify(session, text)
     assert verdict.status in badges.STATUS_WORDS and not verdict.valid
+
+
+def test_keys_made_in_the_same_second_the_later_signs(tmp_path):
+    from vle.competencies import keys
+
+    settings = {"INSTANCE_PATH": str(tmp_path)}
+    assert keys.keyring(settings, create=False) is None
+    folder = keys.key_folder(settings)
+    at = datetime(2030, 1, 1, tzinfo=UTC)
+    first, second = keys.new_key(folder, at), keys.new_key(folder, at)
+    assert first != second and not list(folder.glob(".new-*"))
+    assert (folder.stat().st_mode & 0o777) == 0o700
+    ring = keys.keyring(settings)
+    assert ring.signing_kid == keys.RSAKey.import_key(second.read_bytes()).thumbprint()
+    assert len(ring.published) == 2
+    first.write_text("not a key")
+    with pytest.raises(keys.BadgeKeyError):
+        keys.keyring(settings)

@@ -18,6 +18,7 @@ the URL that serves that key as a JWK Set: /badges/keys/<thumbprint>.json.
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,21 +56,30 @@ def key_folder(settings: dict) -> Path:
 
 def new_key(folder: Path, now: datetime | None = None) -> Path:
     """Generate a key into `folder` (mode 0600) named so that it sorts last
-    and therefore signs from now on; the older keys stay published."""
+    and therefore signs from now on; the older keys stay published. Written
+    to a temporary name first and linked into place, so another process never
+    reads half a key, and two making one at once both keep theirs."""
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-    path = folder / f"{stamp}.pem"
-    suffix = 1
-    while path.exists():
-        suffix += 1
-        path = folder / f"{stamp}-{suffix}.pem"
-    key = RSAKey.generate_key(KEY_BITS)
-    pem = key.as_pem(private=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    pem = RSAKey.generate_key(KEY_BITS).as_pem(private=True)
+    temporary = folder / f".new-{secrets.token_hex(8)}"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(pem)
-    return path
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        suffix = 1
+        while True:
+            path = folder / (f"{stamp}.pem" if suffix == 1 else f"{stamp}{suffix:02d}.pem")
+            try:
+                os.link(temporary, path)
+                return path
+            except FileExistsError:
+                suffix += 1
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _files(settings: dict, create: bool) -> list[Path]:

@@ -704,6 +704,8 @@ def competencies_export(code: str, file: Path) -> None:
         if suffix == ".csv":
             with file.open("w", encoding="utf-8", newline="") as out:
                 out.write(moodle_csv.write(spec))
+            for note in moodle_csv.notes_for_moodle(spec):
+                click.echo(f"note: {note}", err=True)
         else:
             library.export_framework(db_session, code, file)
     except OSError as error:

@@ -378,3 +378,13 @@ def test_a_file_in_the_shape_of_moodles_own_example_imports(session):
     assert count(session, RelatedCompetency) == 2  # level-1 ↔ AT-1, level-1 ↔ AT-2
     title = session.scalar(select(Competency.title).where(Competency.code == "AT-1"))
     assert title == "Tells critical from irrelevant information"
+
+
+def test_export_notes_what_moodle_will_shorten(runner, session, tmp_path):
+    spec = moodle_csv.read(moodle_file(MOODLE_ROWS), "m.csv").spec
+    spec.competencies[1].title = "Dokumentavimas " + "ir " * 40
+    frameworks.save_framework(session, spec)
+    session.commit()
+    result = runner.invoke(args=["competencies", "export", "SOC", str(tmp_path / "soc.csv")])
+    assert result.exit_code == 0, result.output
+    assert "note: “SOC-2”: Moodle shortens its title to 100 characters" in result.output

@@ -61,6 +61,7 @@ RULE_POINTS = "core_competency\\competency_rule_points"
 OUTCOME_NUMBERS = {Outcome.EVIDENCE.value: 1, Outcome.COMPLETE.value: 2, Outcome.RECOMMEND.value: 3}
 OUTCOMES_BY_NUMBER = {number: outcome for outcome, number in OUTCOME_NUMBERS.items()}
 FORMAT_MOODLE, FORMAT_HTML, FORMAT_PLAIN, FORMAT_MARKDOWN = 0, 1, 2, 4
+MOODLE_SHORT_NAME = 100  # Moodle shortens a longer short name on import
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 LINE_BREAK = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
 BLOCK_END = re.compile(r"<\s*(/p|/div|/li|/h[1-6]|/tr)\s*>", re.IGNORECASE)
@@ -441,6 +442,16 @@ def write(spec: FrameworkSpec) -> str:
                             str(FORMAT_PLAIN), "", "", rule_type, outcome, config, related,
                             export_id[node.code], "", ""]))  # fmt: skip
     return "\n".join(lines) + "\n"
+
+
+def notes_for_moodle(spec: FrameworkSpec) -> list[str]:
+    """What Moodle will change when it imports the file vle writes: it
+    shortens a short name (title) and an ID number to 100 characters."""
+    notes = []
+    for code, title in [(spec.code, spec.title)] + [(n.code, n.title) for n, _p, _l in spec.walk()]:
+        if len(title) > MOODLE_SHORT_NAME:
+            notes.append(f"“{code}”: Moodle shortens its title to {MOODLE_SHORT_NAME} characters")
+    return notes
 
 
 def _line(cells: list[str]) -> str:

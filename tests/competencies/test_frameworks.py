@@ -20,6 +20,7 @@ from vle.competencies.models import (
     RelatedCompetency,
     UserCompetency,
 )
+from vle.db import utcnow
 from vle.library import services as library
 from vle.library.services import LibraryInvalid
 
@@ -447,3 +448,56 @@ def test_cli_imports_and_exports_a_library_with_its_frameworks(runner, session, 
     result = runner.invoke(args=["courses", "import", str(bad)])
     assert result.exit_code == 1 and "the rule can never be met" in result.output
     assert "nothing was imported" in result.output
+
+
+def test_demo_course_quiz_and_lesson_links_fire_as_declared(session, make_user):
+    """The shipped anti-corruption course: its lesson logs evidence, its quiz
+    rates PS-INT-2 and asks a review of PS-INT-3, and completing the course
+    rates PS-INT-1..3 — PS-INT's points rule (PS-INT-1 required) then rates
+    PS-INT, and PS-COOP's "all" rule stays unmet."""
+    from vle.learning import events
+    from vle.learning import services as learning
+    from vle.learning.models import Completion
+
+    library.import_paths(session, [REPO_COURSES])
+    session.commit()
+    learner = make_user()
+    course = session.scalar(select(Course).where(Course.slug == "anti-corruption-basics"))
+    learning.enrol(session, learner, course)
+    lesson = next(i for i in course.items if i.slug == "conflicts-of-interest")
+    learning.complete_item(session, learner, course, lesson)
+    quiz = next(i for i in course.items if i.kind == "quiz")
+    events.emit(events.ItemCompleted(session, learner.id, course, quiz.id, "quiz", utcnow()))
+    session.commit()
+
+    def standing(code):
+        return session.scalar(
+            select(UserCompetency).where(
+                UserCompetency.user_id == learner.id,
+                UserCompetency.competency_id == competency(session, code).id,
+            )
+        )
+
+    assert standing("PS-INT-1").rating is None  # the lesson logs evidence only
+    assert standing("PS-INT-1").evidence_count == 1
+    assert (standing("PS-INT-2").rating, standing("PS-INT-2").proficient) == ("competent", True)
+    assert standing("PS-INT-3").review_reason == "recommend"
+    parent = standing("PS-INT")  # 1 point of 3, and PS-INT-1 is required
+    assert parent is None or (parent.rating, parent.proficient) == (None, False)
+    completion = Completion(user_id=learner.id, course_id=course.id, method="manual")
+    session.add(completion)
+    session.flush()
+    learning.completed_by_hand(session, learner.id, course, completion)
+    session.commit()
+    for code in ("PS-INT-1", "PS-INT-3"):
+        assert standing(code).proficient, code
+    assert standing("PS-INT").rating == "competent"
+    rule = session.scalar(
+        select(Evidence).where(
+            Evidence.user_id == learner.id,
+            Evidence.competency_id == competency(session, "PS-INT").id,
+        )
+    )
+    assert rule.kind == "rule"
+    cooperation = standing("PS-COOP")
+    assert cooperation is None or cooperation.rating is None

@@ -501,3 +501,12 @@ def test_demo_course_quiz_and_lesson_links_fire_as_declared(session, make_user):
     assert rule.kind == "rule"
     cooperation = standing("PS-COOP")
     assert cooperation is None or cooperation.rating is None
+
+
+def test_export_into_a_library_rewrites_the_frameworks_own_file(session, tmp_path):
+    root = write_library(tmp_path / "lib")
+    library.import_paths(session, [root])
+    session.commit()
+    library.export_course(session, "care-course", root)  # care.yaml holds CARE already
+    assert sorted(p.name for p in (root / "competencies").iterdir()) == ["care.yaml"]
+    library.import_paths(session, [root])  # no "framework code also used" error

@@ -233,7 +233,7 @@ def export_course(db_session: Session, slug: str, target: Path) -> Path:
         # Into a library folder: the frameworks it links go beside it, so
         # the folder imports on its own.
         for code in competency_frameworks.framework_codes_of_course(db_session, course.id):
-            export_framework(db_session, code, target / "competencies" / framework_file_name(code))
+            export_framework(db_session, code, _framework_path(target / "competencies", code))
     return folder
 
 
@@ -243,6 +243,19 @@ def _links_data(links: list[LinkSpec]) -> list[object]:
         link.code if link.outcome == "complete" else {"code": link.code, "outcome": link.outcome}
         for link in links
     ]
+
+
+def _framework_path(folder: Path, code: str) -> Path:
+    """The file of framework `code` in a competencies/ folder: the one that
+    already holds it (whatever its name), else one named after the code."""
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if isinstance(data, dict) and str(data.get("code", "")).strip() == code:
+            return path
+    return folder / framework_file_name(code)
 
 
 def framework_file_name(code: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -476,3 +477,24 @@ def test_my_competencies_page_is_a_fixed_number_of_queries(
             assert client.get("/my/competencies").status_code == 200
         counts.append(counter.count)
     assert counts[0] == counts[1]
+
+
+def test_a_proficient_competency_offers_its_badge_and_others_none(client, session, world):
+    login(client, "ona@example.org")
+    _complete_ethics(client, session, world)
+    html = client.get("/my/competencies").get_data(as_text=True)
+    coop = html[html.index(f'id="c{world.coop.id}"') : html.index(f'id="c{world.integrity.id}"')]
+    links = re.findall(r'<a href="([^"]+)"[^>]*>(Open Badge|Verifiable credential)<', coop)
+    assert [name for _url, name in links] == ["Open Badge", "Verifiable credential"]
+    assertion, credential = (url for url, _name in links)
+    assert "/badges/assertions/" in assertion and credential == assertion + "/credential"
+    # The public assertion answers (no sign-in needed).
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/my")})
+    assert client.get(urlsplit(assertion).path).status_code == 200
+    integrity = html[html.index(f'id="c{world.integrity.id}"') :]
+    assert "Open Badge" not in integrity and "Verifiable credential" not in integrity
+
+
+def test_learners_have_no_review_queue_in_their_navigation(client, world):
+    login(client, "ona@example.org")
+    assert "Competency reviews" not in client.get("/my/competencies").get_data(as_text=True)

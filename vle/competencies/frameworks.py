@@ -330,8 +330,8 @@ def problems_together(specs: list[FrameworkSpec]) -> list[str]:
 
 
 def problems_with_database(db_session: Session, spec: FrameworkSpec) -> list[str]:
-    """What saving `spec` would break in the database: a code another
-    framework already holds, a competency left out of the file that is in use."""
+    """What saving `spec` would break in the database: a competency code
+    another framework already holds (see also `removal_problems`)."""
     errors: list[str] = []
     codes = spec.codes
     taken = db_session.execute(

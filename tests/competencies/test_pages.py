@@ -488,6 +488,11 @@ def test_a_proficient_competency_offers_its_badge_and_others_none(client, sessio
     assert [name for _url, name in links] == ["Open Badge", "Verifiable credential"]
     assertion, credential = (url for url, _name in links)
     assert "/badges/assertions/" in assertion and credential == assertion + "/credential"
+    png = re.search(
+        r'<a href="(/badges/assertions/[^"]+/baked\.png)" download>Download the badge', coop
+    )
+    baked = client.get(png.group(1))
+    assert baked.status_code == 200 and baked.mimetype == "image/png"
     # The public assertion answers (no sign-in needed).
     client.post("/logout", data={"csrf_token": csrf_token(client, "/my")})
     assert client.get(urlsplit(assertion).path).status_code == 200

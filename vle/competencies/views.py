@@ -6,6 +6,7 @@ how many learners are proficient in each linked competency."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -88,7 +89,15 @@ def _page(
         plan_words=PLAN_STATUS_WORDS,
         reason_words=REVIEW_REASON_WORDS,
         action_form=ActionForm(formdata=None),
+        local_path=_local_path,
     ), status
+
+
+def _local_path(url: str) -> str:
+    """An address of this site as a path: the learner's own badge download needs
+    their session, which the site's public address (VLE_BASE_URL) may not carry."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _competency(code: str) -> Competency:

@@ -88,6 +88,28 @@ def test_after_commit_it_is_sent_with_text_and_html_in_the_recipients_language(
     assert row.sent_at is not None and row.attempts == 1 and row.next_attempt_at is None
 
 
+def test_a_savepoint_inside_the_transaction_neither_sends_nor_forgets_the_mail(
+    app, session, smtp_server
+):
+    """SQLAlchemy reports a savepoint's end as a commit or a rollback too: the
+    mail must still wait for the real commit (sending it sooner would, on
+    SQLite, wait on the caller's own write lock), and survive the rollback of
+    a savepoint it was not written in."""
+    with app.app_context():
+        assert queue_message(session) is True
+        with session.begin_nested():
+            session.flush()
+        try:
+            with session.begin_nested():
+                raise RuntimeError("a savepoint given up")
+        except RuntimeError:
+            pass
+        assert smtp_server.messages == []
+        session.commit()
+    [message] = smtp_server.messages
+    assert message["Subject"] == "Safety day on Friday"
+
+
 @pytest.mark.parametrize(("locale", "word"), [("en", "Course"), ("pl", "Kurs"), ("nb", "Kurs")])
 def test_each_language_and_the_default_for_none(app, session, smtp_server, locale, word):
     with app.app_context():

@@ -129,6 +129,8 @@ def after_commit(db_session: Session, queued_task: Any, *args: Any) -> None:
 
 
 def _forget_after_commit(db_session: Session) -> None:
+    if db_session.in_nested_transaction():
+        return  # a savepoint rolled back: the transaction that queued goes on
     db_session.info.pop(_AFTER_COMMIT, None)
 
 
@@ -136,6 +138,8 @@ def _queue_after_commit(db_session: Session) -> None:
     """Should the queue be out of reach (Redis down), the task runs here and
     now rather than be lost: the request that committed is slower, and its
     change (and the audit entry saying it was made) is not left undone."""
+    if db_session.in_nested_transaction():
+        return  # SQLAlchemy says "commit" of a savepoint too: wait for the real one
     for queued_task, args in db_session.info.pop(_AFTER_COMMIT, ()):
         name = queued_task.task_class.__name__
         try:

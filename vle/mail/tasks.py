@@ -58,6 +58,8 @@ def init_app(app: Flask) -> None:
 
 
 def _forget_queued(db_session: Session) -> None:
+    if db_session.in_nested_transaction():
+        return  # a savepoint rolled back: the transaction that wrote the mails goes on
     db_session.info.pop(QUEUED, None)
 
 
@@ -65,6 +67,10 @@ def _send_after_commit(db_session: Session) -> None:
     """The transaction that wrote these mails has committed: queue a task
     for each. Should the queue be out of reach, the request still succeeds
     and the sweep sends them within a minute or so."""
+    if db_session.in_nested_transaction():
+        # SQLAlchemy says "commit" of a savepoint too; the mails' rows are not
+        # committed yet (and on SQLite, sending now would wait on our own lock).
+        return
     for mail_id in db_session.info.pop(QUEUED, ()):
         try:
             send_mail(mail_id)

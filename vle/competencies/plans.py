@@ -17,7 +17,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, delete, exists, func, select, true, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from vle import db
@@ -576,16 +576,10 @@ def _give(
 ) -> list[Plan]:
     """Plans for `users` (who have none of the template), audited; the active ones
     told. Someone given one meanwhile by a concurrent run is skipped."""
-    made = []
-    for user in users:
-        plan = Plan(user_id=user.id, template_id=template.id, status=status, due=template.due)
-        try:
-            with db_session.begin_nested():
-                db_session.add(plan)
-                db_session.flush()
-        except IntegrityError:
-            continue
-        made.append(plan)
+    made = _insert_plans(db_session, template, [user.id for user in users], status)
+    by_id = {user.id: user for user in users}
+    for plan in made:
+        user = by_id[plan.user_id]
         audit(
             db_session, actor, "plan.assign", "user", user.id, address,
             {"plan": plan.id, "template": template.id, "status": status, "due": _iso(plan.due)},
@@ -596,6 +590,35 @@ def _give(
     for plan in active:
         _complete_if_done(db_session, plan)
     return made
+
+
+def _insert_plans(
+    db_session: Session, template: PlanTemplate, user_ids: list[int], status: str
+) -> list[Plan]:
+    """One plan of the template for each person, in one INSERT that skips anyone
+    given one meanwhile by a concurrent run (the unique user and template), with
+    no savepoint (a savepoint's release would send the mails queued before it)."""
+    if not user_ids:
+        return []
+    dialect = db_session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = utcnow()
+    rows = [
+        {"user_id": user_id, "template_id": template.id, "status": status, "due": template.due,
+         "created_at": now}
+        for user_id in user_ids
+    ]  # fmt: skip
+    ids = list(
+        db_session.scalars(
+            insert(Plan)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["user_id", "template_id"])
+            .returning(Plan.id)
+        )
+    )
+    if not ids:
+        return []
+    return list(db_session.scalars(select(Plan).where(Plan.id.in_(ids)).order_by(Plan.id)))
 
 
 def _tell(db_session: Session, template: PlanTemplate, plans: Sequence[Plan]) -> None:

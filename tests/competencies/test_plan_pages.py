@@ -62,6 +62,9 @@ def text(response):
 
 def test_an_admin_creates_edits_and_deletes_a_template(client, session, world):
     login(client, "admin@city.lt")
+    assert 'href="/admin/plans">Learning plans</a>' in text(client.get("/admin/"))
+    listing = text(client.get("/admin/plans"))
+    assert 'aria-current="page">Learning plans' in listing and "New template" in listing
     page = client.get("/admin/plans/new")
     assert page.status_code == 200
     body = text(page)

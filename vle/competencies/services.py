@@ -112,11 +112,8 @@ def record_evidence(
     """Keep one piece of evidence and bring the learner's rating (and, by the
     parents' rules, their parents' ratings) up to date. The same key for the
     same learner and competency twice keeps the first: returns None then."""
-    if value is not None and value not in competency.framework.scale:
-        raise Invalid(
-            _l("“%(value)s” is not a value of the scale of %(framework)s.",
-               value=value, framework=competency.framework.title)
-        )  # fmt: skip
+    if value is not None:
+        require_on_scale(competency, value)
     exists = db_session.scalar(
         select(Evidence.id).where(
             Evidence.user_id == user_id,
@@ -149,6 +146,15 @@ def record_evidence(
         return None
     rederive(db_session, user_id, competency, depth)
     return evidence
+
+
+def require_on_scale(competency: Competency, value: str) -> None:
+    """Invalid unless `value` is one of the competency's scale values."""
+    if value not in competency.framework.scale:
+        raise Invalid(
+            _l("“%(value)s” is not a value of the scale of %(framework)s.",
+               value=value, framework=competency.framework.title)
+        )  # fmt: skip
 
 
 def _standing(db_session: Session, user_id: int, competency_id: int) -> UserCompetency:
@@ -498,11 +504,7 @@ def rate(
     Invalid for a value not on the scale."""
     if not can_rate(db_session, rater, learner):
         raise Forbidden(_l("You can rate only learners of your courses or in your scope."))
-    if value not in competency.framework.scale:
-        raise Invalid(
-            _l("“%(value)s” is not a value of the scale of %(framework)s.",
-               value=value, framework=competency.framework.title)
-        )  # fmt: skip
+    require_on_scale(competency, value)
     now = now or utcnow()
     before = _standing(db_session, learner.id, competency.id).rating
     record_evidence(
@@ -540,11 +542,7 @@ def self_assess(
 ) -> UserCompetency:
     """A learner's own view of their level: kept as evidence and beside the
     rating, never counted as one."""
-    if value not in competency.framework.scale:
-        raise Invalid(
-            _l("“%(value)s” is not a value of the scale of %(framework)s.",
-               value=value, framework=competency.framework.title)
-        )  # fmt: skip
+    require_on_scale(competency, value)
     now = now or utcnow()
     record_evidence(
         db_session,

@@ -197,3 +197,23 @@ def test_the_openapi_document_describes_the_competency_routes(client):
     schemas = document["components"]["schemas"]
     assert set(schemas["Competency"]["required"]) == COMPETENCY_KEYS
     assert set(schemas["RatingRequest"]["required"]) == {"rating", "note"}
+
+
+def test_the_profile_api_is_a_fixed_number_of_queries(
+    app, client, session, make_user, world, token_for, count_queries
+):
+    from tests.competencies.test_pages import _grow
+
+    counts = []
+    for email, children, evidence, code in (("few@example.org", 1, 1, "SMALL"),
+                                            ("many@example.org", 30, 50, "LARGE")):  # fmt: skip
+        learner = make_user(org=world.school, email=email)
+        with app.app_context():
+            _grow(session, learner, children, evidence, code)
+        headers = token_for(learner)
+        with count_queries() as counter:
+            response = client.get("/api/v1/me/competencies", headers=headers)
+        assert response.status_code == 200
+        counts.append(counter.count)
+    assert len(_by_code(response.get_json())) == 31
+    assert counts[0] == counts[1]

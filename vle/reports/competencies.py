@@ -226,15 +226,17 @@ def _trainer_frameworks(trainer_id: int) -> Select[Any]:
     )
 
 
-def _conditions(filters: CompetencyFilters, scope: Scope) -> list[ColumnElement[bool]]:
-    """WHERE conditions on user_competencies (no join needed)."""
-    uc = UserCompetency
-    conditions: list[ColumnElement[bool]] = [or_(uc.rating.is_not(None), uc.evidence_count > 0)]
+def _learner_conditions(
+    filters: CompetencyFilters, scope: Scope, user_id: Any
+) -> list[ColumnElement[bool]]:
+    """The conditions on who the learner is (scope and organisation filter), on any
+    column holding a user id."""
+    conditions: list[ColumnElement[bool]] = []
     if scope.organisation_path is not None:
-        conditions.append(members_of(scope.organisation_path, uc.user_id))
+        conditions.append(members_of(scope.organisation_path, user_id))
     if scope.trainer_id is not None:
         conditions.append(
-            uc.user_id.in_(
+            user_id.in_(
                 select(Enrolment.user_id).where(
                     Enrolment.course_id.in_(
                         select(course_trainers.c.course_id).where(
@@ -244,6 +246,18 @@ def _conditions(filters: CompetencyFilters, scope: Scope) -> list[ColumnElement[
                 )
             )
         )
+    org = filters.organisation
+    if org is not None and org.path != scope.organisation_path:
+        conditions.append(members_of(org.path, user_id))
+    return conditions
+
+
+def _conditions(filters: CompetencyFilters, scope: Scope) -> list[ColumnElement[bool]]:
+    """WHERE conditions on user_competencies (no join needed)."""
+    uc = UserCompetency
+    conditions: list[ColumnElement[bool]] = [or_(uc.rating.is_not(None), uc.evidence_count > 0)]
+    conditions += _learner_conditions(filters, scope, uc.user_id)
+    if scope.trainer_id is not None:
         conditions.append(
             uc.competency_id.in_(
                 select(Competency.id).where(
@@ -251,9 +265,6 @@ def _conditions(filters: CompetencyFilters, scope: Scope) -> list[ColumnElement[
                 )
             )
         )
-    org = filters.organisation
-    if org is not None and org.path != scope.organisation_path:
-        conditions.append(members_of(org.path, uc.user_id))
     if filters.competency is not None:
         conditions.append(uc.competency_id == filters.competency.id)
     elif filters.framework is not None:
@@ -334,6 +345,7 @@ def _rows_query(
         uc.proficient,
         UtcText(uc.rated_at) if utc_text else uc.rated_at,
         uc.evidence_count,
+        uc.user_id,
     ).select_from(uc)
     query = query.join(User, User.id == uc.user_id)
     organisation, competency = _needs_joins(sort)
@@ -392,7 +404,7 @@ def _row(
     organisations: dict[int, tuple[str, str]],
     competencies: dict[int, CompetencyColumns],
 ) -> CompetencyRow:
-    name, email, organisation_id, competency_id, rating, proficient, rated_at, count = raw
+    name, email, organisation_id, competency_id, rating, proficient, rated_at, count, _user = raw
     code, organisation_name = organisations[organisation_id]
     competency = competencies[competency_id]
     if rated_at is not None and rated_at.tzinfo is None:
@@ -470,9 +482,55 @@ def iter_competency_rows(
     """Every selected row in the page's order, fetched in chunks (a server-side
     cursor on PostgreSQL), so memory stays flat."""
     organisations, competencies = _organisations(db_session), _competencies(db_session)
-    query = _rows_query(filters, scope, sort).execution_options(yield_per=EXPORT_CHUNK)
-    for raw in db_session.connection().execute(query):
-        yield _row(raw, organisations, competencies)
+    for raw_rows in _chunks(db_session, filters, scope, sort):
+        for raw in raw_rows:
+            yield _row(raw, organisations, competencies)
+
+
+LEARNERS_PER_CHUNK = 500
+
+
+def _chunks(
+    db_session: Session,
+    filters: CompetencyFilters,
+    scope: Scope,
+    sort: str,
+    utc_text: bool = False,
+) -> Iterator[Sequence[Any]]:
+    """Every selected row in `sort` order, a chunk at a time.
+
+    Sorted by learner (the default), the rows are not sorted as a whole — millions
+    of rows through the database's sorter before the first comes out — but learner by
+    learner: the learners in scope sorted by name (a hundred thousand, not millions),
+    then each chunk of them with their rows fetched through the ratings' (learner,
+    competency) index and put in the learners' order. The same order as the page's
+    ORDER BY name, learner, competency. Other sorts: one query, a server-side cursor."""
+    sort = parse_sort(sort)
+    connection = db_session.connection()
+    if sort.lstrip("-") != "learner":
+        query = _rows_query(filters, scope, sort, utc_text=utc_text)
+        yield from connection.execute(query.execution_options(yield_per=EXPORT_CHUNK)).partitions()
+        return
+    descending = sort.startswith("-")
+    learners = list(
+        connection.scalars(
+            select(User.id)
+            .where(*_learner_conditions(filters, scope, User.id))
+            .order_by(*(c.desc() if descending else c.asc() for c in (User.name, User.id)))
+        )
+    )
+    base = _rows_query(filters, scope, sort, utc_text=utc_text).order_by(None)
+    uc = UserCompetency
+    within_learner = uc.competency_id.desc() if descending else uc.competency_id.asc()
+    for start in range(0, len(learners), LEARNERS_PER_CHUNK):
+        chunk = learners[start : start + LEARNERS_PER_CHUNK]
+        by_learner: dict[int, list[Any]] = {}
+        for raw in connection.execute(
+            base.where(uc.user_id.in_(chunk)).order_by(uc.user_id, within_learner)
+        ):
+            by_learner.setdefault(raw[-1], []).append(raw)
+        if by_learner:
+            yield [raw for user_id in chunk for raw in by_learner.get(user_id, ())]
 
 
 # --- rows for the writers ------------------------------------------------------------------
@@ -606,22 +664,11 @@ def _csv_batches(
     ratings: dict[str | None, str] = {None: ""}
     words = {True: field(proficient_word(True)), False: field(proficient_word(False))}
     local = local_text(tz)
-    query = _rows_query(filters, scope, sort, utc_text=True).execution_options(
-        yield_per=EXPORT_CHUNK
-    )
-    for raw_rows in db_session.connection().execute(query).partitions():
+    for raw_rows in _chunks(db_session, filters, scope, sort, utc_text=True):
         batch: list[tuple[str, ...]] = []
         append = batch.append
-        for (
-            name,
-            email,
-            organisation_id,
-            competency_id,
-            rating,
-            proficient,
-            rated_at,
-            count,
-        ) in raw_rows:
+        for (name, email, organisation_id, competency_id, rating, proficient, rated_at, count,
+             _user) in raw_rows:  # fmt: skip
             code, organisation_name = organisations[organisation_id]
             framework, competency, title = competencies[competency_id]
             shown = ratings.get(rating)

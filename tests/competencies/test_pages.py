@@ -503,3 +503,32 @@ def test_a_proficient_competency_offers_its_badge_and_others_none(client, sessio
 def test_learners_have_no_review_queue_in_their_navigation(client, world):
     login(client, "ona@example.org")
     assert "Competency reviews" not in client.get("/my/competencies").get_data(as_text=True)
+
+
+def test_my_plans_show_their_progress_and_lead_to_the_plan(client, session, world):
+    from datetime import date
+
+    from vle.competencies.models import Plan, PlanTemplate, PlanTemplateCompetency
+
+    template = PlanTemplate(name="Municipal social worker", due=date(2027, 6, 30))
+    session.add(template)
+    session.flush()
+    session.add_all(
+        PlanTemplateCompetency(template_id=template.id, competency_id=c.id)
+        for c in (world.coop, world.integrity)
+    )
+    plan = Plan(user_id=world.ona.id, template_id=template.id, status="active", due=template.due)
+    session.add(plan)
+    session.commit()
+    login(client, "ona@example.org")
+    _complete_ethics(client, session, world)
+    html = client.get("/my/competencies").get_data(as_text=True)
+    plans = html[html.index('id="plans-heading"') : html.index('class="framework"')]
+    assert f'<a href="/plans/{plan.id}">Municipal social worker</a>' in plans
+    assert (
+        '<progress max="100" value="50" aria-label="Progress in Municipal social worker">' in plans
+    )
+    text = _text(plans)
+    assert "Active · Due" in text and "Proficient in 50 % of the plan's competencies." in text
+    assert "Competencies: PS-COOP, PS-INT" in text
+    assert client.get(f"/plans/{plan.id}").status_code == 200

@@ -322,3 +322,16 @@ def test_plan_actions_are_for_administrators_in_scope(app, client, session, worl
         client.post("/logout", data={"csrf_token": csrf_token(client, "/my")})
     fresh(session)
     assert session.get(Plan, plan.id).status == "active"
+
+
+def test_the_gap_csv_is_formula_safe(app, client, session, world):
+    world.ona.name = "=HYPERLINK(\"http://evil\")"
+    session.commit()
+    template = _template(app, session, world)
+    with app.app_context():
+        plans.assign_people(session, world.admin, template, [world.ona])
+        session.commit()
+    login(client, "admin@city.lt")
+    data = client.get(f"/admin/plans/{template.id}/gap.csv").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(data.lstrip("\ufeff"))))
+    assert rows[1][0] == "'=HYPERLINK(\"http://evil\")"

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.competencies.test_plans import _framework
-from vle.competencies import plans
+from vle.competencies import plan_reminders, plans
 from vle.competencies.models import Plan
 from vle.mail.models import Notification
 
@@ -84,8 +84,8 @@ def test_due_soon_and_overdue_are_sent_once_each_in_the_learners_language(
     session.commit()
     smtp_server.wait_for(3)  # the three "plan assigned" mails
     smtp_server.messages.clear()
-    assert plans.send_due_reminders(TODAY) == 2
-    assert plans.send_due_reminders(TODAY) == 0  # once each
+    assert plan_reminders.send_due_reminders(TODAY) == 2
+    assert plan_reminders.send_due_reminders(TODAY) == 0  # once each
     messages = smtp_server.wait_for(2)
     subjects = sorted(m["Subject"] for m in messages)
     assert len(messages) == 2 and all("ona@city.lt" in str(m["To"]) for m in messages)
@@ -105,7 +105,7 @@ def test_a_complete_plan_is_not_reminded(session, world, ctx):
     plan = session.scalar(select(Plan))
     plans.complete(session, world.admin, plan)
     session.commit()
-    assert plans.send_due_reminders(TODAY) == 0
+    assert plan_reminders.send_due_reminders(TODAY) == 0
 
 
 def test_the_daily_task_is_registered_with_the_queue(app):

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from datetime import date
 
-from vle.competencies import plans, services
+import pytest
+from sqlalchemy import func, select
+
+from vle.audit import AuditEntry
+from vle.competencies import plan_gap, plans, services
 from vle.competencies.models import (
     Competency,
     Framework,
     Plan,
+    PlanAssignment,
+    PlanRating,
     PlanTemplate,
     PlanTemplateCompetency,
 )
+from vle.errors import Forbidden, Invalid, NotFound
+from vle.learning import tasks
+from vle.mail.models import Notification
 
 
 def _framework(session, code="F", n=3):
@@ -58,15 +67,6 @@ def test_plans_of_reads_progress_and_codes(session, make_user, count_queries):
 
 
 # --- the service ---------------------------------------------------------------------------
-
-import pytest  # noqa: E402
-from sqlalchemy import select  # noqa: E402
-
-from vle.audit import AuditEntry  # noqa: E402
-from vle.competencies.models import PlanAssignment, PlanRating  # noqa: E402
-from vle.errors import Forbidden, Invalid, NotFound  # noqa: E402
-from vle.learning import tasks  # noqa: E402
-from vle.mail.models import Notification  # noqa: E402
 
 
 @pytest.fixture
@@ -279,8 +279,6 @@ def test_an_organisation_assignment_holds_people_who_join_later(session, world, 
 
 
 def func_count_notifications():
-    from sqlalchemy import func
-
     return select(func.count()).select_from(Notification).scalar_subquery()
 
 
@@ -324,7 +322,7 @@ def test_the_gap_view_counts_who_lacks_what_within_the_subtree(session, world, c
     _prove(session, world.ona, c1)
     _prove(session, world.sam, c1)
     _prove(session, world.sam, c2, key="k2")
-    table = plans.gap(session, world.admin, template, world.city)
+    table = plan_gap.gap(session, world.admin, template, world.city)
     assert table.total == 2 and table.proficient_counts == [2, 1, 0]
     assert [(r.user.name, r.proficient) for r in table.rows] == [
         ("Ona Onaitė", [True, False, False]),
@@ -336,13 +334,13 @@ def test_the_gap_view_counts_who_lacks_what_within_the_subtree(session, world, c
     session.commit()
     services.record_evidence(session, world.sam.id, c2, kind="rating", key="r", value="no")
     session.commit()
-    assert plans.gap(session, world.admin, template, world.city).proficient_counts == [2, 1, 0]
+    assert plan_gap.gap(session, world.admin, template, world.city).proficient_counts == [2, 1, 0]
     # The network administrator sees the whole network; a scoped one only theirs.
-    assert plans.gap(session, world.network, template, None).total == 3
-    assert plans.gap(session, world.admin, template, None).total == 2
+    assert plan_gap.gap(session, world.network, template, None).total == 3
+    assert plan_gap.gap(session, world.admin, template, None).total == 2
     with pytest.raises(Forbidden):
-        plans.gap(session, world.admin, template, world.other)
-    rows = [row for _c, chunk in plans.gap_lines(session, template, world.school, chunk=1)
+        plan_gap.gap(session, world.admin, template, world.other)
+    rows = [row for _c, chunk in plan_gap.gap_lines(session, template, world.school, chunk=1)
             for row in chunk]  # fmt: skip
     assert [row.user.email for row in rows] == ["sam@school.lt"]
 
@@ -362,7 +360,7 @@ def test_plans_of_and_gap_read_in_a_fixed_number_of_queries(
         lines = plans.plans_of(session, world.ona.id)
     assert counter.count == 4 and [line.name for line in lines] == ["Social worker", "Other"]
     with count_queries() as small:
-        plans.gap(session, world.admin, template, world.city, per_page=1)
+        plan_gap.gap(session, world.admin, template, world.city, per_page=1)
     with count_queries() as large:
-        plans.gap(session, world.admin, template, world.city, per_page=100)
+        plan_gap.gap(session, world.admin, template, world.city, per_page=100)
     assert small.count == large.count

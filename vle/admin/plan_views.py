@@ -32,7 +32,7 @@ from vle.accounts import services as accounts
 from vle.accounts.models import Organisation, Role, User
 from vle.admin.forms import ActionForm
 from vle.admin.plan_forms import AssignPlanForm, GapFilterForm, TemplateForm
-from vle.competencies import plans
+from vle.competencies import plan_gap, plans
 from vle.competencies import services as competencies
 from vle.competencies.models import Plan, PlanAssignment, PlanStatus, PlanTemplate
 from vle.errors import DomainError, Forbidden, Invalid, NotFound
@@ -332,7 +332,7 @@ def gap(template_id: int) -> str:
     form, organisation = _gap_filter()
     page = max(1, request.args.get("page", 1, type=int) or 1)
     per_page = 100
-    table = plans.gap(db.session(), current_user, template, organisation, page, per_page)
+    table = plan_gap.gap(db.session(), current_user, template, organisation, page, per_page)
     return render_template(
         "competencies/plans/gap.html",
         template=template,
@@ -350,7 +350,7 @@ def gap_csv(template_id: int) -> Response:
     streamed."""
     template = _template(template_id)
     _form, organisation = _gap_filter()
-    organisation = plans.gap_scope(current_user, organisation)
+    organisation = plan_gap.gap_scope(current_user, organisation)
     template_id, organisation_id = template.id, organisation.id if organisation else None
 
     def rows() -> Iterator[list[Any]]:
@@ -359,7 +359,7 @@ def gap_csv(template_id: int) -> Response:
         org = db_session.get(Organisation, organisation_id) if organisation_id else None
         if template is None:
             return
-        for _competencies, lines in plans.gap_lines(db_session, template, org):
+        for _competencies, lines in plan_gap.gap_lines(db_session, template, org):
             for line in lines:
                 yield [
                     line.user.name,

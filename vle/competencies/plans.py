@@ -10,7 +10,7 @@ administrator's hand), and its ratings are then frozen in PlanRating.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -37,17 +37,14 @@ from vle.competencies.models import (
 from vle.db import utcnow
 from vle.errors import Forbidden, Invalid, NotFound
 from vle.inputs import has_control
-from vle.learning import assignments, reminders
+from vle.learning import assignments
 from vle.learning import tasks as learning_tasks
 from vle.mail import services as mail
-from vle.mail.queue import crontab, periodic_task
 
 # People given their plans per transaction (an organisation assignment, newcomers).
 BATCH = 500
 
 mail.KIND_LABELS["plan_assigned"] = _l("learning plans assigned to you")
-mail.KIND_LABELS["plan_due_soon"] = _l("reminders of a learning plan's due date near")
-mail.KIND_LABELS["plan_overdue"] = _l("reminders of an overdue learning plan")
 
 
 @dataclass(frozen=True)
@@ -707,12 +704,12 @@ def _freeze(db_session: Session, plan: Plan) -> None:
         for row in db_session.scalars(
             select(UserCompetency).where(
                 UserCompetency.user_id == plan.user_id,
-                UserCompetency.competency_id.in_(_members(plan.template_id)),
+                UserCompetency.competency_id.in_(members_of(plan.template_id)),
             )
         )
     }
     db_session.execute(delete(PlanRating).where(PlanRating.plan_id == plan.id))
-    for competency_id in db_session.scalars(_members(plan.template_id)):
+    for competency_id in db_session.scalars(members_of(plan.template_id)):
         row = standing.get(competency_id)
         db_session.add(
             PlanRating(
@@ -727,7 +724,8 @@ def _freeze(db_session: Session, plan: Plan) -> None:
     db_session.flush()
 
 
-def _members(template_id: int) -> Any:
+def members_of(template_id: int) -> Any:
+    """SQL: the ids of the template's competencies."""
     return select(PlanTemplateCompetency.competency_id).where(
         PlanTemplateCompetency.template_id == template_id
     )
@@ -751,7 +749,7 @@ def _complete_if_done(db_session: Session, plan: Plan) -> bool:
         )
     )
     has_any = db_session.scalar(
-        select(func.count()).select_from(_members(plan.template_id).subquery())
+        select(func.count()).select_from(members_of(plan.template_id).subquery())
     )
     if missing or not has_any:
         return False
@@ -931,231 +929,10 @@ def withdraw(
     db_session.flush()
 
 
-# --- the gap view --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GapRow:
-    user: User
-    plan: Plan
-    proficient: list[bool]  # one per competency of the template, in order
-
-
-@dataclass(frozen=True)
-class Gap:
-    """Who lacks what: learners with a plan of the template in an organisation
-    subtree × the template's competencies."""
-
-    competencies: list[Competency]
-    rows: list[GapRow]
-    total: int  # learners in all (rows is one page of them)
-    proficient_counts: list[int]  # per competency, over all learners
-
-    def share(self, i: int) -> int:
-        return percent(self.proficient_counts[i], self.total)
-
-
-def _gap_people(template: PlanTemplate, organisation: Organisation | None) -> Any:
-    """SQL: (Plan, User) of the template's plans held by people of the subtree
-    (None: the whole network)."""
-    query = (
-        select(Plan, User)
-        .join(User, User.id == Plan.user_id)
-        .where(Plan.template_id == template.id, User.erased_at.is_(None))
-    )
-    if organisation is not None:
-        query = query.where(
-            User.organisation_id.in_(
-                select(Organisation.id).where(
-                    Organisation.path.startswith(organisation.path, autoescape=True)
-                )
-            )
-        )
-    return query
-
-
-def gap_scope(actor: User, organisation: Organisation | None) -> Organisation | None:
-    """The subtree a gap view covers: the one asked for (Forbidden outside the
-    administrator's scope), else their own organisation's (None: the network, for
-    network administrators)."""
-    if organisation is None:
-        return None if actor.is_network_admin else actor.organisation
-    if not actor.administers(organisation):
-        raise Forbidden(
-            _l("The organisation “%(code)s” is outside your scope.", code=organisation.code)
-        )
-    return organisation
-
-
-def gap(
-    db_session: Session,
-    actor: User,
-    template: PlanTemplate,
-    organisation: Organisation | None,
-    page: int = 1,
-    per_page: int = 100,
-) -> Gap:
-    """One page of the gap table and its totals, for the subtree `gap_scope`
-    gives: a fixed number of queries."""
-    organisation = gap_scope(actor, organisation)
-    competencies = template_competencies(db_session, template.id)
-    people = _gap_people(template, organisation)
-    total = db_session.scalar(select(func.count()).select_from(people.subquery())) or 0
-    counts = _gap_counts(db_session, template, organisation)
-    page = max(1, page)
-    pairs = list(
-        db_session.execute(
-            people.order_by(func.lower(User.name), User.id)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        ).all()
-    )
-    rows = _gap_rows(db_session, competencies, pairs)
-    return Gap(competencies, rows, total, [counts.get(c.id, 0) for c in competencies])
-
-
-def _gap_counts(
-    db_session: Session, template: PlanTemplate, organisation: Organisation | None
-) -> dict[int, int]:
-    """Per competency: how many learners of the subtree hold it proficient in their
-    plan (the frozen rating for a complete plan, the current one otherwise)."""
-    people = _gap_people(template, organisation).with_only_columns(Plan.id, Plan.user_id,
-                                                                   Plan.status).subquery()  # fmt: skip
-    counts: dict[int, int] = {}
-    current = (
-        select(UserCompetency.competency_id, func.count())
-        .join(people, people.c.user_id == UserCompetency.user_id)
-        .where(
-            people.c.status != PlanStatus.COMPLETE,
-            UserCompetency.proficient.is_(True),
-            UserCompetency.competency_id.in_(_members(template.id)),
-        )
-        .group_by(UserCompetency.competency_id)
-    )
-    frozen = (
-        select(PlanRating.competency_id, func.count())
-        .join(people, people.c.id == PlanRating.plan_id)
-        .where(PlanRating.proficient.is_(True))
-        .group_by(PlanRating.competency_id)
-    )
-    for query in (current, frozen):
-        for competency_id, n in db_session.execute(query):
-            counts[competency_id] = counts.get(competency_id, 0) + n
-    return counts
-
-
-def _gap_rows(
-    db_session: Session, competencies: list[Competency], pairs: Sequence[Any]
-) -> list[GapRow]:
-    ids = [c.id for c in competencies]
-    live = {plan.user_id for plan, _user in pairs if plan.status != PlanStatus.COMPLETE}
-    done = [plan.id for plan, _user in pairs if plan.status == PlanStatus.COMPLETE]
-    proficient: set[tuple[int, int]] = set()
-    if live:
-        proficient.update(
-            tuple(row)
-            for row in db_session.execute(
-                select(UserCompetency.user_id, UserCompetency.competency_id).where(
-                    UserCompetency.user_id.in_(live),
-                    UserCompetency.competency_id.in_(ids),
-                    UserCompetency.proficient.is_(True),
-                )
-            ).all()
-        )
-    frozen: set[tuple[int, int]] = set()
-    if done:
-        frozen.update(
-            tuple(row)
-            for row in db_session.execute(
-                select(PlanRating.plan_id, PlanRating.competency_id).where(
-                    PlanRating.plan_id.in_(done), PlanRating.proficient.is_(True)
-                )
-            ).all()
-        )
-    rows = []
-    for plan, user in pairs:
-        if plan.status == PlanStatus.COMPLETE:
-            flags = [(plan.id, i) in frozen for i in ids]
-        else:
-            flags = [(user.id, i) in proficient for i in ids]
-        rows.append(GapRow(user, plan, flags))
-    return rows
-
-
-def gap_lines(
-    db_session: Session,
-    template: PlanTemplate,
-    organisation: Organisation | None,
-    chunk: int = 500,
-) -> Iterator[tuple[list[Competency], list[GapRow]]]:
-    """Every row of the gap table, a chunk at a time (the CSV download); the
-    subtree checked by `gap_scope` first."""
-    competencies = template_competencies(db_session, template.id)
-    people = _gap_people(template, organisation).order_by(User.id)
-    after = 0
-    while True:
-        pairs = list(db_session.execute(people.where(User.id > after).limit(chunk)).all())
-        if not pairs:
-            return
-        yield competencies, _gap_rows(db_session, competencies, pairs)
-        after = pairs[-1][1].id
-
-
-# --- due-date reminders --------------------------------------------------------------------
-
-
-def remind_batch(db_session: Session, kind: str, today: date, limit: int = reminders.BATCH) -> int:
-    """Notify up to `limit` learners whose active plan is due soon ("plan_due_soon":
-    within `VLE_DUE_REMINDER_DAYS`, as courses) or overdue ("plan_overdue"), once per
-    plan and kind; how many."""
-    rows = db_session.execute(
-        select(Plan.id, Plan.due, User, PlanTemplate.name)
-        .join(User, User.id == Plan.user_id)
-        .join(PlanTemplate, PlanTemplate.id == Plan.template_id)
-        .where(
-            *reminders.due_window(Plan.due, kind, today),
-            Plan.status == PlanStatus.ACTIVE,
-            User.active.is_(True),
-            User.erased_at.is_(None),
-            reminders.not_told(kind, Plan.id),
-        )
-        .order_by(Plan.id)
-        .limit(limit)
-    ).all()
-    notices = []
-    for plan_id, due, user, name in rows:
-        url = mail.external_url("plans.plan", plan_id=plan_id)
-        notices.append(
-            mail.Notice(
-                user_id=user.id,
-                to_address=user.email,
-                to_name=user.name,
-                locale=user.locale,
-                kind=kind,
-                context={"plan_name": name, "plan_url": url, "due": due},
-                key=f"{kind}:{plan_id}",
-                url=url,
-            )
-        )
-    mail.notify_many(db_session, notices)
-    db_session.flush()
-    return len(rows)
-
-
-def send_due_reminders(today: date | None = None) -> int:
-    """Every plan reminder due today, a batch per transaction; how many."""
-    return reminders.in_batches(
-        remind_batch, ("plan_overdue", "plan_due_soon"), today or utcnow().date()
-    )
-
-
-@periodic_task(crontab(minute="40", hour="5"))
-def plan_due_reminders() -> int:
-    """Every day: "plan due soon" and "plan overdue" notices."""
-    return send_due_reminders()
-
-
 def register() -> None:
     """Hold the newcomers of organisation assignments with the course assignments'
-    (every minute); called once by create_app."""
+    (every minute), and remind of due dates every day (plan_reminders' periodic
+    task, registered when imported); called once by create_app."""
+    from vle.competencies import plan_reminders  # noqa: F401 - its periodic task
+
     learning_tasks.also_for_newcomers(hold_newcomers)

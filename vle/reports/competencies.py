@@ -254,9 +254,17 @@ def _learner_conditions(
 
 def _conditions(filters: CompetencyFilters, scope: Scope) -> list[ColumnElement[bool]]:
     """WHERE conditions on user_competencies (no join needed)."""
+    return [
+        *_standing_conditions(filters, scope),
+        *_learner_conditions(filters, scope, UserCompetency.user_id),
+    ]
+
+
+def _standing_conditions(filters: CompetencyFilters, scope: Scope) -> list[ColumnElement[bool]]:
+    """The conditions on the standing itself: what makes a row, a trainer's frameworks,
+    the competency, framework, rating and period filters."""
     uc = UserCompetency
     conditions: list[ColumnElement[bool]] = [or_(uc.rating.is_not(None), uc.evidence_count > 0)]
-    conditions += _learner_conditions(filters, scope, uc.user_id)
     if scope.trainer_id is not None:
         conditions.append(
             uc.competency_id.in_(
@@ -502,8 +510,9 @@ def _chunks(
     Sorted by learner (the default), the rows are not sorted as a whole — millions
     of rows through the database's sorter before the first comes out — but learner by
     learner: the learners in scope sorted by name (a hundred thousand, not millions),
-    then each chunk of them with their rows fetched through the ratings' (learner,
-    competency) index and put in the learners' order. The same order as the page's
+    then each chunk of them with their ratings fetched through the ratings' (learner,
+    competency) index (and their names and emails by id: no join that would walk
+    every user again for each chunk), put in the learners' order. The same order as the page's
     ORDER BY name, learner, competency. Other sorts: one query, a server-side cursor."""
     sort = parse_sort(sort)
     connection = db_session.connection()
@@ -519,16 +528,37 @@ def _chunks(
             .order_by(*(c.desc() if descending else c.asc() for c in (User.name, User.id)))
         )
     )
-    base = _rows_query(filters, scope, sort, utc_text=utc_text).order_by(None)
     uc = UserCompetency
+    standings = select(
+        uc.user_id,
+        uc.competency_id,
+        uc.rating,
+        uc.proficient,
+        UtcText(uc.rated_at) if utc_text else uc.rated_at,
+        uc.evidence_count,
+    ).where(*_standing_conditions(filters, scope))  # the learners are chosen already
     within_learner = uc.competency_id.desc() if descending else uc.competency_id.asc()
     for start in range(0, len(learners), LEARNERS_PER_CHUNK):
         chunk = learners[start : start + LEARNERS_PER_CHUNK]
         by_learner: dict[int, list[Any]] = {}
-        for raw in connection.execute(
-            base.where(uc.user_id.in_(chunk)).order_by(uc.user_id, within_learner)
+        people: dict[int, tuple[str, str, int]] = {}
+        for user_id, competency_id, rating, proficient, rated_at, count in connection.execute(
+            standings.where(uc.user_id.in_(chunk)).order_by(uc.user_id, within_learner)
         ):
-            by_learner.setdefault(raw[-1], []).append(raw)
+            if not people:  # the chunk's names and emails, once it has a row
+                people = {
+                    person: (name, email, organisation_id)
+                    for person, name, email, organisation_id in connection.execute(
+                        select(User.id, User.name, User.email, User.organisation_id).where(
+                            User.id.in_(chunk)
+                        )
+                    )
+                }
+            name, email, organisation_id = people[user_id]
+            by_learner.setdefault(user_id, []).append(
+                (name, email, organisation_id, competency_id, rating, proficient, rated_at,
+                 count, user_id)
+            )  # fmt: skip
         if by_learner:
             yield [raw for user_id in chunk for raw in by_learner.get(user_id, ())]
 

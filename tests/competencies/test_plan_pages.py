@@ -325,7 +325,7 @@ def test_plan_actions_are_for_administrators_in_scope(app, client, session, worl
 
 
 def test_the_gap_csv_is_formula_safe(app, client, session, world):
-    world.ona.name = "=HYPERLINK(\"http://evil\")"
+    world.ona.name = '=HYPERLINK("http://evil")'
     session.commit()
     template = _template(app, session, world)
     with app.app_context():
@@ -334,4 +334,20 @@ def test_the_gap_csv_is_formula_safe(app, client, session, world):
     login(client, "admin@city.lt")
     data = client.get(f"/admin/plans/{template.id}/gap.csv").get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(data.lstrip("\ufeff"))))
-    assert rows[1][0] == "'=HYPERLINK(\"http://evil\")"
+    assert rows[1][0] == '\'=HYPERLINK("http://evil")'
+
+
+def test_bad_assign_input_is_refused_and_changes_nothing(app, client, session, world):
+    template = _template(app, session, world)
+    login(client, "admin@city.lt")
+    path = f"/admin/plans/{template.id}/assign"
+    for data in ({"chosen": ["word"]}, {"chosen": [str(10**6)]}, {"chosen": [str(10**30)]},
+                 {"organisation": "CITY\x00"}):  # fmt: skip
+        response = _post(client, path, data)
+        assert response.status_code == 422, data
+    assert client.get("/plans/" + "9" * 30).status_code == 404
+    assert client.get(f"/admin/plans/{template.id}/gap?page=word").status_code == 200
+    fresh(session)
+    assert session.scalar(select(Plan.id)) is None
+    huge = _post(client, "/admin/plans/new", {"name": "X", "competencies": [str(10**30)]})
+    assert huge.status_code == 422 and "does not exist" in text(huge)

@@ -37,6 +37,7 @@ from vle.competencies import services as competencies
 from vle.competencies.models import Plan, PlanAssignment, PlanStatus, PlanTemplate
 from vle.errors import DomainError, Forbidden, Invalid, NotFound
 from vle.forms import choice
+from vle.inputs import as_id
 from vle.learning import assignments
 from vle.reports import writers
 
@@ -272,6 +273,8 @@ def assign_post(template_id: int) -> Any:
                 "success",
             )  # fmt: skip
         else:
+            if any(as_id(i) is None for i in chosen):
+                raise Invalid(_("A chosen person does not exist (any more); search again."))
             users = list(db_session.scalars(select(User).where(User.id.in_(chosen))))
             if len(users) != len(set(chosen)):
                 raise Invalid(_("A chosen person does not exist (any more); search again."))

@@ -36,7 +36,7 @@ from vle.competencies.models import (
 )
 from vle.db import utcnow
 from vle.errors import Forbidden, Invalid, NotFound
-from vle.inputs import has_control
+from vle.inputs import as_id, has_control
 from vle.learning import assignments
 from vle.learning import tasks as learning_tasks
 from vle.mail import services as mail
@@ -320,6 +320,8 @@ def save_template(
     wanted = sorted({int(i) for i in competency_ids})
     if not wanted:
         raise Invalid(_l("Choose at least one competency."))
+    if any(as_id(i) is None for i in wanted):
+        raise Invalid(_l("A chosen competency does not exist (any more); choose again."))
     found = set(db_session.scalars(select(Competency.id).where(Competency.id.in_(wanted))))
     if found != set(wanted):
         raise Invalid(_l("A chosen competency does not exist (any more); choose again."))

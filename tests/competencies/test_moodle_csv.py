@@ -17,8 +17,6 @@ from vle.competencies.frameworks import FrameworkInvalid
 from vle.competencies.models import Competency, Framework, RelatedCompetency
 from vle.library.reader import read_framework_file
 
-SHARED_TESTDATA = Path(__file__).resolve().parents[3] / "shared" / "testdata"
-
 RICH = """\
 code: ROUND
 title: Round, trip "framework"
@@ -334,15 +332,6 @@ def test_shipped_framework_exports_as_moodle_csv_and_back(session):
         text = moodle_csv.write(frameworks._normalised(spec))
         again = moodle_csv.read(text.encode(), path.name).spec
         assert again.as_data() == frameworks._normalised(spec).as_data()
-
-
-def test_shared_moodle_competency_files_import():
-    files = sorted(SHARED_TESTDATA.glob("**/*competenc*.csv")) if SHARED_TESTDATA.exists() else []
-    if not files:
-        pytest.skip(f"no Moodle competency framework CSV under {SHARED_TESTDATA}")
-    for path in files:
-        read = moodle_csv.read(path.read_bytes(), str(path))
-        assert read.spec.codes, path
 
 
 def test_a_file_in_the_shape_of_moodles_own_example_imports(session):

@@ -694,11 +694,16 @@ def _csv_batches(
     ratings: dict[str | None, str] = {None: ""}
     words = {True: field(proficient_word(True)), False: field(proficient_word(False))}
     local = local_text(tz)
+    # A learner's rows come together (sorted by learner, the default): their name's and
+    # email's fields are made once for their thirty-odd rows.
+    last_user, name_field, email_field = None, "", ""
     for raw_rows in _chunks(db_session, filters, scope, sort, utc_text=True):
         batch: list[tuple[str, ...]] = []
         append = batch.append
         for (name, email, organisation_id, competency_id, rating, proficient, rated_at, count,
-             _user) in raw_rows:  # fmt: skip
+             user_id) in raw_rows:  # fmt: skip
+            if user_id != last_user:
+                last_user, name_field, email_field = user_id, field(name), field(email)
             code, organisation_name = organisations[organisation_id]
             framework, competency, title = competencies[competency_id]
             shown = ratings.get(rating)
@@ -710,8 +715,8 @@ def _csv_batches(
                 rated_at = local(rated_at)
             append(
                 (
-                    field(name),
-                    field(email),
+                    name_field,
+                    email_field,
                     code,
                     organisation_name,
                     framework,

@@ -49,6 +49,11 @@ include-path = "/api/v1/reports/completion"
 checks.positive_data_acceptance.expected-statuses = [200, 401, 403, 404, 422]
 
 [[operations]]
+include-path = "/api/v1/reports/competencies"
+# Organisation, framework and competency codes and ratings are looked up: naming none is a 422.
+checks.positive_data_acceptance.expected-statuses = [200, 401, 403, 404, 422]
+
+[[operations]]
 include-path = "/api/v1/courses/{slug}/assignments"
 # Organisation codes are looked up: naming none is a 422.
 checks.positive_data_acceptance.expected-statuses = [202, 401, 403, 404, 409, 422]

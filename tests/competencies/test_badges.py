@@ -564,3 +564,9 @@ def test_keys_made_in_the_same_second_the_later_signs(tmp_path):
     first.write_text("not a key")
     with pytest.raises(keys.BadgeKeyError):
         keys.keyring(settings)
+
+
+def test_verify_with_unreadable_keys_says_unknown_key_not_500(app, client, world):
+    token = _credential(client, world.course_badge)
+    app.config["BADGE_KEY_FILE"] = "/nowhere/at-all.pem"
+    assert "signed with a key this site does not publish" in _verify(client, token)

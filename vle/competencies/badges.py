@@ -521,7 +521,11 @@ def verify(
         return Verdict("foreign")
     if not kid.startswith(prefix) or not kid.endswith(".json"):
         return Verdict("unknown_key")
-    ring = keys.keyring(current_app.config)
+    try:
+        ring = keys.keyring(current_app.config, create=False)
+    except keys.BadgeKeyError:  # the site's keys are misconfigured: said in the log
+        current_app.logger.exception("badge keys unreadable")
+        ring = None
     key = ring.published.get(kid[len(prefix) : -len(".json")]) if ring else None
     if key is None:
         return Verdict("unknown_key")

@@ -344,7 +344,7 @@ def _rows_query(
     hundred), not joined to each of millions of rows — unless the sort needs them.
     `utc_text`: the rating time as UTC text made by the database, for the CSV."""
     uc = UserCompetency
-    query = select(
+    query: Any = select(
         User.name,
         User.email,
         User.organisation_id,
@@ -621,11 +621,10 @@ def spreadsheet_rows(
     time zone — a date-time for XLSX, or (`text_times`, for CSV) text."""
     words = {True: proficient_word(True), False: proficient_word(False)}
     for row in rows:
-        rated_at: datetime | str | None = row.rated_at
-        if rated_at is not None:
-            rated_at = rated_at.astimezone(tz)
-            if text_times:
-                rated_at = rated_at.isoformat(" ", "seconds")[:19]
+        rated_at: datetime | str | None = None
+        if row.rated_at is not None:
+            local = row.rated_at.astimezone(tz)
+            rated_at = local.isoformat(" ", "seconds")[:19] if text_times else local
         yield [
             row.learner_name,
             row.email,

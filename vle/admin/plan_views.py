@@ -384,11 +384,12 @@ def gap_csv(template_id: int) -> Response:
 
 
 def _status_words(status: str) -> str:
-    return {
+    words: dict[str, str] = {
         PlanStatus.DRAFT: _("draft"),
         PlanStatus.ACTIVE: _("active"),
         PlanStatus.COMPLETE: _("complete"),
-    }.get(status, status)
+    }
+    return words.get(status, status)
 
 
 # --- one plan ------------------------------------------------------------------------------

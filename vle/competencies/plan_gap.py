@@ -144,7 +144,7 @@ def _gap_rows(
     proficient: set[tuple[int, int]] = set()
     if live:
         proficient.update(
-            tuple(row)
+            (row[0], row[1])
             for row in db_session.execute(
                 select(UserCompetency.user_id, UserCompetency.competency_id).where(
                     UserCompetency.user_id.in_(live),
@@ -156,7 +156,7 @@ def _gap_rows(
     frozen: set[tuple[int, int]] = set()
     if done:
         frozen.update(
-            tuple(row)
+            (row[0], row[1])
             for row in db_session.execute(
                 select(PlanRating.plan_id, PlanRating.competency_id).where(
                     PlanRating.plan_id.in_(done), PlanRating.proficient.is_(True)

@@ -105,7 +105,7 @@ def plans_of(db_session: Session, user_id: int) -> list[PlanLine]:
             .order_by(Framework.title, Framework.id, Competency.position, Competency.id)
         ):
             frozen.setdefault(plan_id, []).append((code, bool(proficient)))
-    order = {PlanStatus.ACTIVE: 0, PlanStatus.DRAFT: 1, PlanStatus.COMPLETE: 2}
+    order: dict[str, int] = {PlanStatus.ACTIVE: 0, PlanStatus.DRAFT: 1, PlanStatus.COMPLETE: 2}
     lines = []
     for row in rows:
         if row.status == PlanStatus.COMPLETE:

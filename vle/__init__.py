@@ -81,15 +81,14 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     import vle.accounts.password_views  # noqa: F401 - adds /password/… and /my/password
     import vle.admin.sso_views  # noqa: F401 - adds /admin/organisations/<id>/sso
     import vle.api.assignments  # noqa: F401 - adds the assignment routes to the API
+    import vle.api.competencies  # noqa: F401 - adds the competency routes to the API
     import vle.api.quizzes  # noqa: F401 - adds the attempt routes to the API blueprint
     import vle.api.reports  # noqa: F401 - adds the report routes to the API blueprint
-    import vle.api.competencies  # noqa: F401 - adds the competency routes to the API
     from vle.accounts.views import bp as accounts_bp
     from vle.admin.plan_views import bp as plans_bp
     from vle.admin.views import bp as admin_bp
     from vle.api.views import bp as api_bp
     from vle.authoring.views import bp as authoring_bp
-    from vle.certificates.services import register as register_certificates
     from vle.certificates.services import register as register_certificates
     from vle.certificates.views import bp as certificates_bp
     from vle.competencies.badge_views import bp as badges_bp
@@ -110,14 +109,13 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     app.register_blueprint(messages_bp)
     register_quizzes(app)  # the quiz item kind and the quiz pages
     register_competencies()  # evidence from completions and passed quizzes
-    app.register_blueprint(competencies_bp)
     app.register_blueprint(badges_bp)  # badges' public addresses, /badges/verify
+    app.register_blueprint(competencies_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(plans_bp)  # learning plans: /admin/plans/…, /plans/<id>
     register_plans()  # organisation assignments of plans hold newcomers too
     app.register_blueprint(authoring_bp)
     app.register_blueprint(certificates_bp)
-    register_certificates()  # a certificate and its notice at each completion
     register_certificates()  # a certificate and its notice at each completion
     app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp)

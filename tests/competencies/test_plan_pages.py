@@ -234,7 +234,7 @@ def test_the_gap_view_and_its_csv(app, client, session, world):
     page = client.get(f"/admin/plans/{template.id}/gap")
     assert page.status_code == 200
     body = text(page)
-    assert "<svg" in body and "<caption>Proficient, per competency, of 2 people</caption>" in body
+    assert "<svg" in body and "Proficient, per competency, of 2 people</caption>" in body
     assert "✓ yes" in body and "✗ no" in body and "100 %" in body and "50 %" in body
     school = text(client.get(f"/admin/plans/{template.id}/gap?organisation=SCHOOL"))
     assert "Sam School" in school and "Ona Onaitė" not in school

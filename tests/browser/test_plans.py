@@ -278,6 +278,12 @@ def test_a_plan_assigned_to_an_organisation_followed_to_completion(
     expect(ona_row.get_by_role("cell")).to_have_count(4)
     expect(ona_row.get_by_role("cell").filter(has_text="✓")).to_have_count(1)
     expect(ona_row.get_by_role("cell").filter(has_text="✗")).to_have_count(2)
+    # The list of templates, by the breadcrumb: 3 competencies, 2 plans, 1 complete.
+    admin.follow(apage.locator("nav.breadcrumb a[href='/admin/plans']"))
+    listed = apage.locator("main table tbody tr")
+    expect(listed).to_have_count(1)
+    expect(listed.get_by_role("rowheader")).to_have_text(PLAN)
+    expect(listed.locator("td.number")).to_have_text(["3", "2", "1"])
 
 
 def _by_code(rows: dict[str, list[str]]) -> dict[str, list[str]]:

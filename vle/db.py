@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -55,6 +56,17 @@ class UTCDateTime(TypeDecorator):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def insert_unless_exists(db_session: Session, table: Any, keys: list[str]) -> Any:
+    """An INSERT of `table` (a model or a Table) that skips any row whose
+    unique `keys` another row holds already (ON CONFLICT DO NOTHING, on
+    SQLite and PostgreSQL alike): one statement, so two transactions
+    inserting the same row at once do not collide and no savepoint is
+    needed. Add `.values(...)`/`.returning(...)` or execute it with rows."""
+    dialect = db_session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=keys)
 
 
 def utcnow() -> datetime:

@@ -17,7 +17,6 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, delete, exists, func, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from vle import db
@@ -599,8 +598,6 @@ def _insert_plans(
     no savepoint (a savepoint's release would send the mails queued before it)."""
     if not user_ids:
         return []
-    dialect = db_session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = utcnow()
     rows = [
         {"user_id": user_id, "template_id": template.id, "status": status, "due": template.due,
@@ -609,9 +606,8 @@ def _insert_plans(
     ]  # fmt: skip
     ids = list(
         db_session.scalars(
-            insert(Plan)
+            db.insert_unless_exists(db_session, Plan, ["user_id", "template_id"])
             .values(rows)
-            .on_conflict_do_nothing(index_elements=["user_id", "template_id"])
             .returning(Plan.id)
         )
     )

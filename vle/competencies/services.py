@@ -30,9 +30,9 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from vle import db
 from vle.accounts.models import Role, User
 from vle.audit import audit
 from vle.catalog.models import Course, Item, course_trainers
@@ -108,44 +108,36 @@ def record_evidence(
     item_id: int | None = None,
     at: datetime | None = None,
     depth: int = 0,
-) -> Evidence | None:
+) -> int | None:
     """Keep one piece of evidence and bring the learner's rating (and, by the
-    parents' rules, their parents' ratings) up to date. The same key for the
-    same learner and competency twice keeps the first: returns None then."""
+    parents' rules, their parents' ratings) up to date; its id. The same key
+    for the same learner and competency twice keeps the first: returns None
+    then."""
     if value is not None:
         require_on_scale(competency, value)
-    exists = db_session.scalar(
-        select(Evidence.id).where(
-            Evidence.user_id == user_id,
-            Evidence.competency_id == competency.id,
-            Evidence.key == key,
+    evidence_id = db_session.execute(
+        db.insert_unless_exists(db_session, Evidence, ["user_id", "competency_id", "key"])
+        .values(
+            user_id=user_id,
+            competency_id=competency.id,
+            kind=kind,
+            key=key[:200],
+            value=value,
+            outcome=outcome,
+            by_id=by_id,
+            note=note,
+            title=title[:300],
+            url=url,
+            course_id=course_id,
+            item_id=item_id,
+            at=at or utcnow(),
         )
-    )
-    if exists is not None:
-        return None
-    evidence = Evidence(
-        user_id=user_id,
-        competency_id=competency.id,
-        kind=kind,
-        key=key[:200],
-        value=value,
-        outcome=outcome,
-        by_id=by_id,
-        note=note,
-        title=title[:300],
-        url=url,
-        course_id=course_id,
-        item_id=item_id,
-        at=at or utcnow(),
-    )
-    try:
-        with db_session.begin_nested():
-            db_session.add(evidence)
-            db_session.flush()
-    except IntegrityError:  # the same event recorded by a concurrent request
+        .returning(Evidence.id)
+    ).scalar()
+    if evidence_id is None:  # this event was recorded before (or at once by another request)
         return None
     rederive(db_session, user_id, competency, depth)
-    return evidence
+    return evidence_id
 
 
 def require_on_scale(competency: Competency, value: str) -> None:
@@ -164,13 +156,12 @@ def _standing(db_session: Session, user_id: int, competency_id: int) -> UserComp
         )
     )
     if row is None:
-        row = UserCompetency(user_id=user_id, competency_id=competency_id)
-        try:
-            with db_session.begin_nested():
-                db_session.add(row)
-                db_session.flush()
-        except IntegrityError:
-            return _standing(db_session, user_id, competency_id)
+        db_session.execute(
+            db.insert_unless_exists(
+                db_session, UserCompetency, ["user_id", "competency_id"]
+            ).values(user_id=user_id, competency_id=competency_id)
+        )
+        return _standing(db_session, user_id, competency_id)
     return row
 
 

@@ -22,9 +22,9 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from markupsafe import escape
 from sqlalchemy import Table, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from vle import db
 from vle.db import Base, utcnow
 from vle.errors import Invalid
 from vle.mail.models import MailDigestChoice, MailOptOut, Notification, OutboxMail
@@ -605,12 +605,9 @@ def _insert_unless_exists(
     statement, so two transactions inserting it at once do not collide (the
     second finds it there, even on PostgreSQL). Returns the new row's id, or
     None when it existed."""
-    dialect = db_session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(model)
+        db.insert_unless_exists(db_session, model, keys)
         .values(values)
-        .on_conflict_do_nothing(index_elements=keys)
         .returning(model.__table__.c.id)
     )
     return db_session.execute(statement).scalar()
@@ -625,11 +622,7 @@ def _insert_keyed(
     if not rows:
         return {}
     table = cast(Table, model.__table__)
-    dialect = db_session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(table)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(table.c.id, table.c.key)
+    statement = db.insert_unless_exists(db_session, table, ["key"]).returning(
+        table.c.id, table.c.key
     )
     return {key: row_id for row_id, key in db_session.execute(statement, rows)}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import axe_source, browser, live_server, open_site  # noqa: F401
 from tests.browser.test_learner import log_in
 from tests.browser.test_trainer_desk import no_sideways_scroll
 from tests.competencies.world import quick_password_hashes, world_fixture  # noqa: F401
@@ -23,7 +22,7 @@ def _log_out(site):
 
 
 @pytest.mark.parametrize("width", [1280, 320])
-def test_a_learner_sees_her_competencies_and_a_trainer_rates_one(open_site, world, width):  # noqa: F811
+def test_a_learner_sees_her_competencies_and_a_trainer_rates_one(open_site, world, width):
     site = open_site()
     page = site.page
     page.set_viewport_size({"width": width, "height": 900})

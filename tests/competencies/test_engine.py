@@ -39,12 +39,18 @@ def _rating(session, user_id, competency):
     )
 
 
+def _standing(session, user_id, competency):
+    """(rating, proficient); no row is not rated."""
+    row = _rating(session, user_id, competency)
+    return (None, False) if row is None else (row.rating, row.proficient)
+
+
 def test_all_children_proficient_rates_the_parent(session, make_user):
     learner = make_user()
     _, parent, (c1, c2) = _framework(session, "all")
     services.record_evidence(session, learner.id, c1, kind="course_completed", key="a",
                              value="yes", at=T0)  # fmt: skip
-    assert _rating(session, learner.id, parent).rating is None
+    assert _standing(session, learner.id, parent) == (None, False)
     services.record_evidence(session, learner.id, c2, kind="quiz_passed", key="b",
                              value="yes", at=T0 + timedelta(days=1))  # fmt: skip
     row = _rating(session, learner.id, parent)
@@ -80,7 +86,7 @@ def test_points_rule_needs_required_children(session, make_user):
                                       "C2": {"points": 1, "required": True}}}  # fmt: skip
     _, parent, (c1, c2) = _framework(session, rule)
     services.record_evidence(session, learner.id, c1, kind="import", key="i", value="yes")
-    assert _rating(session, learner.id, parent).rating is None
+    assert _standing(session, learner.id, parent) == (None, False)
     services.record_evidence(session, learner.id, c2, kind="import", key="j", value="yes")
     assert _rating(session, learner.id, parent).proficient
 
@@ -105,6 +111,5 @@ def test_parent_follows_its_children_whatever_the_order(session, make_user):
             steps.insert(0, steps.pop())
         for step in steps:
             step(learner.id)
-        row = _rating(session, learner.id, parent)
-        outcomes.append((row.rating, row.proficient))
+        outcomes.append(_standing(session, learner.id, parent))
     assert outcomes == [(None, False), (None, False)]

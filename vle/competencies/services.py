@@ -30,7 +30,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from vle import db
 from vle.accounts.models import Role, User
@@ -308,10 +308,21 @@ def rule_state(
 
 def evaluate_rule(db_session: Session, user_id: int, parent: Competency, depth: int = 0) -> None:
     """A child's proficiency changed: when the parent's rule now holds, the
-    parent gets evidence of kind `rule` (once: its key is "rule"); either way
-    the parent's rating is derived again."""
+    parent gets evidence of kind `rule` (once: its key is "rule") and its
+    rating is derived again; when it does not hold, only a parent whose rule
+    held before (it has that evidence) has anything to derive again."""
     holds, at = rule_state(db_session, user_id, parent)
-    if holds:
+    if not holds:
+        held_before = db_session.scalar(
+            select(Evidence.id).where(
+                Evidence.user_id == user_id,
+                Evidence.competency_id == parent.id,
+                Evidence.key == "rule",
+            )
+        )
+        if held_before is None:
+            return
+    else:
         outcome = parent.rule_outcome
         recorded = record_evidence(
             db_session,
@@ -331,6 +342,11 @@ def evaluate_rule(db_session: Session, user_id: int, parent: Competency, depth: 
 
 
 # --- what learning tells us -----------------------------------------------------------------
+
+
+# The links' competencies and their frameworks, read with the links: not one
+# query per link.
+_WITH_COMPETENCY = selectinload(CompetencyLink.competency).joinedload(Competency.framework)
 
 
 def _fire(
@@ -368,9 +384,9 @@ def on_course_completed(event: events.CourseCompleted) -> None:
     """A completed course fires its course-level links."""
     links = list(
         event.db_session.scalars(
-            select(CompetencyLink).where(
-                CompetencyLink.course_id == event.course.id, CompetencyLink.item_id.is_(None)
-            )
+            select(CompetencyLink)
+            .where(CompetencyLink.course_id == event.course.id, CompetencyLink.item_id.is_(None))
+            .options(_WITH_COMPETENCY)
         )
     )
     if not links:
@@ -394,7 +410,9 @@ def on_item_completed(event: events.ItemCompleted) -> None:
     item: completing it again in a later round adds no evidence)."""
     links = list(
         event.db_session.scalars(
-            select(CompetencyLink).where(CompetencyLink.item_id == event.item_id)
+            select(CompetencyLink)
+            .where(CompetencyLink.item_id == event.item_id)
+            .options(_WITH_COMPETENCY)
         )
     )
     if not links:

@@ -48,6 +48,10 @@ class Course(Base):
     completion_rule: Mapped[str] = mapped_column(String(32), default="all_required")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Raised by every save (vle/authoring/editing.py); the ORM's UPDATE also
+    # checks it, so a save racing another one fails instead of overwriting it.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     modules: Mapped[list[Module]] = relationship(
         back_populates="course", order_by="Module.position", cascade="all, delete-orphan"
@@ -87,6 +91,10 @@ class Module(Base):
     title: Mapped[str] = mapped_column(String(300))
     # The folder name's number prefix as written ("01"), kept for a faithful export.
     prefix: Mapped[str] = mapped_column(String(8), default="")
+    # Raised by every save (vle/authoring/editing.py); the ORM's UPDATE also
+    # checks it, so a save racing another one fails instead of overwriting it.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     course: Mapped[Course] = relationship(back_populates="modules")
     items: Mapped[list[Item]] = relationship(
@@ -116,5 +124,9 @@ class Item(Base):
     body_html: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(Text, default="")
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Raised by every save (vle/authoring/editing.py); the ORM's UPDATE also
+    # checks it, so a save racing another one fails instead of overwriting it.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     module: Mapped[Module] = relationship(back_populates="items")

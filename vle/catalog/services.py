@@ -145,3 +145,13 @@ def course_and_item(db_session: Session, item_id: int, user: Any) -> tuple[Cours
     if row is None:
         raise NotFound(_l("There is no such item."))
     return visible(row[1], user), row[0]
+
+
+def bump_version(db_session: Session, obj: Course | Module | Item) -> None:
+    """Raise the version of a course, module or item whose own columns were
+    changed in this session (a save, a re-import): an editor holding the old
+    version then gets a conflict instead of overwriting the change. A new
+    object keeps version 1. (A reorder in the browser moves positions with
+    plain UPDATEs, so it raises no one's version; see authoring/editing.py.)"""
+    if obj.id is not None and db_session.is_modified(obj, include_collections=False):
+        obj.version += 1

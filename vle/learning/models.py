@@ -237,3 +237,22 @@ class AssignmentMember(Base):
     # When the "course assigned" mail was queued (None: not yet; the task that
     # fills an assignment tells its people after enrolling them all).
     told_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class RemovedItemProgress(Base):
+    """What a learner had done on an item that is no longer in its course (a
+    trainer deleted it, or a re-import dropped it): kept as history, with the
+    item's name as it was, while course completions already recorded stay."""
+
+    __tablename__ = "removed_item_progress"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    item_slug: Mapped[str] = mapped_column(String(100))
+    item_title: Mapped[str] = mapped_column(String(300))
+    item_kind: Mapped[str] = mapped_column(String(16))
+    viewed_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    passed: Mapped[bool | None]
+    removed_at: Mapped[datetime] = mapped_column(default=utcnow)

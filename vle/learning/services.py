@@ -26,6 +26,7 @@ from vle.errors import Forbidden, Invalid
 from vle.learning import events
 from vle.learning.kinds import Progress, kind_of
 from vle.learning.models import (
+    RemovedItemProgress,
     Completion,
     Enrolment,
     EnrolmentStatus,
@@ -393,6 +394,51 @@ def completed_by_hand(
     follows a completion (certificate notice, competency evidence) follows it
     too."""
     events.emit(events.CourseCompleted(db_session, user_id, course, completion))
+
+
+def keep_removed_progress(
+    db_session: Session, items: list[Item], course_id: int, now: datetime | None = None
+) -> None:
+    """Before `items` leave course `course_id` (a trainer deletes them, a
+    re-import drops them), copy what learners had done on them into
+    `removed_item_progress`: history keeps it with the item's name, while the
+    live progress goes with the item. One INSERT … SELECT per call."""
+    if not items:
+        return
+    now = now or utcnow()
+    for item in items:
+        db_session.execute(
+            RemovedItemProgress.__table__.insert().from_select(
+                [
+                    "user_id", "course_id", "item_slug", "item_title", "item_kind",
+                    "viewed_at", "completed_at", "passed", "removed_at",
+                ],  # fmt: skip
+                select(
+                    ItemProgress.user_id,
+                    literal(course_id),
+                    literal(item.slug),
+                    literal(item.title),
+                    literal(item.kind),
+                    ItemProgress.viewed_at,
+                    ItemProgress.completed_at,
+                    ItemProgress.passed,
+                    literal(now, db.UTCDateTime(timezone=True)),
+                ).where(ItemProgress.item_id == item.id),
+            )
+        )
+
+
+def removed_progress(db_session: Session, user_id: int, course_id: int) -> list[RemovedItemProgress]:
+    """A learner's progress on items since removed from a course, newest first."""
+    return list(
+        db_session.scalars(
+            select(RemovedItemProgress)
+            .where(
+                RemovedItemProgress.user_id == user_id, RemovedItemProgress.course_id == course_id
+            )
+            .order_by(RemovedItemProgress.removed_at.desc(), RemovedItemProgress.id)
+        )
+    )
 
 
 def recount_course(db_session: Session, course: Course, now: datetime | None = None) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from vle.accounts.models import User
+from vle.catalog import services as catalog
 from vle.catalog.models import Course, Item, Module
 from vle.competencies import frameworks as competency_frameworks
 from vle.competencies.frameworks import FrameworkSpec, LinkSpec
@@ -124,6 +125,15 @@ def _links_of_spec(spec: CourseSpec) -> list[tuple[str, list[LinkSpec]]]:
 def _write_course(
     db_session: Session, course: Course, spec: CourseSpec, trainers: list[User]
 ) -> None:
+    if course.id is not None:
+        # What learners did on items the files no longer hold stays in their
+        # history; copied before anything is flushed (the items' rows go then).
+        kept = {item.slug for module in spec.modules for item in module.items}
+        learning.keep_removed_progress(
+            db_session,
+            [item for module in course.modules for item in module.items if item.slug not in kept],
+            course.id,
+        )
     course.title = spec.title
     course.summary = spec.summary
     course.language = spec.language
@@ -135,6 +145,7 @@ def _write_course(
     course.completion_rule = spec.completion
     if trainers:
         course.trainers = trainers
+    catalog.bump_version(db_session, course)
     modules = {m.slug: m for m in course.modules}
     items = {i.slug: i for m in course.modules for i in m.items}
     kept_modules: list[Module] = []
@@ -145,6 +156,7 @@ def _write_course(
             module_spec.prefix,
             module_spec.title,
         )
+        catalog.bump_version(db_session, module)
         kept_modules.append(module)
         kept_items: list[Item] = []
         for item_position, item_spec in enumerate(module_spec.items, start=1):
@@ -156,6 +168,7 @@ def _write_course(
             item.body_html = (
                 markdown_to_html(item_spec.source) if item_spec.kind == "lesson" else ""
             )
+            catalog.bump_version(db_session, item)
             kept_items.append(item)
         module.items = kept_items
     course.modules = kept_modules  # orphans (and their items) are deleted

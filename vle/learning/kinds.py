@@ -69,3 +69,23 @@ register(
         is_done=_completed,
     )
 )
+
+
+# A file to download and a link to open: the learner marks them complete, as
+# a lesson (Moodle's "view" completion would count a click, not the reading).
+register(
+    ItemKind(
+        name="file",
+        template="learning/kinds/file.html",
+        manual_completion=True,
+        is_done=_completed,
+    )
+)
+register(
+    ItemKind(
+        name="link",
+        template="learning/kinds/link.html",
+        manual_completion=True,
+        is_done=_completed,
+    )
+)

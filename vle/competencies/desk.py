@@ -128,12 +128,21 @@ class CourseCompetencyLine:
     items: list[str] = field(default_factory=list)
 
 
-def course_scope(user: Any, course: Course) -> AnswerScope:
+def course_scope(db_session: Session, user: Any, course: Course) -> AnswerScope:
     """Whose figures `user` sees in a course: its trainers (and network
-    administrators) every learner's, a scoped administrator their subtree's;
+    administrators) every learner's, a scoped administrator their subtree's
+    when it holds one of the course's learners (the trainer's desk's rule);
     anyone else is Forbidden."""
     scope = AnswerScope.of(user, course)
-    if scope.nobody:
+    if scope.nobody or (
+        not scope.everyone
+        and db_session.scalar(
+            select(Enrolment.id)
+            .where(Enrolment.course_id == course.id, scope.holds_sql(Enrolment.user_id))
+            .limit(1)
+        )
+        is None
+    ):
         raise Forbidden(_l("Only the course's trainers can see its learners."))
     return scope
 

@@ -239,7 +239,7 @@ def course_competencies(slug: str) -> str:
     except NotFound:
         abort(404)
     try:
-        scope = desk.course_scope(current_user, course)
+        scope = desk.course_scope(db.session(), current_user, course)
     except Forbidden:
         abort(403)
     lines = desk.course_competencies(db.session(), course, scope)

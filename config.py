@@ -40,6 +40,9 @@ class Config:
     PASSWORD_RESET_LIMIT_PER_ADDRESS = 20
     SECURE_COOKIES = True
     COURSES_PATH = str(ROOT / "courses")
+    # The largest file a trainer may upload (a file item, a course zip), in MB.
+    # Requests are refused a little above it, before they are read (413).
+    UPLOAD_MAX_MB = 50
     LANGUAGES = ("en", "lt", "pl", "nb")
     DEFAULT_LANGUAGE = "en"
     DEFAULT_TIMEZONE = "Europe/Vilnius"
@@ -111,6 +114,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "VLE_RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URL", str),
     "VLE_SECURE_COOKIES": ("SECURE_COOKIES", _bool),
     "VLE_COURSES_PATH": ("COURSES_PATH", str),
+    "VLE_UPLOAD_MAX_MB": ("UPLOAD_MAX_MB", int),
     "VLE_PROXY_COUNT": ("PROXY_COUNT", int),
     "VLE_MAIL_SERVER": ("MAIL_SERVER", str),
     "VLE_MAIL_PORT": ("MAIL_PORT", int),

@@ -53,7 +53,9 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
         BABEL_DEFAULT_LOCALE=settings["DEFAULT_LANGUAGE"],
         BABEL_DEFAULT_TIMEZONE=settings["DEFAULT_TIMEZONE"],
-        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        # A request body at most a little above the upload limit (the form's
+        # other fields); larger ones are refused before they are read (413).
+        MAX_CONTENT_LENGTH=max(20, int(settings["UPLOAD_MAX_MB"]) + 1) * 1024 * 1024,
         JSON_SORT_KEYS=False,
     )
     if settings["PROXY_COUNT"]:

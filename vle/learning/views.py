@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from vle import db
+from vle import db, uploads
 from vle.catalog import services as catalog
 from vle.catalog.models import Course
 from vle.db import utcnow
@@ -141,6 +151,56 @@ def _item(course: Course, item_id: int) -> Any:
         return catalog.item_of(db.session(), course, item_id)
     except NotFound:
         abort(404)
+
+
+@bp.get("/courses/<slug>/items/<int:item_id>/file")
+@login_required
+def item_file(slug: str, item_id: int) -> Response:
+    """A file item's file, for those who may open the item: learners enrolled
+    in the course, its editors, and administrators whose organisation holds
+    one of its trainers. Always a download (never shown inline), in the type
+    its content was found to be when uploaded (vle/uploads.py)."""
+    course, enrolment = _course_and_enrolment(slug)
+    item = _item(course, item_id)
+    stored = item.settings.get("file") if item.kind == "file" and item.settings else None
+    if not isinstance(stored, dict):
+        abort(404)
+    if enrolment is None and not _staff_of(course):
+        flash(_("Enrol in the course to open its items."), "info")
+        return redirect(url_for("learning.course", slug=slug))
+    try:
+        path = uploads.stored_path(current_app.instance_path, str(stored.get("sha256", "")))
+    except ValueError:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    if enrolment is not None:
+        progress = services.contents_and_progress(db.session(), current_user, course)[1]
+        if services.is_first_view(enrolment, progress.get(item.id)):
+            with db.transaction() as write_session:
+                services.record_view(write_session, current_user, course, item, enrolment=enrolment)
+    media_type = str(stored.get("type") or "application/octet-stream")
+    response = send_file(
+        path,
+        mimetype=media_type + ("; charset=utf-8" if media_type.startswith("text/") else ""),
+        as_attachment=True,
+        download_name=str(stored.get("name") or "file"),
+        conditional=False,
+        etag=False,
+        max_age=None,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _staff_of(course: Course) -> bool:
+    """Its editors, and an administrator whose organisation holds one of its trainers."""
+    if course.can_edit(current_user):
+        return True
+    if current_user.role != "admin":
+        return False
+    return any(current_user.organisation.contains(t.organisation) for t in course.trainers)
 
 
 @bp.post("/courses/<slug>/items/<int:item_id>/complete")

@@ -93,7 +93,12 @@ def courses_import(paths: tuple[Path, ...]) -> None:
     """Import course folders or library folders (validated first; all or nothing)."""
     with db.transaction() as db_session:
         try:
-            result = library.import_paths(db_session, list(paths))
+            result = library.import_paths(
+                db_session,
+                list(paths),
+                instance_path=current_app.instance_path,
+                max_file_bytes=int(current_app.config["UPLOAD_MAX_MB"]) * 1024 * 1024,
+            )
         except library.LibraryInvalid as error:
             for line in error.errors:
                 click.echo(line, err=True)
@@ -115,7 +120,9 @@ def courses_import(paths: tuple[Path, ...]) -> None:
 @fail_cleanly
 def courses_export(slug: str, path: Path) -> None:
     """Write course SLUG to PATH in the courses/ layout."""
-    folder = library.export_course(db.session(), slug, path)
+    folder = library.export_course(
+        db.session(), slug, path, instance_path=current_app.instance_path
+    )
     click.echo(f"exported {slug} to {folder}")
 
 

@@ -2,19 +2,45 @@
 
 Everything is read and checked before anything is written: `read_library`
 returns the courses it understood and every problem it found, each as
-"file:line: reason". The importer writes only when the list is empty.
+"file:line: reason". The importer writes only when the list is empty. An
+invalid course.yaml does not stop the reading: the course's modules and items
+are read too, so one run names every problem of every file (the course is
+still not imported).
+
+A module folder holds its items, each named NN-slug, by kind:
+
+- a **lesson** is `NN-slug.md`: YAML front matter (`title`, `required`,
+  `minutes`, `competencies`) and Markdown;
+- a **quiz** is `NN-slug.gift`, with its title and settings in an optional
+  `NN-slug.yaml` beside it;
+- a **link** is `NN-slug.yaml` alone (no other file of that stem) with the
+  keys `title`, `url` (http or https only), `required`, `minutes`,
+  `description` (Markdown, optional) and `competencies`; a `.yaml` alone
+  without `url` is taken for quiz settings whose quiz is missing;
+- a **file** is the file itself, `NN-slug.<ext>` with an extension of
+  `vle.uploads.ALLOWED` (PDF, images, audio, video, office documents, plain
+  text and CSV). Its content decides (`vle.uploads.check_file`): a `.pdf`
+  holding HTML is refused, and so is a file over the upload limit
+  (`VLE_UPLOAD_MAX_MB`). An optional `NN-slug.yaml` beside it holds `title`,
+  `required`, `filename` (the name a learner's download gets),
+  `description` (Markdown) and `competencies`. The item's
+  `settings["file"]` is `{"name", "sha256", "type", "size"}`; the importer
+  keeps the bytes in the instance folder (`vle.uploads.store`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
+from vle import uploads
 from vle.competencies.frameworks import (
     OUTCOMES,
     CompetencySpec,
@@ -51,18 +77,27 @@ COMPETENCY_KEYS = {"code", "title", "description", "rule", "rule_outcome", "rela
 LAYOUTS = {"all_on_one_page", "one_per_page"}
 REVIEWS = {"after_submit", "after_close", "never"}
 GRADINGS = {"highest", "last", "average"}
+LINK_KEYS = {"title", "url", "required", "minutes", "description", "competencies"}
+FILE_KEYS = {"title", "required", "filename", "description", "competencies"}
+# The extensions a file item may have: what vle.uploads accepts, but not what
+# names a lesson, a quiz or settings (.md is a lesson, never a file).
+FILE_EXTENSIONS = {
+    extension for extensions in uploads.ALLOWED.values() for extension in extensions
+} - {"md", "gift", "yaml"}
+DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024  # VLE_UPLOAD_MAX_MB's default
 
 
 @dataclass
 class ItemSpec:
-    kind: str  # "lesson" | "quiz"
+    kind: str  # "lesson" | "quiz" | "link" | "file"
     slug: str
     prefix: str
     title: str
     path: Path
     required: bool = True
     minutes: int | None = None
-    source: str = ""  # Markdown body (lesson) or GIFT text (quiz)
+    # Markdown body (lesson), GIFT text (quiz), the description (link, file; Markdown)
+    source: str = ""
     settings: dict[str, Any] = field(default_factory=dict)
     questions: list[gift.Question] = field(default_factory=list)
     # competencies: in the front matter or the quiz's settings; where they are said.
@@ -433,6 +468,122 @@ def _read_quiz(path: Path, prefix: str, slug: str, problems: _Problems) -> ItemS
     )
 
 
+def _description(check: _Checker) -> str:
+    """A link's or file's description (Markdown), as the item's source."""
+    value = check.data.get("description")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        check.error("description", "“description” must be text (Markdown)")
+        return ""
+    value = value.strip("\n")
+    return value + "\n" if value.strip() else ""
+
+
+def _web_address(check: _Checker) -> str:
+    """A link's `url`: http or https with a host, nothing else (no javascript:)."""
+    url = check.text("url", required=True)
+    if not url:
+        return ""
+    try:
+        parts = urlsplit(url)
+        scheme, host = parts.scheme.lower(), parts.hostname
+    except ValueError:
+        scheme, host = "", None
+    if scheme not in {"http", "https"} or not host or any(c.isspace() for c in url):
+        check.error(
+            "url", f"“url” must be a web address starting with http:// or https://, not “{url}”"
+        )
+        return ""
+    return url
+
+
+def _read_link(
+    path: Path, prefix: str, slug: str, check: _Checker, problems: _Problems
+) -> ItemSpec | None:
+    """A link item: NN-slug.yaml alone, with a `url`."""
+    before = len(problems.errors)
+    check.unknown(LINK_KEYS)
+    url = _web_address(check)
+    item = ItemSpec(
+        kind="link",
+        slug=slug,
+        prefix=prefix,
+        title=check.text("title") or slug.replace("-", " ").capitalize(),
+        path=path,
+        required=check.boolean("required", True),
+        minutes=check.integer("minutes", 0, 10_000),
+        source=_description(check),
+        settings={"url": url},
+        links=check.links(),
+        links_at=check.where("competencies"),
+    )
+    return item if len(problems.errors) == before else None
+
+
+def _read_file(
+    path: Path, prefix: str, slug: str, max_bytes: int, problems: _Problems
+) -> ItemSpec | None:
+    """A file item: the file NN-slug.<ext>, checked by content, with an
+    optional NN-slug.yaml beside it."""
+    before = len(problems.errors)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:  # not read into memory at all
+            raise uploads.UploadRefused(
+                f"the file is too large: at most {uploads.megabytes(max_bytes)} is allowed"
+            )
+        data = path.read_bytes()
+        media_type, extension = uploads.check_file(path.name, data, max_bytes)
+    except OSError as exc:
+        problems.add(path, None, f"cannot be read ({exc.strerror})")
+        return None
+    except uploads.UploadRefused as refused:
+        problems.add(path, None, str(refused.message))
+        return None
+    title = slug.replace("-", " ").capitalize()
+    required = True
+    name = f"{slug}.{extension}"
+    source = ""
+    links: list[LinkSpec] = []
+    settings_path = path.with_name(f"{path.name.split('.', 1)[0]}.yaml")
+    links_at = str(settings_path)
+    if settings_path.exists():
+        check = _yaml_file(settings_path, FILE_KEYS, problems)
+        if check is not None:
+            title = check.text("title") or title
+            required = check.boolean("required", True)
+            name = check.text("filename") or name
+            source = _description(check)
+            links, links_at = check.links(), check.where("competencies")
+    if len(problems.errors) != before:
+        return None
+    return ItemSpec(
+        kind="file",
+        slug=slug,
+        prefix=prefix,
+        title=title,
+        path=path,
+        required=required,
+        source=source,
+        settings={
+            "file": {
+                "name": uploads.safe_name(name, extension),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "type": media_type,
+                "size": len(data),
+            }
+        },
+        links=links,
+        links_at=links_at,
+    )
+
+
+def _extension(path: Path) -> str:
+    """Everything after the first dot of a file's name, lower-case."""
+    return path.name.split(".", 1)[1].lower() if "." in path.name else ""
+
+
 def _numbered(folder: Path) -> list[tuple[Path, str, str]]:
     """Entries named NN-slug, in number order, with (path, prefix, slug)."""
     entries = []
@@ -445,7 +596,13 @@ def _numbered(folder: Path) -> list[tuple[Path, str, str]]:
     return sorted(entries, key=lambda e: (int(e[1]), e[0].name))
 
 
-def _read_module(path: Path, prefix: str, slug: str, problems: _Problems) -> ModuleSpec:
+def _read_module(
+    path: Path,
+    prefix: str,
+    slug: str,
+    problems: _Problems,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> ModuleSpec:
     title = slug.replace("-", " ").capitalize()
     module_yaml = path / "module.yaml"
     if module_yaml.exists():
@@ -453,47 +610,90 @@ def _read_module(path: Path, prefix: str, slug: str, problems: _Problems) -> Mod
         if check is not None:
             title = check.text("title") or title
     module = ModuleSpec(slug=slug, prefix=prefix, title=title, path=path)
+    # The item files of each stem (NN-slug), by extension.
+    stems: dict[str, set[str]] = {}
     for entry in path.iterdir():
         if entry.is_file() and not entry.name.startswith(".") and entry.name != "module.yaml":
             stem = entry.name.split(".", 1)[0]
+            extension = _extension(entry)
             if not NAME.match(stem):
                 problems.add(
                     entry,
                     None,
                     "item files are named NN-slug.md or NN-slug.gift (lowercase letters, digits, hyphens)",
                 )
-            elif entry.suffix not in {".md", ".gift", ".yaml"}:
-                problems.add(entry, None, "unknown item file type (lessons are .md, quizzes .gift)")
-            elif entry.suffix == ".yaml" and not entry.with_suffix(".gift").exists():
+            elif extension not in {"md", "gift", "yaml"} | FILE_EXTENSIONS:
                 problems.add(
-                    entry, None, "quiz settings without a quiz: no .gift file of the same name"
+                    entry,
+                    None,
+                    "unknown item file type (lessons are .md, quizzes .gift, links .yaml, "
+                    f"files one of .{', .'.join(sorted(FILE_EXTENSIONS))})",
                 )
+            else:
+                stems.setdefault(stem, set()).add(extension)
     for entry, item_prefix, item_slug in _numbered(path):
+        extension = _extension(entry)
+        others = stems.get(entry.name.split(".", 1)[0], set()) - {extension}
+        item: ItemSpec | None = None
         if entry.is_dir():
             problems.add(entry, None, "modules hold item files, not folders")
-        elif entry.suffix == ".md":
+        elif extension == "md":
             item = _read_lesson(entry, item_prefix, item_slug, problems)
-            if item:
-                module.items.append(item)
-        elif entry.suffix == ".gift":
+        elif extension == "gift":
             item = _read_quiz(entry, item_prefix, item_slug, problems)
-            if item:
-                module.items.append(item)
-    if not module.items and not any(e.suffix in {".md", ".gift"} for e, _p, _s in _numbered(path)):
-        problems.add(path, None, "a module needs at least one lesson or quiz")
+        elif extension in FILE_EXTENSIONS:
+            item = _read_file(entry, item_prefix, item_slug, max_file_bytes, problems)
+        elif extension == "yaml" and "gift" in others:
+            continue  # the quiz's settings, read with the quiz
+        elif extension == "yaml" and others & FILE_EXTENSIONS:
+            continue  # the file's settings, read with the file
+        elif extension == "yaml" and "md" in others:
+            problems.add(
+                entry,
+                None,
+                "a lesson's settings sit in its front matter, not in a .yaml file beside it",
+            )
+        elif extension == "yaml":
+            item = _read_link_or_stray(entry, item_prefix, item_slug, problems)
+        if item:
+            module.items.append(item)
+    if not module.items and not any(stems.values()):
+        problems.add(path, None, "a module needs at least one item (a lesson, quiz, file or link)")
     return module
 
 
-def read_course(path: Path, problems: _Problems) -> CourseSpec | None:
+def _read_link_or_stray(path: Path, prefix: str, slug: str, problems: _Problems) -> ItemSpec | None:
+    """A .yaml file alone: a link when it has a `url`; else quiz settings
+    whose quiz is missing (what such a file was before links existed)."""
+    text = _read_text(path, problems)
+    if text is None:
+        return None
+    data, lines = _load_yaml(path, text, problems)
+    if data is None:
+        return None
+    if "url" not in data:
+        problems.add(path, None, "quiz settings without a quiz: no .gift file of the same name")
+        return None
+    return _read_link(path, prefix, slug, _Checker(path, data, lines, problems), problems)
+
+
+def read_course(
+    path: Path, problems: _Problems, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> CourseSpec | None:
+    """The course in folder `path`, or None when its name or course.yaml is
+    invalid. Its modules and items are read either way, so that every
+    problem of every file is reported in one run."""
     slug = path.resolve().name
+    valid = True
     if not SLUG.match(slug):
         problems.add(
             path, None, "a course folder's name is its slug: lowercase letters, digits and hyphens"
         )
-        return None
+        valid = False
     check = _yaml_file(path / "course.yaml", COURSE_KEYS, problems)
     if check is None:
-        return None
+        valid = False
+        check = _Checker(path / "course.yaml", {}, {}, _Problems())  # problems already said
     course = CourseSpec(
         slug=slug,
         path=path,
@@ -522,7 +722,7 @@ def read_course(path: Path, problems: _Problems) -> CourseSpec | None:
     for entry, prefix, module_slug in _numbered(path):
         if not entry.is_dir():
             continue
-        module = _read_module(entry, prefix, module_slug, problems)
+        module = _read_module(entry, prefix, module_slug, problems, max_file_bytes)
         for item in module.items:
             if item.slug in seen_items:
                 problems.add(
@@ -534,7 +734,7 @@ def read_course(path: Path, problems: _Problems) -> CourseSpec | None:
         course.modules.append(module)
     if not course.modules:
         problems.add(path, None, "a course needs at least one module folder (NN-slug)")
-    return course
+    return course if valid else None
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -681,8 +881,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def read_library(paths: list[Path]) -> Library:
-    """Read every course folder and framework under `paths` and check them all."""
+def read_library(paths: list[Path], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Library:
+    """Read every course folder and framework under `paths` and check them all.
+    `max_file_bytes`: the largest file item accepted (VLE_UPLOAD_MAX_MB)."""
     problems = _Problems()
     library = Library()
     course_dirs: list[Path] = []
@@ -711,7 +912,7 @@ def read_library(paths: list[Path]) -> Library:
                 )
     slugs: dict[str, Path] = {}
     for course_dir in course_dirs:
-        course = read_course(course_dir, problems)
+        course = read_course(course_dir, problems, max_file_bytes)
         if course is None:
             continue
         if course.slug in slugs:

@@ -7,6 +7,11 @@ course (so moving a lesson to another module keeps learners' progress on it).
 Modules and items no longer in the files are removed with their progress;
 completions already recorded are kept.
 
+File items: their bytes are checked by content when read (vle.uploads) and
+kept in the instance folder (`vle.uploads.store`, content-addressed) when the
+import writes; export writes them back from there. Both need the instance
+folder (`instance_path`), given by the caller (the CLI, the editor's zip).
+
 Competency frameworks (competencies/*.yaml) are written first, in place by
 code (vle.competencies.frameworks.save_framework), then the courses, then each
 course's competency links (course.yaml, a lesson's front matter, a quiz's
@@ -17,6 +22,7 @@ database.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +31,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from vle import uploads
 from vle.accounts.models import User
 from vle.catalog import services as catalog
 from vle.catalog.models import Course, Item, Module
@@ -33,7 +40,13 @@ from vle.competencies.frameworks import FrameworkSpec, LinkSpec
 from vle.competencies.models import Competency, Framework
 from vle.errors import DomainError, NotFound
 from vle.learning import services as learning
-from vle.library.reader import CourseSpec, read_framework_file, read_library
+from vle.library.reader import (
+    DEFAULT_MAX_FILE_BYTES,
+    CourseSpec,
+    Library,
+    read_framework_file,
+    read_library,
+)
 from vle.quizzes import gift
 from vle.quizzes import services as quizzes
 from vle.sanitize import markdown_to_html
@@ -54,9 +67,23 @@ class ImportResult:
     frameworks: list[str] = field(default_factory=list)  # their codes
 
 
-def import_paths(db_session: Session, paths: list[Path]) -> ImportResult:
-    """Import every framework and course under `paths`, or raise LibraryInvalid with every error."""
-    library = read_library(paths)
+@dataclass
+class CheckedLibrary:
+    """What `check_paths` found: the library read, every problem (files and
+    database: unknown competency codes, unknown trainers, frameworks that
+    clash) and the trainers named by the courses' files."""
+
+    library: Library
+    errors: list[str]
+    trainers: dict[str, User]
+    relinked: set[int]
+
+
+def check_paths(
+    db_session: Session, paths: list[Path], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> CheckedLibrary:
+    """Read and check everything under `paths` as the import does, writing nothing."""
+    library = read_library(paths, max_file_bytes)
     errors = list(library.errors)
     imported = {spec.code for spec in library.frameworks}
     known_codes = set(
@@ -91,11 +118,46 @@ def import_paths(db_session: Session, paths: list[Path]) -> ImportResult:
         for framework_spec in library.frameworks:
             errors += competency_frameworks.problems_with_database(db_session, framework_spec)
             errors += competency_frameworks.removal_problems(db_session, framework_spec, relinked)
+    return CheckedLibrary(library, errors, trainers, relinked)
+
+
+def import_paths(
+    db_session: Session,
+    paths: list[Path],
+    instance_path: str | os.PathLike[str] | None = None,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> ImportResult:
+    """Import every framework and course under `paths`, or raise LibraryInvalid
+    with every error. File items' bytes are kept under `instance_path`; a
+    library with file items needs it."""
+    checked = check_paths(db_session, paths, max_file_bytes)
+    return import_checked(db_session, checked, instance_path)
+
+
+def import_checked(
+    db_session: Session, checked: CheckedLibrary, instance_path: str | os.PathLike[str] | None
+) -> ImportResult:
+    """Write what `check_paths` read, or raise LibraryInvalid when it found a problem."""
+    library, errors = checked.library, list(checked.errors)
+    files = [
+        item
+        for spec in library.courses
+        for module in spec.modules
+        for item in module.items
+        if item.kind == "file"
+    ]
+    if files and instance_path is None:
+        errors.append(f"{files[0].path}: file items need the instance folder to be kept in")
     if errors:
         raise LibraryInvalid(errors)
+    for item in files:
+        # Content-addressed: the same bytes are kept once, and a failed
+        # import leaves only unreferenced copies behind, never a wrong one.
+        assert instance_path is not None
+        uploads.store(instance_path, item.path.read_bytes())
     result = ImportResult(created=[], updated=[])
     for framework_spec in library.frameworks:
-        competency_frameworks.save_framework(db_session, framework_spec, relinked)
+        competency_frameworks.save_framework(db_session, framework_spec, checked.relinked)
         result.frameworks.append(framework_spec.code)
     for spec in library.courses:
         course = db_session.scalar(
@@ -109,7 +171,7 @@ def import_paths(db_session: Session, paths: list[Path]) -> ImportResult:
             result.created.append(spec.slug)
         else:
             result.updated.append(spec.slug)
-        _write_course(db_session, course, spec, [trainers[e] for e in spec.trainers])
+        _write_course(db_session, course, spec, [checked.trainers[e] for e in spec.trainers])
     return result
 
 
@@ -165,9 +227,7 @@ def _write_course(
             item.kind, item.title = item_spec.kind, item_spec.title
             item.required, item.minutes = item_spec.required, item_spec.minutes
             item.source, item.settings = item_spec.source, item_spec.settings
-            item.body_html = (
-                markdown_to_html(item_spec.source) if item_spec.kind == "lesson" else ""
-            )
+            item.body_html = markdown_to_html(item_spec.source) if item_spec.kind != "quiz" else ""
             catalog.bump_version(db_session, item)
             kept_items.append(item)
         module.items = kept_items
@@ -185,9 +245,16 @@ def _write_course(
     learning.recount_course(db_session, course)
 
 
-def export_course(db_session: Session, slug: str, target: Path) -> Path:
+def export_course(
+    db_session: Session,
+    slug: str,
+    target: Path,
+    instance_path: str | os.PathLike[str] | None = None,
+) -> Path:
     """Write course `slug` in the courses/ layout to `target`/<slug> (or to
-    `target` itself when its name is the slug). Returns the course folder."""
+    `target` itself when its name is the slug). Returns the course folder.
+    File items are copied from where the instance folder keeps them
+    (`instance_path`, needed when the course has any)."""
     course = db_session.scalar(
         select(Course)
         .where(Course.slug == slug)
@@ -242,12 +309,63 @@ def export_course(db_session: Session, slug: str, target: Path) -> Path:
                 if links.get(item.id):
                     settings["competencies"] = _links_data(links[item.id])
                 _write_yaml(module_dir / f"{stem}.yaml", settings)
+            elif item.kind == "link":
+                link: dict[str, object] = {
+                    "title": item.title,
+                    "url": item.settings.get("url", ""),
+                    "required": item.required,
+                }
+                if item.minutes is not None:
+                    link["minutes"] = item.minutes
+                _describe(link, item.source, links.get(item.id))
+                _write_yaml(module_dir / f"{stem}.yaml", link)
+            elif item.kind == "file":
+                _export_file(module_dir, stem, item, links.get(item.id), instance_path)
     if folder != target:
         # Into a library folder: the frameworks it links go beside it, so
         # the folder imports on its own.
         for code in competency_frameworks.framework_codes_of_course(db_session, course.id):
             export_framework(db_session, code, _framework_path(target / "competencies", code))
     return folder
+
+
+def _describe(data: dict[str, object], source: str, links: list[LinkSpec] | None) -> None:
+    """A link's or a file's description and competencies, when it has them."""
+    if source.strip():
+        data["description"] = source.strip("\n") + "\n"
+    if links:
+        data["competencies"] = _links_data(links)
+
+
+def _export_file(
+    module_dir: Path,
+    stem: str,
+    item: Item,
+    links: list[LinkSpec] | None,
+    instance_path: str | os.PathLike[str] | None,
+) -> None:
+    """A file item: its bytes as NN-slug.<ext>, and NN-slug.yaml beside them."""
+    stored = item.settings.get("file") or {}
+    name = str(stored.get("name") or "")
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in _FILE_EXTENSIONS:
+        extension = uploads.ALLOWED.get(str(stored.get("type")), ("",))[0]
+    if instance_path is None or not extension:
+        raise LibraryInvalid([f"{item.title}: the file item cannot be exported"])
+    try:
+        data = uploads.read(instance_path, str(stored.get("sha256")))
+    except (OSError, ValueError):
+        raise LibraryInvalid(
+            [f"{item.title}: the file “{name}” is missing from the instance folder"]
+        ) from None
+    (module_dir / f"{stem}.{extension}").write_bytes(data)
+    settings: dict[str, object] = {"title": item.title, "required": item.required}
+    settings["filename"] = name
+    _describe(settings, item.source, links)
+    _write_yaml(module_dir / f"{stem}.yaml", settings)
+
+
+_FILE_EXTENSIONS = {e for extensions in uploads.ALLOWED.values() for e in extensions} - {"md"}
 
 
 def _links_data(links: list[LinkSpec]) -> list[object]:

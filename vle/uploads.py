@@ -8,7 +8,8 @@ directory), never from its name: a `.pdf` holding HTML is refused. The name's
 extension only tells apart what content alone cannot (CSV from plain text;
 `.jpg` from `.jpeg`), and never makes a file allowed. Anything not in `ALLOWED`
 is refused: executables, HTML and SVG (a browser would run their scripts),
-archives other than office documents.
+archives other than office documents; and so is a name that claims another
+allowed kind than the content is (a `.pdf` holding text).
 
 Stored files are content-addressed: `<instance>/uploads/<sha[:2]>/<sha256>`, so
 the same bytes are kept once and a name can never reach outside the folder.
@@ -204,6 +205,15 @@ def check_file(name: str, data: bytes, max_bytes: int) -> tuple[str, str]:
         )
     extensions = ALLOWED[media_type]
     extension = _name_extension(name)
+    if extension in _all_extensions() and extension not in extensions:
+        # A name that claims another allowed kind (a .pdf holding text, a
+        # .docx holding a PNG): a disguise or a mistake, refused either way.
+        raise UploadRefused(
+            _(
+                "The file's name ends in .%(extension)s, but its content is not that kind of file.",
+                extension=extension,
+            )
+        )
     return media_type, extension if extension in extensions else extensions[0]
 
 

@@ -7,7 +7,6 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from werkzeug.routing import BuildError
 
 from vle import db, uploads
 from vle.authoring import editing, files
@@ -48,10 +47,7 @@ def _version(value: Any) -> int | None:
 
 
 def _contents_url(course: Course) -> str:
-    try:
-        return url_for("authoring.contents", slug=course.slug)
-    except BuildError:  # until the contents page's route is there
-        return url_for("authoring.home")
+    return url_for("authoring.contents", slug=course.slug)
 
 
 def _page(

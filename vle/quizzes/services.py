@@ -989,6 +989,20 @@ def shown_questions(
     return shown
 
 
+def preview_question(question: Question, number: int = 1) -> ShownQuestion:
+    """A question as an attempt shows it before any answer, for the quiz
+    editor's preview: the same public data, in the author's order."""
+    gradable = is_gradable(question)
+    return ShownQuestion(
+        number=number if gradable else 0,
+        question=question,
+        public=_public(question, parsed(question), None),
+        value=None,
+        answered=False,
+        gradable=gradable,
+    )
+
+
 def _is_answered(value: Any) -> bool:
     if value is None:
         return False

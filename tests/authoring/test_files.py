@@ -15,6 +15,7 @@ from werkzeug.test import encode_multipart
 
 from tests.conftest import csrf_token, login
 from vle.audit import AuditEntry
+from vle.authoring import editing, files
 from vle.catalog.models import Item
 from vle.uploads import stored_path
 
@@ -293,3 +294,23 @@ def test_edit_file_is_for_file_items_of_this_course_only(client, session, editor
     assert response.status_code in (302, 404)
     other = make_course(trainers=[trainer])
     assert client.get(edit_url(course, other.items[0])).status_code == 404
+
+
+def test_a_racing_save_caught_at_flush_shows_the_saved_version(
+    client, session, file_item, monkeypatch
+):
+    course, item = file_item
+    url = edit_url(course, item)
+    session.execute(
+        Item.__table__.update().where(Item.id == item.id).values(title="Raced", version=2)
+    )
+    session.commit()
+
+    def racing(*_args, **_kwargs):
+        raise editing.EditConflict(None)
+
+    monkeypatch.setattr(files, "edit_file", racing)
+    response = send(client, url, {"title": "Mine", "version": "2"})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "Raced" in page and 'name="version" value="2"' in page

@@ -132,7 +132,8 @@ def edit_file(slug: str, item_id: int) -> Any:
             )  # fmt: skip
     except editing.EditConflict as conflict:
         current = conflict.current
-        if current is None:
+        if not isinstance(current, Item):  # a racing save caught at flush: read it again
+            db.session().expire_all()
             current = editing.item_of(
                 editing.editable_course(db.session(), slug, current_user), item_id
             )

@@ -182,7 +182,7 @@ def item_file(slug: str, item_id: int) -> Response:
     media_type = str(stored.get("type") or "application/octet-stream")
     response = send_file(
         path,
-        mimetype=media_type + ("; charset=utf-8" if media_type.startswith("text/") else ""),
+        mimetype=media_type,  # text/* gets "; charset=utf-8" from Werkzeug
         as_attachment=True,
         download_name=str(stored.get("name") or "file"),
         conditional=False,

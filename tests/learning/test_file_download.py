@@ -98,7 +98,7 @@ def test_the_item_page_offers_the_download(client, session, make_user, course_wi
     login(client, learner.email)
     page = client.get(f"/courses/{course.slug}/items/{item.id}").get_data(as_text=True)
     assert f'href="/courses/{course.slug}/items/{item.id}/file"' in page
-    assert "Download handbook.pdf" in page
+    assert "Download handbook.pdf" in page and "(PDF, 1 KB)" in page
 
 
 def test_a_non_ascii_name_is_sent_as_rfc_6266_filename_star(

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from typing import Any
 
-from vle.forms import Form
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from vle.forms import Form, choice
 
 REASON = _l("Reason")
 
@@ -40,3 +50,127 @@ class ResetAttemptForm(Form):
         validators=[DataRequired(), Length(max=500)],
         description=_l("Why the learner may start again; kept with the attempt."),
     )
+
+
+# --------------------------------------------------------------------------- the course (helper A)
+
+LANGUAGE_CHOICES = [
+    choice("en", _l("English")),
+    choice("lt", _l("Lithuanian")),
+    choice("pl", _l("Polish")),
+    choice("nb", _l("Norwegian Bokmål")),
+]
+COMPLETION_CHOICES = [
+    choice("all_required", _l("Every required item completed and every required quiz passed")),
+]
+OUTCOME_CHOICES = [
+    choice("complete", _l("Rates it (completion makes it met)")),
+    choice("evidence", _l("Logs evidence")),
+    choice("recommend", _l("Asks for a review")),
+]
+STATUS_CHOICES = [
+    choice("draft", _l("Draft")),
+    choice("published", _l("Published")),
+    choice("archived", _l("Archived")),
+]
+SLUG_HELP = _l(
+    "The course's address: /courses/<short name>. Lowercase letters a–z, digits and hyphens. "
+    "Leave it empty to make one from the title."
+)
+
+
+class NewCourseForm(Form):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    slug = StringField(
+        _l("Short name"), validators=[Optional(), Length(max=100)], description=SLUG_HELP
+    )
+    language = SelectField(_l("Language of the course"), choices=LANGUAGE_CHOICES, default="en")
+    summary = TextAreaField(_l("Summary"), validators=[Length(max=20_000)])
+
+
+class CopyCourseForm(Form):
+    title = StringField(_l("Title of the copy"), validators=[DataRequired(), Length(max=300)])
+    slug = StringField(
+        _l("Short name"), validators=[Optional(), Length(max=100)], description=SLUG_HELP
+    )
+
+
+class CourseSettingsForm(Form):
+    """The course's settings. The settings page adds, per course, a Remove
+    checkbox for each trainer (`remove_trainer_<user id>`) and an outcome and
+    a Remove checkbox for each linked competency (`outcome_<id>`,
+    `remove_competency_<id>`): see `settings_form`."""
+
+    version = HiddenField()
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    summary = TextAreaField(_l("Summary"), validators=[Length(max=20_000)])
+    language = SelectField(_l("Language of the course"), choices=LANGUAGE_CHOICES)
+    enrolment_key = StringField(
+        _l("Enrolment key"),
+        validators=[Optional(), Length(max=100)],
+        description=_l("Learners type it to enrol. Leave it empty for open enrolment."),
+    )
+    starts = DateField(_l("Starts on"), validators=[Optional()])
+    ends = DateField(_l("Ends on"), validators=[Optional()])
+    validity_months = IntegerField(
+        _l("Validity in months"),
+        validators=[Optional(), NumberRange(min=1, max=600)],
+        description=_l(
+            "A completion is valid this long, then the learner takes the course again. "
+            "Leave it empty if it never expires."
+        ),
+    )
+    completion_rule = SelectField(_l("Completion rule"), choices=COMPLETION_CHOICES)
+    add_trainer = StringField(
+        _l("Add a trainer by e-mail"),
+        validators=[Optional(), Length(max=254)],
+        description=_l("A trainer or administrator of this course's organisations."),
+    )
+    add_competency = StringField(
+        _l("Add competency"),
+        validators=[Optional(), Length(max=100)],
+        description=_l("The competency's code, as in its framework."),
+    )
+    add_outcome = SelectField(
+        _l("Outcome of the added competency"), choices=OUTCOME_CHOICES, default="complete"
+    )
+
+
+def settings_form(
+    trainers: list[Any], links: list[tuple[Any, str]], **kwargs: Any
+) -> CourseSettingsForm:
+    """The settings form of a course with these trainers and competency
+    links (competency, outcome): a form class of its own with the per-trainer
+    and per-link fields, so that the conflict page shows and posts them like
+    any other field."""
+
+    class Settings(CourseSettingsForm):
+        pass
+
+    for trainer in trainers:
+        setattr(
+            Settings,
+            f"remove_trainer_{trainer.id}",
+            BooleanField(_l("Remove %(name)s (%(email)s)", name=trainer.name, email=trainer.email)),
+        )
+    for competency, outcome in links:
+        setattr(
+            Settings,
+            f"outcome_{competency.id}",
+            SelectField(
+                _l("Outcome for %(code)s %(title)s", code=competency.code, title=competency.title),
+                choices=OUTCOME_CHOICES,
+                default=outcome,
+            ),
+        )
+        setattr(
+            Settings,
+            f"remove_competency_{competency.id}",
+            BooleanField(_l("Remove %(code)s", code=competency.code)),
+        )
+    return Settings(**kwargs)
+
+
+class StatusForm(Form):
+    status = SelectField(_l("Status"), choices=STATUS_CHOICES)
+    version = HiddenField()

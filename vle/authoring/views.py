@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from vle import db, inputs
-from vle.authoring import services
+from vle.authoring import courses, services
 from vle.authoring.forms import GridFilterForm, ManualCompletionForm, ResetAttemptForm
 from vle.catalog.models import Course
 from vle.db import utcnow
@@ -86,9 +86,12 @@ def _download(fmt: str, name: str, chunks: Iterator[bytes]) -> Response:
 @login_required
 def home() -> str:
     _staff()
-    courses = services.my_courses(db.session(), current_user, _today())
+    # My courses by status, and an administrator's organisations' courses (authoring/courses.py).
+    mine = courses.home(db.session(), current_user, _today())
     followed = services.followed_courses(db.session(), current_user, _today())
-    return render_template("authoring/home.html", courses=courses, followed=followed)
+    return render_template(
+        "authoring/home.html", home=mine, followed=followed, status_name=courses.status_name
+    )
 
 
 def _grid(course: Course, scope: AnswerScope) -> tuple[GridFilterForm, Any, dict[str, str], int]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (
-    Response,
     abort,
     flash,
     make_response,
@@ -19,6 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
+from werkzeug.wrappers import Response
 
 from vle import db
 from vle.authoring import contents, editing
@@ -314,6 +314,7 @@ def edit_item(slug: str, item_id: int) -> Any:
                 )  # fmt: skip
         except editing.EditConflict as conflict:
             current = conflict.current or _reload(course.slug, item_id=item.id)
+            assert isinstance(current, Item)
             theirs = form_class(formdata=None, data=_item_data(current))
             return conflict_page(form, theirs, current.version, back)
         except contents.FieldError as error:
@@ -345,13 +346,14 @@ def move_item(slug: str, item_id: int) -> Response:
     course = _course(slug)
     item = editing.item_of(course, item_id)
     direction = request.form.get("direction", "")
+    target = None
+    if direction == "module":
+        # A module of another course (or none) is no module of this one: 404.
+        target_id = request.form.get("module", "")
+        target = editing.module_of(course, int(target_id) if target_id.isdigit() else 0)
     try:
         with db.transaction() as db_session:
-            if direction == "module":
-                target_id = request.form.get("module", "")
-                target = editing.module_of(course, int(target_id)) if target_id.isdigit() else None
-                if target is None:
-                    raise contents.FieldError(_("Choose the module to move it to."), "module")
+            if target is not None:
                 moved = contents.move_item_to(
                     db_session, current_user, _address(), course, item, target
                 )

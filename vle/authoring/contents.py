@@ -170,15 +170,18 @@ def _title(title: str) -> str:
     return title
 
 
-def _source(text: str | None) -> str:
-    """Markdown as the files keep it: Unix line ends, one final newline."""
+def _source(text: str | None, kind: str) -> str:
+    """Markdown as the import keeps it (so a course round-trips through its
+    files unchanged): Unix line ends and one final newline; a lesson's text
+    always ends in one, a link's blank description is empty."""
     text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
     if has_control(text, multiline=True):
         raise FieldError(
             str(_l("Control characters (such as NUL) are not allowed here.")), "source"
         )
-    text = text.strip("\n")
-    return text + "\n" if text else ""
+    if kind != "lesson" and not text.strip():
+        return ""
+    return text.strip("\n") + "\n"
 
 
 def _minutes(minutes: int | None) -> int | None:
@@ -211,8 +214,7 @@ def check_url(url: str | None) -> str:
 def render_markdown(source: str | None) -> str:
     """Markdown as learners will see it: the one sanitising policy, as the
     import publishes a lesson (the preview shows exactly this)."""
-    text = (source or "").replace("\r\n", "\n")
-    return markdown_to_html(text) if text.strip() else ""
+    return markdown_to_html((source or "").replace("\r\n", "\n"))
 
 
 # --------------------------------------------------------------------------- modules
@@ -387,7 +389,7 @@ def _apply(item: Item, data: ItemInput) -> list[str]:
     """Write a form's values on `item`; the names of the fields that changed."""
     title = _title(data.title)
     minutes = _minutes(data.minutes)
-    source = _source(data.source)
+    source = _source(data.source, item.kind)
     changed = []
     if item.kind == "link":
         url = check_url(data.url)
@@ -456,7 +458,7 @@ def edit_item(
         title=_title(data.title),
         required=data.required,
         minutes=_minutes(data.minutes),
-        source=_source(data.source),
+        source=_source(data.source, item.kind),
         url=check_url(data.url) if item.kind == "link" else None,
     )
     editing.expect_version(item, version)

@@ -689,3 +689,19 @@ def test_move_and_lesson_save_take_the_same_queries_whatever_the_size(
             assert response.status_code == 302
         counts.append((moving.count, saving.count))
     assert counts[0] == counts[1], counts
+
+
+def test_many_modules_move_to_module_through_its_own_page(client, session, world):
+    big = _big_course(session, "big", 13, 2, world.trainer)
+    item = big.modules[0].items[0]
+    login(client, world.trainer.email)
+    page = text(client.get("/trainer/courses/big/contents"))
+    assert 'name="module"' not in page
+    move = f"/trainer/courses/big/items/{item.id}/move"
+    assert f'href="{move}"' in page
+    form = text(client.get(move))
+    assert "<option" in form and ">M13<" in form and ">M1<" not in form
+    target = big.modules[12]
+    response = post_form(client, move, {"direction": "module", "module": target.id})
+    assert response.status_code == 302
+    assert [i.title for i in fresh(session, "big").modules[12].items] == ["I13.1", "I13.2", "I1.1"]

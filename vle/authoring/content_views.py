@@ -29,16 +29,20 @@ from vle.catalog.models import Course, Item, Module
 from vle.errors import DomainError
 
 EDITORS = {"file": "authoring.edit_file", "quiz": "authoring.edit_quiz"}
+# Up to this many modules, each item on the contents page has its own "Move
+# to module" list; beyond, it links to a page with the list (40 modules ×
+# 1,000 items would make the page megabytes of options).
+MOVE_INLINE = 12
 
 
 def _address() -> str | None:
     return request.remote_addr
 
 
-def _course(slug: str, *, edit: bool = True) -> Course:
+def _course(slug: str, *, edit: bool = True, whole: bool = False) -> Course:
     if not current_user.is_staff:
         abort(403)
-    return contents.course_for_editor(db.session(), slug, current_user, edit=edit)
+    return contents.course_for_editor(db.session(), slug, current_user, edit=edit, contents=whole)
 
 
 def _contents_url(course: Course, anchor: str | None = None) -> str:
@@ -64,10 +68,11 @@ def _edit_url(course: Course, item: Any) -> str | None:
 @bp.get("/courses/<slug>/contents", endpoint="contents")
 @login_required
 def contents_page(slug: str) -> str:
-    course = _course(slug, edit=False)
+    course = _course(slug, edit=False, whole=True)
     return render_template(
         "authoring/contents.html",
         course=course,
+        move_inline=len(course.modules) <= MOVE_INLINE,
         may_edit=course.can_edit(current_user),
         kind_name=contents.kind_name,
         edit_url=_edit_url,
@@ -109,7 +114,7 @@ def add_module(slug: str) -> Any:
 @login_required
 def edit_module(slug: str, module_id: int) -> Any:
     course = _course(slug)
-    module = editing.module_of(course, module_id)
+    module = contents.module_in(course, module_id)
     if request.method == "GET":
         form = ModuleForm(formdata=None, data={"title": module.title, "version": module.version})
         return _module_form_page(course, form, module, 200)
@@ -140,9 +145,9 @@ def _reload(slug: str, *, module_id: int | None = None, item_id: int | None = No
     db_session.expire_all()
     course = contents.course_for_editor(db_session, slug, current_user)
     if module_id is not None:
-        return editing.module_of(course, module_id)
+        return contents.module_in(course, module_id)
     assert item_id is not None
-    return editing.item_of(course, item_id)
+    return contents.item_in(db_session, course, item_id)
 
 
 @bp.post("/courses/<slug>/modules/<int:module_id>/move")
@@ -150,7 +155,7 @@ def _reload(slug: str, *, module_id: int | None = None, item_id: int | None = No
 @login_required
 def move_module(slug: str, module_id: int) -> Response:
     course = _course(slug)
-    module = editing.module_of(course, module_id)
+    module = contents.module_in(course, module_id)
     direction = request.form.get("direction", "")
     try:
         with db.transaction() as db_session:
@@ -170,7 +175,7 @@ def move_module(slug: str, module_id: int) -> Response:
 @login_required
 def delete_module(slug: str, module_id: int) -> Any:
     course = _course(slug)
-    module = editing.module_of(course, module_id)
+    module = contents.module_in(course, module_id)
     if request.method == "POST":
         try:
             with editing.saving(), db.transaction() as db_session:
@@ -263,7 +268,7 @@ def _field_error(form: ItemForm, error: contents.FieldError) -> None:
 @login_required
 def add_item(slug: str, module_id: int, kind: str) -> Any:
     course = _course(slug)
-    module = editing.module_of(course, module_id)
+    module = contents.module_in(course, module_id)
     form = _form_class(kind)()
     if request.method == "POST" and _previewing():
         preview = contents.render_markdown(form.source.data)
@@ -290,7 +295,7 @@ def add_item(slug: str, module_id: int, kind: str) -> Any:
 @login_required
 def edit_item(slug: str, item_id: int) -> Any:
     course = _course(slug)
-    item = editing.item_of(course, item_id)
+    item = contents.item_in(db.session(), course, item_id)
     if item.kind not in ("lesson", "link"):
         other = _edit_url(course, item)
         if other is None:
@@ -339,18 +344,23 @@ def preview_lesson(slug: str) -> Response:
     return response
 
 
-@bp.post("/courses/<slug>/items/<int:item_id>/move")
+@bp.route("/courses/<slug>/items/<int:item_id>/move", methods=["GET", "POST"])
 @db.reads_first
 @login_required
-def move_item(slug: str, item_id: int) -> Response:
+def move_item(slug: str, item_id: int) -> Any:
+    """POST: up, down (`direction`) or to module `module` (`direction` =
+    "module"). GET: the page that offers the modules, for a course with
+    more than the contents page lists beside every item."""
     course = _course(slug)
-    item = editing.item_of(course, item_id)
+    item = contents.item_in(db.session(), course, item_id, siblings=True)
+    if request.method == "GET":
+        return render_template("authoring/move_item.html", course=course, item=item)
     direction = request.form.get("direction", "")
     target = None
     if direction == "module":
         # A module of another course (or none) is no module of this one: 404.
         target_id = request.form.get("module", "")
-        target = editing.module_of(course, int(target_id) if target_id.isdigit() else 0)
+        target = contents.module_in(course, int(target_id) if target_id.isdigit() else 0)
     try:
         with db.transaction() as db_session:
             if target is not None:
@@ -374,7 +384,7 @@ def move_item(slug: str, item_id: int) -> Response:
 @login_required
 def delete_item(slug: str, item_id: int) -> Any:
     course = _course(slug)
-    item = editing.item_of(course, item_id)
+    item = contents.item_in(db.session(), course, item_id, siblings=True)
     if request.method == "POST":
         try:
             with editing.saving(), db.transaction() as db_session:

@@ -56,7 +56,7 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, distinct, func, select, update
-from sqlalchemy.orm import Session, defer, selectinload
+from sqlalchemy.orm import Session, contains_eager, defer, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from vle.accounts.models import User
@@ -98,27 +98,56 @@ class FieldError(Invalid):
 # --------------------------------------------------------------------------- loading
 
 
-def course_for_editor(db_session: Session, slug: str, user: Any, *, edit: bool = True) -> Course:
-    """Course `slug` with its modules, items and trainers, in a fixed number
-    of queries whatever its size; the items' texts (source, body_html) are
-    left out until one is read (a save touches one item of a thousand).
-    `edit`: the user must edit it (Forbidden for one who may only read);
-    else reading is enough. NotFound for anyone else."""
-    course = db_session.scalar(
-        select(Course)
-        .where(Course.slug == slug)
-        .options(
+def course_for_editor(
+    db_session: Session, slug: str, user: Any, *, edit: bool = True, contents: bool = False
+) -> Course:
+    """Course `slug` with its trainers, if `user` may edit it (`edit`) or
+    read it in the editor; Forbidden for one who may only read it, NotFound
+    for anyone else. `contents`: its modules and items as well, in a fixed
+    number of queries whatever its size, the items' texts left out. Without
+    it, what a save touches loads when touched (a lesson saved in a course
+    of a thousand loads one item, a move one module's items)."""
+    query = select(Course).where(Course.slug == slug)
+    if contents:
+        query = query.options(
             selectinload(Course.modules)
             .selectinload(Module.items)
-            .options(defer(Item.source), defer(Item.body_html)),
-            selectinload(Course.trainers).selectinload(User.organisation),
+            .options(defer(Item.source), defer(Item.body_html))
         )
+    course = db_session.scalar(
+        query.options(selectinload(Course.trainers).selectinload(User.organisation))
     )
     if course is None or not editing.can_read(course, user):
         raise NotFound(str(_l("There is no such course.")))
     if edit and not course.can_edit(user):
         raise Forbidden(str(_l("Only the course's trainers and network administrators edit it.")))
     return course
+
+
+def item_in(db_session: Session, course: Course, item_id: int, *, siblings: bool = False) -> Item:
+    """Item `item_id` of `course` with its module (one query), or NotFound.
+    `siblings`: its module's items too (one more), for a move."""
+    query = (
+        select(Item)
+        .join(Item.module)
+        .where(Item.id == item_id, Module.course_id == course.id)
+        .options(contains_eager(Item.module), defer(Item.body_html))
+    )
+    if siblings:
+        query = query.options(
+            contains_eager(Item.module)
+            .selectinload(Module.items)
+            .options(defer(Item.source), defer(Item.body_html))
+        )
+    item = db_session.scalar(query)
+    if item is None:
+        raise NotFound(str(_l("There is no such item in this course.")))
+    return item
+
+
+def module_in(course: Course, module_id: int) -> Module:
+    """Module `module_id` of `course` (its modules load if they were not), or NotFound."""
+    return editing.module_of(course, module_id)
 
 
 def kind_name(kind: str) -> str:
@@ -424,7 +453,9 @@ def add_item(
     item = Item(kind=kind, title="", required=True, source="", body_html="", settings={})
     item.minutes = None
     _apply(item, data)
-    taken = {i.slug for i in course.items}
+    taken = set(
+        db_session.scalars(select(Item.slug).join(Item.module).where(Module.course_id == course.id))
+    )
     item.slug = unique_slug(slug_from_title(item.title, kind), taken)
     item.position, item.prefix = _next_prefix(module.items)
     module.items.append(item)
@@ -454,6 +485,7 @@ def edit_item(
     if item.kind not in ("lesson", "link"):
         raise Invalid(str(_l("Only lessons and links are edited here.")))
     was_required = item.required
+    item.source  # noqa: B018 - read now if it was deferred: one UPDATE below, not two
     checked = ItemInput(
         title=_title(data.title),
         required=data.required,

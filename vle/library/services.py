@@ -224,10 +224,19 @@ def _write_course(
         for item_position, item_spec in enumerate(module_spec.items, start=1):
             item = items.pop(item_spec.slug, None) or Item(slug=item_spec.slug)
             item.position, item.prefix = item_position, item_spec.prefix
+            # Rendering Markdown is most of an import's time: a lesson whose
+            # text is as it was keeps the HTML it was given then.
+            rendered = item.id is not None and (item.kind, item.source) == (
+                item_spec.kind,
+                item_spec.source,
+            )
             item.kind, item.title = item_spec.kind, item_spec.title
             item.required, item.minutes = item_spec.required, item_spec.minutes
             item.source, item.settings = item_spec.source, item_spec.settings
-            item.body_html = markdown_to_html(item_spec.source) if item_spec.kind != "quiz" else ""
+            if not rendered:
+                item.body_html = (
+                    markdown_to_html(item_spec.source) if item_spec.kind != "quiz" else ""
+                )
             catalog.bump_version(db_session, item)
             kept_items.append(item)
         module.items = kept_items

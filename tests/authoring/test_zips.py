@@ -408,3 +408,30 @@ def test_zip_round_trip_into_a_fresh_database_gives_the_same_files(
     assert "The zip changes nothing in the course." in page
     assert confirm(client, page).status_code == 302
     assert client.get("/trainer/courses/zip-course/course.zip").data == first
+
+
+def test_cli_import_then_zip_download_then_cli_export_give_the_same_files(
+    client, runner, session, trainer, tmp_path
+):
+    source = tmp_path / "lib"
+    for name, content in course_files(trainer=trainer.email).items():
+        path = source / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    result = runner.invoke(["courses", "import", str(source)])
+    assert result.exit_code == 0, result.output
+    login(client, trainer.email)
+    entries = zip_entries(client.get("/trainer/courses/zip-course/course.zip").data)
+    result = runner.invoke(["courses", "export", "zip-course", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "out" / "zip-course"
+    exported = {
+        f"zip-course/{p.relative_to(folder).as_posix()}": p.read_bytes()
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+    assert entries == exported
+    # What was imported comes back: the lesson's text, the quiz, the file's bytes, the link.
+    assert entries["zip-course/02-more/01-handbook.pdf"] == PDF
+    assert b"Hello **all**." in entries["zip-course/01-start/01-welcome.md"]
+    assert b"url: https://example.org/guide" in entries["zip-course/02-more/02-site.yaml"]

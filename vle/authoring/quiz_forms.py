@@ -18,7 +18,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import Length, Optional
 
 from vle.authoring.question_bank import MAX_TIME_LIMIT, MAX_TITLE
 from vle.forms import Form, choice
@@ -44,16 +44,17 @@ TEXT_FORMAT_CHOICES = [
     choice("plain", _l("Plain text")),
 ]
 TEXT_HELP = _l(
-    "Moodle auto-format and HTML: simple HTML is allowed (paragraphs, <b>, <i>, <em>, "
-    "<strong>, lists, links, tables, images); scripts, styles and anything else unsafe are "
-    "removed when the question is shown. Markdown: **bold**, *italic*, lists and links. "
-    "Plain text: shown exactly as written. Five underscores (_____) in the text mark where "
-    "the answer goes in a missing-word question."
+    "Moodle auto-format and HTML: simple HTML is allowed, such as paragraphs, bold and italic "
+    "(the b, strong, i and em tags), lists, links, tables and images; scripts, styles and "
+    "anything else unsafe are removed when the question is shown. Markdown: **bold**, "
+    "*italic*, lists and links. Plain text: shown exactly as written. Five underscores (_____) "
+    "in the text mark where the answer goes in a missing-word question."
 )
-GRADE_HELP = _l(
-    "The share of the mark in percent: 100 for a right answer, 0 (or empty) for a wrong one; "
-    "e.g. 50 for partial credit, or a negative grade such as -25 to take marks away."
-)
+
+
+# Answers, feedback and pairs are text areas of one line: GIFT allows line
+# breaks in them, and what the import accepts the editor must keep.
+LINE = {"rows": 1}
 
 
 class QuizSettingsForm(Form):
@@ -61,7 +62,7 @@ class QuizSettingsForm(Form):
     (PRODUCT.md, the course files' NN-slug.yaml)."""
 
     version = HiddenField()
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=MAX_TITLE)])
+    title = StringField(_l("Title"), validators=[Length(max=MAX_TITLE)])
     required = BooleanField(
         _l("Required"),
         default=True,
@@ -187,7 +188,7 @@ def question_form(kind: str, rows: int) -> type[Form]:
     if kind in ("single_choice", "multiple_choice", "short_answer"):
         grade_default = "100" if kind == "short_answer" else "0"
         for n in range(1, rows + 1):
-            add(f"answer_{n}_text", StringField(_l("Answer %(num)d", num=n)))
+            add(f"answer_{n}_text", TextAreaField(_l("Answer %(num)d", num=n), render_kw=LINE))
             add(
                 f"answer_{n}_grade",
                 StringField(
@@ -196,7 +197,10 @@ def question_form(kind: str, rows: int) -> type[Form]:
                     render_kw={"inputmode": "decimal", "size": 6},
                 ),
             )
-            add(f"answer_{n}_feedback", StringField(_l("Feedback on answer %(num)d", num=n)))
+            add(
+                f"answer_{n}_feedback",
+                TextAreaField(_l("Feedback on answer %(num)d", num=n), render_kw=LINE),
+            )
     elif kind == "numerical":
         for n in range(1, rows + 1):
             add(
@@ -218,11 +222,14 @@ def question_form(kind: str, rows: int) -> type[Form]:
                     render_kw={"inputmode": "decimal", "size": 6},
                 ),
             )
-            add(f"answer_{n}_feedback", StringField(_l("Feedback on number %(num)d", num=n)))
+            add(
+                f"answer_{n}_feedback",
+                TextAreaField(_l("Feedback on number %(num)d", num=n), render_kw=LINE),
+            )
     elif kind == "matching":
         for n in range(1, rows + 1):
-            add(f"pair_{n}_stem", StringField(_l("Item %(num)d", num=n)))
-            add(f"pair_{n}_option", StringField(_l("Its match %(num)d", num=n)))
+            add(f"pair_{n}_stem", TextAreaField(_l("Item %(num)d", num=n), render_kw=LINE))
+            add(f"pair_{n}_option", TextAreaField(_l("Its match %(num)d", num=n), render_kw=LINE))
     elif kind == "true_false":
         add(
             "correct",

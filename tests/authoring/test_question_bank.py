@@ -302,6 +302,21 @@ def test_a_stale_settings_save_is_a_conflict_not_an_overwrite(client, session, q
     )  # fmt: skip
     assert response.status_code == 409
     assert rows_now(session, item_of(session, item.id)) == []
+    # "Keep my version" posts the trainer's values on the version it showed.
+    shown = re.search(r'name="version" value="(\d+)"', response.get_data(as_text=True)).group(1)
+    assert int(shown) == item_of(session, item.id).version
+    kept = post(
+        client, f"{quiz_url(course, item)}/questions/new/essay",
+        {"version": shown, "text_format": "moodle", "text": "Why?"},
+    )  # fmt: skip
+    assert kept.status_code == 302
+    assert [q.text for q in bank(session, item)] == ["Why?"]
+    # Stale GIFT: a conflict too, showing the GIFT saved meanwhile.
+    stale_gift = post(client, f"{quiz_url(course, item)}/gift",
+                      {"version": str(opened), "gift": MY_GIFT, "mode": "replace"},
+                      page=quiz_url(course, item))  # fmt: skip
+    assert stale_gift.status_code == 409 and "Why?" in page_text(stale_gift)
+    assert [q.text for q in bank(session, item)] == ["Why?"]
 
 
 # --------------------------------------------------------------------------- every type
@@ -770,3 +785,9 @@ def test_who_may_use_the_quiz_editor(client, session, quiz_course, make_user):
     login(client, quiz_course["trainer"].email)
     lesson = quiz_course["module"].items[0]
     assert client.get(f"/trainer/courses/{course.slug}/quizzes/{lesson.id}").status_code == 404
+    # A question of another quiz is no question of this one.
+    second = add_quiz(client, session, course, quiz_course["module"], title="Second")
+    assert client.get(f"{quiz_url(course, second)}/questions/{question_id}").status_code == 404
+    assert (
+        client.get(f"{quiz_url(course, second)}/questions/{question_id}/preview").status_code == 404
+    )

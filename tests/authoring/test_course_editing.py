@@ -37,7 +37,7 @@ def audit_actions(session, course_id: int) -> list[str]:
     actions = list(
         session.scalars(
             select(AuditEntry.action)
-            .where(AuditEntry.target_id == str(course_id))
+            .where(AuditEntry.target_id == course_id)
             .order_by(AuditEntry.id)
         )
     )

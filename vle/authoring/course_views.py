@@ -176,7 +176,6 @@ def _settings_page(course: Course, form: CourseSettingsForm, status: int = 200) 
         trainers=courses.trainers_of(course),
         links=links,
         moves=courses.moves(course),
-        status_name=courses.status_name,
     ), status
 
 

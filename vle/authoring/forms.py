@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
+    EmailField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -121,7 +122,7 @@ class CourseSettingsForm(Form):
         ),
     )
     completion_rule = SelectField(_l("Completion rule"), choices=COMPLETION_CHOICES)
-    add_trainer = StringField(
+    add_trainer = EmailField(
         _l("Add a trainer by e-mail"),
         validators=[Optional(), Length(max=254)],
         description=_l("A trainer or administrator of this course's organisations."),

@@ -640,3 +640,16 @@ def test_an_administrator_of_the_trainers_organisation_may_not_publish(
     assert set_status(client, course, "published", 1).status_code == 403
     assert fresh(session, course.slug).status == "draft"
     assert session.scalar(select(func.count(Item.id))) == 1
+
+
+def test_copy_refuses_learners_and_a_taken_short_name(client, session, people, rich_course):
+    course, _quiz = rich_course
+    path = f"/trainer/courses/{course.slug}/copy"
+    login(client, people["ann"].email)  # enrolled in it, but a learner
+    assert client.get(path).status_code == 403
+    client.post("/logout")
+    login(client, people["tess"].email)
+    response = post_form(client, path, {"title": "Again", "slug": course.slug}, page=path)
+    assert response.status_code == 422
+    assert "Another course already has this short name" in page_of(response)
+    assert session.scalar(select(func.count(Course.id))) == 1

@@ -542,6 +542,9 @@ def move_item_to(
     source = item.module
     if target.id == source.id:
         return False
+    if any(other.slug == item.slug for other in target.items):
+        # Only in a course imported before slugs were unique course-wide.
+        raise Invalid(str(_l("The module already holds an item named “%(slug)s”.", slug=item.slug)))
     position, prefix = _next_prefix(target.items)
     db_session.execute(
         update(Item)

@@ -69,16 +69,17 @@ def test_a_draft_is_not_followed_by_a_scoped_administrator(client, session, desk
     page = client.get("/trainer/").get_data(as_text=True)
     assert desk["course"].title not in page
     assert "You do not teach any course yet." in page
-    assert 'href="/trainer/"' not in nav_of(page)
+    # My courses stays in the navigation: it is where they create a course.
+    assert 'href="/trainer/"' in nav_of(page)
 
 
-def test_an_administrator_with_nobody_to_follow_is_not_offered_the_desk(
+def test_an_administrator_with_nobody_to_follow_follows_no_course(
     client, session, desk, make_user, make_org
 ):
     elsewhere = make_user("admin", org=make_org(code="elsewhere", name="Elsewhere"))
     login(client, elsewhere.email)
     page = client.get("/trainer/").get_data(as_text=True)
-    assert 'href="/trainer/"' not in nav_of(page)
+    assert 'href="/trainer/"' in nav_of(page)  # to create a course
     assert "You do not teach any course yet." in page
     assert "Courses with learners you administer" not in page
     assert client.get(f"/trainer/courses/{desk['course'].slug}").status_code == 403

@@ -191,25 +191,12 @@ def followed_courses(db_session: Session, user: Any, today: date) -> list[Course
 
 
 def desk_summary(db_session: Session, user: Any) -> tuple[bool, int]:
-    """For the navigation, in one query: has `user` a desk here (they teach a
-    course, or, an administrator, follow one: `followed_courses`), and how many
-    essays wait for grading in the courses they teach."""
+    """For the navigation: has `user` a desk here — every trainer and
+    administrator has (My courses is where they create a course, issue 17) —
+    and how many essays wait for grading in the courses they teach (one query)."""
     if not getattr(user, "is_authenticated", False) or user.role not in ("trainer", "admin"):
         return False, 0
-    teaches: ColumnElement[Any] = (
-        select(func.count()).select_from(_trained_ids(user).subquery()).scalar_subquery()
-    )
-    if user.is_admin:
-        holds, visible = _followed_scope(user)
-        follows = (
-            select(Enrolment.id)
-            .join(Course, Course.id == Enrolment.course_id)
-            .where(Enrolment.ended_at.is_(None), holds.holds_sql(Enrolment.user_id), visible)
-            .limit(1)
-            .scalar_subquery()
-        )
-        teaches = teaches + case((follows.is_not(None), 1), else_=0)
-    waiting = (
+    waiting = db_session.scalar(
         select(func.count(Attempt.id))
         .join(Item, Item.id == Attempt.item_id)
         .join(Module, Module.id == Item.module_id)
@@ -218,10 +205,8 @@ def desk_summary(db_session: Session, user: Any) -> tuple[bool, int]:
             Attempt.state == AttemptState.AWAITING_GRADING,
             Attempt.reset_at.is_(None),
         )
-        .scalar_subquery()
     )
-    row = db_session.execute(select(teaches, waiting)).one()
-    return bool(row[0]), int(row[1] or 0)
+    return True, int(waiting or 0)
 
 
 # --------------------------------------------------------------------------- one course

@@ -246,6 +246,12 @@ def _many_zip() -> bytes:
         (_many_zip, "a course zip may hold at most 5000"),
         (_bomb_zip, "“zip-course/02-more/03-notes.txt”: compressed"),
         (lambda: b"this is not a zip at all", "This is not a .zip file."),
+        (
+            lambda: make_zip(
+                {**course_files(), "zip-course/03-x": "a file", "zip-course/03-x/01-a.md": "# A\n"}
+            ),
+            "a file and a folder of the same name",
+        ),
         (lambda: make_zip({"notes/readme.md": "# Hi\n"}), "The zip holds no course"),
     ],
     ids=[
@@ -258,6 +264,7 @@ def _many_zip() -> bytes:
         "many",
         "bomb",
         "not-a-zip",
+        "file-and-folder",
         "no-course",
     ],
 )

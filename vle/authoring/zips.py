@@ -241,10 +241,17 @@ def unpack(zip_path: Path, filename: str, max_bytes: int, work: Path) -> Unpacke
             if not relative:
                 continue
             target = folder / relative
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                if info.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError):  # a file where a folder must be
+                raise ZipRefused(
+                    _("“%(name)s”: a file and a folder of the same name.", name=info.filename)
+                ) from None
+            except OSError:  # a name too long for the disk, say
+                raise ZipRefused(_("“%(name)s”: cannot be unpacked.", name=info.filename)) from None
             _extract(archive, info, target)
     return Unpacked(slug=slug, folder=folder, prefix=prefix, filename=filename)
 
@@ -260,6 +267,10 @@ def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> N
                 if written > info.file_size:
                     raise ZipRefused(_("“%(name)s”: larger than the zip says.", name=info.filename))
                 out.write(chunk)
+    except IsADirectoryError:
+        raise ZipRefused(
+            _("“%(name)s”: a file and a folder of the same name.", name=info.filename)
+        ) from None
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError):
         raise ZipRefused(_("“%(name)s”: cannot be unpacked.", name=info.filename)) from None
 

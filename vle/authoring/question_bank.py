@@ -721,10 +721,11 @@ def _choices(question: gift.Question, values: Mapping[str, Any], errors: dict[st
     else:
         positive = sum(c.fraction for c in question.choices if c.fraction > 0)
         if round(positive, 2) < 1:
+            total = format(positive * 100, "g")
             errors[f"answer_{first}_grade"] = _l(
                 "The right answers' grades add up to %(sum)s%%, so nobody can score 100%%: "
                 "give the right answers grades that add up to 100.",
-                sum=f"{positive * 100:g}",
+                sum=total,
             )
 
 

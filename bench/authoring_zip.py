@@ -109,6 +109,7 @@ def main() -> None:
             from vle.accounts.models import User
 
             user = db.session().scalar(select(User).where(User.email == "zip-trainer@example.org"))
+            assert user is not None
             profiler = None
             if args.profile and run == "create":
                 import cProfile

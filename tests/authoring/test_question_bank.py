@@ -542,6 +542,18 @@ def test_the_question_list_moves_and_deletes(client, session, quiz_course):
     assert [q.title for q in gift.parse(item.source)] == [q.title for q in bank(session, item)]
     assert session.scalar(select(func.count()).select_from(Answer)) == 0
     assert item.version == version + 1
+    actions = list(
+        session.scalars(
+            select(AuditEntry.action).where(AuditEntry.action.like("authoring.quiz.question_%"))
+        )
+    )
+    assert actions.count("authoring.quiz.question_add") == 8
+    assert actions.count("authoring.quiz.question_move") == 1
+    assert actions.count("authoring.quiz.question_delete") == 1
+    deletion = session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "authoring.quiz.question_delete")
+    )
+    assert deletion.details["answered_by"] == 1
 
 
 def test_deleting_below_what_draw_asks_for_is_refused(client, session, quiz_course):
@@ -623,6 +635,9 @@ def test_gift_append_and_replace(client, session, quiz_course):
     # Replaced questions keep the ids of their positions, as a re-import does.
     assert [row.id for row in rows_now(session, item)] == kept[:2]
     assert gift.parse(item.source) == gift.parse(MY_GIFT)
+    assert set(session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("%gift%")))) == {
+        "authoring.quiz.gift_append", "authoring.quiz.gift_replace",
+    }  # fmt: skip
 
 
 def test_a_gift_file_must_be_utf8(client, session, quiz_course):

@@ -228,7 +228,7 @@ def import_gift(slug: str, item_id: int) -> Any:
     except editing.EditConflict as conflict:
         current = _current(conflict, item.id)
         theirs = GiftForm(formdata=None, data={"gift": current.source, "mode": form.mode.data})
-        return conflict_page(form, theirs, current.version, _quiz_url(course, item, "gift"))
+        return conflict_page(form, theirs, current.version, _quiz_url(course, item, "gift-import"))
     except question_bank.GiftInvalid as error:
         form.gift.errors = [*form.gift.errors, _("The GIFT has errors: nothing was changed.")]
         return _quiz_page(course, item, gift_form=form, gift_errors=error.errors, status=422)

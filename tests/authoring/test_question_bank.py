@@ -806,3 +806,33 @@ def test_who_may_use_the_quiz_editor(client, session, quiz_course, make_user):
     assert (
         client.get(f"{quiz_url(course, second)}/questions/{question_id}/preview").status_code == 404
     )
+
+
+def test_a_gift_file_over_the_limit_is_refused(app, client, session, quiz_course):
+    course = quiz_course["course"]
+    login(client, quiz_course["trainer"].email)
+    item = add_quiz(client, session, course, quiz_course["module"])
+    app.config["UPLOAD_MAX_MB"] = 0.001  # about 1 kB
+    big = ("::Q::" + "x" * 2000 + "{=a ~b}\n").encode()
+    token = csrf_token(client, quiz_url(course, item))
+    response = client.post(
+        f"{quiz_url(course, item)}/gift",
+        data={"csrf_token": token, "version": str(item.version), "mode": "append",
+              "gift_file": (io.BytesIO(big), "big.gift")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert response.status_code == 422 and "The file is too large" in page_text(response)
+    assert rows_now(session, item) == []
+
+
+def test_script_in_a_question_is_sanitised_where_learners_see_it(client, session, quiz_course):
+    course = quiz_course["course"]
+    login(client, quiz_course["trainer"].email)
+    item = add_quiz(client, session, course, quiz_course["module"])
+    add_question(client, session, course, item, "single_choice", {
+        "text": 'Pick one<script>alert("x")</script>',
+        **rows([('<img src=x onerror="alert(1)">Yes', "100", ""), ("No", "0", "")]),
+    })  # fmt: skip
+    (row,) = rows_now(session, item)
+    body = client.get(f"{quiz_url(course, item)}/questions/{row.id}/preview").get_data(as_text=True)
+    assert "Pick one" in body and "<script>alert" not in body and "onerror" not in body

@@ -61,8 +61,8 @@ def test_trainer_desk_in_english_and_lithuanian(open_site, course_with_learners,
     site.follow(page.get_by_role("navigation", name="Main").get_by_role("link", name="My courses"))
     expect(page.get_by_role("heading", level=1)).to_have_text("My courses")
     no_sideways_scroll(page)
-    mine = page.get_by_role("table", name="The courses you teach")
-    site.follow(mine.get_by_role("link", name="Integrity at work"))
+    mine = page.get_by_role("table", name="Published courses")
+    site.follow(mine.get_by_role("link", name="Integrity at work", exact=True))
     expect(page.get_by_role("heading", level=1)).to_have_text("Integrity at work")
     no_sideways_scroll(page)
     expect(page.get_by_role("row").filter(has_text="Ann Adams").first).to_contain_text(

@@ -82,15 +82,15 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     import vle.accounts.oidc  # noqa: F401 - adds the /login/sso routes to the accounts blueprint
     import vle.accounts.password_views  # noqa: F401 - adds /password/… and /my/password
     import vle.admin.sso_views  # noqa: F401 - adds /admin/organisations/<id>/sso
+    import vle.api.assignments  # noqa: F401 - adds the assignment routes to the API
+    import vle.api.competencies  # noqa: F401 - adds the competency routes to the API
+    import vle.api.quizzes  # noqa: F401 - adds the attempt routes to the API blueprint
+    import vle.api.reports  # noqa: F401 - adds the report routes to the API blueprint
     import vle.authoring.content_views  # noqa: F401 - modules and items in the editor
     import vle.authoring.course_views  # noqa: F401 - new course, copy, settings, publishing
     import vle.authoring.file_views  # noqa: F401 - file items
     import vle.authoring.quiz_views  # noqa: F401 - quizzes and their question bank
     import vle.authoring.zip_views  # noqa: F401 - Download as .zip, Upload .zip
-    import vle.api.assignments  # noqa: F401 - adds the assignment routes to the API
-    import vle.api.competencies  # noqa: F401 - adds the competency routes to the API
-    import vle.api.quizzes  # noqa: F401 - adds the attempt routes to the API blueprint
-    import vle.api.reports  # noqa: F401 - adds the report routes to the API blueprint
     from vle.accounts.views import bp as accounts_bp
     from vle.admin.plan_views import bp as plans_bp
     from vle.admin.views import bp as admin_bp

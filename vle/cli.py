@@ -748,7 +748,7 @@ def demo(no_serve: bool, port: int) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     upgrade(app)
     with db.transaction() as db_session:
-        seed_demo(db_session, Path(app.config["COURSES_PATH"]))
+        seed_demo(db_session, Path(app.config["COURSES_PATH"]), app.instance_path)
     click.echo("Demo accounts (email / password):")
     for account in DEMO_ACCOUNTS:
         click.echo(f"  {account.role:8} {account.email:28} {account.password}")

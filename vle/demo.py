@@ -44,7 +44,7 @@ DEMO_ACCOUNTS = [
 ]
 
 
-def seed_demo(db_session: Session, courses_path: Path) -> None:
+def seed_demo(db_session: Session, courses_path: Path, instance_path: str | None = None) -> None:
     for code, name, kind, parent in DEMO_ORGANISATIONS:
         if not db_session.scalar(select(Organisation.id).where(Organisation.code == code)):
             accounts.create_organisation(db_session, code, name, parent, kind)
@@ -59,7 +59,8 @@ def seed_demo(db_session: Session, courses_path: Path) -> None:
                 password=account.password,
                 network=account.network,
             )
-    library.import_paths(db_session, [courses_path])
+    # File items' bytes go to the instance folder's uploads/ (vle/uploads.py).
+    library.import_paths(db_session, [courses_path], instance_path)
     trainer = accounts.user_by_email(db_session, DEMO_ACCOUNTS[1].email)
     for course in db_session.scalars(select(Course)):
         if trainer is not None and trainer not in course.trainers:

@@ -631,6 +631,17 @@ def test_publishing_rules(client, session, people, course, make_course):
     assert fresh(session, "empty").status == "draft"
     with pytest.raises(Invalid):
         courses.set_status(session, people["tess"], None, fresh(session, "empty"), "published", 1)
+    # Nor one with a quiz no learner could take (no question that counts).
+    quizless = make_course(slug="quizless", status="draft", lessons=1, trainers=[people["tess"]])
+    quizless.modules[0].items.append(
+        Item(slug="empty-quiz", position=2, prefix="02", kind="quiz", title="Empty check",
+             settings={"pass_mark": 60})
+    )  # fmt: skip
+    session.commit()
+    response = set_status(client, quizless, "published", 1)
+    page = page_of(client.get(response.headers["Location"]))
+    assert "The quiz “Empty check” has no questions yet" in page
+    assert fresh(session, "quizless").status == "draft"
 
 
 def test_an_administrator_of_the_trainers_organisation_may_not_publish(

@@ -31,6 +31,7 @@ from vle.competencies.models import Competency
 from vle.errors import Forbidden, Invalid
 from vle.learning.models import Enrolment
 from vle.library.reader import COMPLETION_RULES, LANGUAGES, SLUG
+from vle.quizzes import services as quizzes
 from vle.quizzes.models import Question
 
 TITLE_MAX = 300  # courses.title
@@ -515,7 +516,8 @@ def set_status(
     version: int | None,
 ) -> None:
     """Move the course between draft, published and archived (`MOVES`), from
-    a page opened on `version`. A course without any item is not published.
+    a page opened on `version`. A course without any item, or with a quiz
+    without a question, is not published.
     Enrolments, progress and completions are never touched: an archived
     course keeps its learners' records, and a course back from draft its
     learners."""
@@ -524,6 +526,11 @@ def set_status(
     if status == CourseStatus.PUBLISHED and not course.items:
         raise Invalid(
             str(_l("A course without any item cannot be published: add a lesson, quiz, file or link first."))
+        )  # fmt: skip
+    empty = quizzes.without_questions(db_session, course.items)
+    if status == CourseStatus.PUBLISHED and empty:
+        raise Invalid(
+            str(_l("The quiz “%(title)s” has no questions yet: add one before publishing the course.", title=empty[0].title))
         )  # fmt: skip
     editing.expect_version(course, version)
     old = course.status

@@ -214,24 +214,10 @@ def desk_summary(db_session: Session, user: Any) -> tuple[bool, int]:
 
 def course_desk(db_session: Session, slug: str, user: Any) -> tuple[Course, AnswerScope]:
     """The course and whose learners `user` sees in it: NotFound when there is no
-    such course (or a draft they may not see), Forbidden when they see no one."""
+    such course (or a draft they may not see), Forbidden when they see no one
+    (quizzes.services.staff_scope: the staff's one rule)."""
     course = catalog.course_for(db_session, slug, user, with_items=False)
-    scope = AnswerScope.of(user, course)
-    if scope.nobody or (not scope.everyone and not _holds_a_learner(db_session, course, scope)):
-        raise Forbidden(_l("Only the course's trainers can see its learners."))
-    return course, scope
-
-
-def _holds_a_learner(db_session: Session, course: Course, scope: AnswerScope) -> bool:
-    """Does a scoped administrator's subtree hold one of the course's learners?"""
-    return (
-        db_session.scalar(
-            select(Enrolment.id)
-            .where(Enrolment.course_id == course.id, scope.holds_sql(Enrolment.user_id))
-            .limit(1)
-        )
-        is not None
-    )
+    return course, quizzes.staff_scope(db_session, user, course)
 
 
 # A completion past its validity shows (and filters) as "expired" at once, by

@@ -81,6 +81,18 @@ def course_zip(
     """The course as a zip (a temporary file, at its start): the folder
     `vle courses export` writes, under one top folder named by the slug."""
     out = tempfile.TemporaryFile()
+    try:
+        _write_zip(db_session, course, instance_path, out)
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return out
+
+
+def _write_zip(
+    db_session: Session, course: Course, instance_path: str | os.PathLike[str], out: IO[bytes]
+) -> None:
     with tempfile.TemporaryDirectory(prefix="vle-zip-") as work:
         folder = library.export_course(
             db_session, course.slug, Path(work) / course.slug, instance_path
@@ -97,8 +109,6 @@ def course_zip(
                     info.external_attr = (stat.S_IFREG | 0o644) << 16
                     info.compress_type = zipfile.ZIP_DEFLATED
                     archive.writestr(info, path.read_bytes())
-    out.seek(0)
-    return out
 
 
 # --------------------------------------------------------------------------- upload: the zip

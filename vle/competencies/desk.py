@@ -22,6 +22,7 @@ from vle.catalog.models import Course, course_trainers
 from vle.competencies.models import Competency, CompetencyLink, Framework, UserCompetency
 from vle.errors import Forbidden
 from vle.learning.models import Enrolment
+from vle.quizzes import services as quizzes
 from vle.quizzes.models import AnswerScope
 
 QUEUE_LIMIT = 500
@@ -129,22 +130,9 @@ class CourseCompetencyLine:
 
 
 def course_scope(db_session: Session, user: Any, course: Course) -> AnswerScope:
-    """Whose figures `user` sees in a course: its trainers (and network
-    administrators) every learner's, a scoped administrator their subtree's
-    when it holds one of the course's learners (the trainer's desk's rule);
-    anyone else is Forbidden."""
-    scope = AnswerScope.of(user, course)
-    if scope.nobody or (
-        not scope.everyone
-        and db_session.scalar(
-            select(Enrolment.id)
-            .where(Enrolment.course_id == course.id, scope.holds_sql(Enrolment.user_id))
-            .limit(1)
-        )
-        is None
-    ):
-        raise Forbidden(_l("Only the course's trainers can see its learners."))
-    return scope
+    """Whose figures `user` sees in a course: the staff's one rule
+    (quizzes.services.staff_scope); Forbidden for anyone else."""
+    return quizzes.staff_scope(db_session, user, course)
 
 
 def course_competencies(

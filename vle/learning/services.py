@@ -26,11 +26,11 @@ from vle.errors import Forbidden, Invalid
 from vle.learning import events
 from vle.learning.kinds import Progress, kind_of
 from vle.learning.models import (
-    RemovedItemProgress,
     Completion,
     Enrolment,
     EnrolmentStatus,
     ItemProgress,
+    RemovedItemProgress,
     expired_condition,
     is_expired,
     is_overdue,

@@ -1062,6 +1062,43 @@ def answer_scope(user: User, course: Course) -> AnswerScope:
     return AnswerScope.of(user, course)
 
 
+def without_questions(db_session: Session, items: list[Item]) -> list[Item]:
+    """The quizzes among `items` with no question that counts (a description
+    alone does not): a learner could not take them, and their files would not
+    import (one query)."""
+    quiz_ids = [item.id for item in items if item.kind == "quiz"]
+    if not quiz_ids:
+        return []
+    asked = set(
+        db_session.scalars(
+            select(Question.item_id)
+            .where(Question.item_id.in_(quiz_ids), Question.type != "description")
+            .distinct()
+        )
+    )
+    return [item for item in items if item.kind == "quiz" and item.id not in asked]
+
+
+def staff_scope(db_session: Session, user: Any, course: Course) -> AnswerScope:
+    """Whose records `user` follows in `course` on the staff's pages (the
+    trainer's desk, quiz results, the course's competencies): its trainers
+    and network administrators everyone's; an administrator scoped to an
+    organisation their subtree's, when it holds one of the course's learners;
+    anyone else is Forbidden (one rule for every staff page of a course)."""
+    scope = AnswerScope.of(user, course)
+    if scope.nobody or (
+        not scope.everyone
+        and db_session.scalar(
+            select(Enrolment.id)
+            .where(Enrolment.course_id == course.id, scope.holds_sql(Enrolment.user_id))
+            .limit(1)
+        )
+        is None
+    ):
+        raise Forbidden(_l("Only the course's trainers can see its learners."))
+    return scope
+
+
 def _require_grader(course: Course, user: User) -> None:
     # Scoped administrators see answers but do not mark them: see AnswerScope.
     if not answer_scope(user, course).grades:

@@ -28,7 +28,7 @@ from vle import db
 from vle.catalog import services as catalog
 from vle.catalog.models import Course, Item
 from vle.db import utcnow
-from vle.errors import Conflict, DomainError, NotFound, json_error
+from vle.errors import Conflict, DomainError, Forbidden, NotFound, json_error
 from vle.learning import services as learning
 from vle.learning.kinds import kind_of
 from vle.quizzes import services
@@ -350,7 +350,9 @@ def _quiz_for_editor(item_id: int) -> tuple[Course, Item]:
 def _quiz_for_staff(item_id: int) -> tuple[Course, Item]:
     """A quiz whose results the user may see some of (AnswerScope), or 404/403."""
     course, item = _quiz_item(item_id)
-    if services.answer_scope(current_user, course).nobody:
+    try:
+        services.staff_scope(db.session(), current_user, course)
+    except Forbidden:
         abort(403)
     return course, item
 

@@ -10,7 +10,7 @@ import re
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.browser.conftest import Site
 from tests.browser.test_quiz import (
@@ -22,7 +22,7 @@ from tests.browser.test_quiz import (
 )
 from tests.browser.test_trainer_desk import no_sideways_scroll
 from tests.quizzes import conftest as quiz_fixtures
-from vle.catalog.models import Course
+from vle.catalog.models import Course, Item
 
 pytestmark = pytest.mark.browser
 
@@ -180,6 +180,11 @@ def test_every_authoring_page_in_lithuanian(open_site, session, make_user, make_
     expect(page.locator("html")).to_have_attribute("lang", "lt")
     lesson = next(i for i in course.items if i.kind == "lesson")
     module = course.modules[0]
+    sample = {"name": "notes.pdf", "sha256": "0" * 64, "type": "application/pdf", "size": 9}
+    file = Item(slug="notes", position=9, prefix="09", kind="file", title="Notes",
+                settings={"file": sample})  # fmt: skip
+    module.items.append(file)
+    session.commit()
     base = f"/trainer/courses/{course.slug}"
     paths = [
         "/trainer/",
@@ -198,6 +203,7 @@ def test_every_authoring_page_in_lithuanian(open_site, session, make_user, make_
         f"{base}/items/{lesson.id}/delete",
         f"{base}/items/{lesson.id}/move",
         f"{base}/quizzes/{quiz.id}",
+        f"{base}/files/{file.id}/edit",
     ]
     for path in paths:
         response = site.visit(path)
@@ -215,3 +221,11 @@ def test_every_authoring_page_in_lithuanian(open_site, session, make_user, make_
         site.visit(href)
         expect(heading(page)).to_be_visible()
         no_sideways_scroll(page)
+    # The conflict page: someone saves the lesson while it is open here.
+    site.visit(f"{base}/items/{lesson.id}/edit")
+    session.execute(update(Item).where(Item.id == lesson.id).values(version=Item.version + 1))
+    session.commit()
+    site.follow(page.locator("button[value=save]"))
+    expect(page.locator("main form button[type=submit]")).to_have_count(2)  # keep mine, merged
+    expect(page.get_by_role("table")).to_be_visible()
+    no_sideways_scroll(page)

@@ -32,7 +32,10 @@ MODULES, ITEMS = 40, 25
 SLUG = "bench-authoring"
 EMAIL = "bench-trainer@example.org"
 PASSWORD = "bench-password-123"
-BODY = "## A heading\n\nA paragraph of a lesson, with **bold** text and a [link](https://example.org).\n\n" * 6
+BODY = (
+    "## A heading\n\nA paragraph of a lesson, with **bold** text and a [link](https://example.org).\n\n"
+    * 6
+)
 
 
 def _seed(session) -> None:  # type: ignore[no-untyped-def]

@@ -50,7 +50,8 @@ def conflict_page(form: FlaskForm, theirs: FlaskForm, version: int, back: str) -
             "posted": request.form.getlist(field.name),
         }
         for field in form
-        if field.name not in SKIPPED and field.type not in ("SubmitField", "HiddenField", "FileField")
+        if field.name not in SKIPPED
+        and field.type not in ("SubmitField", "HiddenField", "FileField")
     ]
     return render_template(
         "authoring/conflict.html",

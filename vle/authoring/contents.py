@@ -48,8 +48,6 @@ the view commits.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -62,14 +60,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 from vle.accounts.models import User
 from vle.authoring import editing
 from vle.authoring.models import Attempt, ItemProgress
+from vle.authoring.services import FieldError
 from vle.catalog.models import Course, Item, Module
 from vle.errors import Forbidden, Invalid, NotFound
 from vle.inputs import has_control
 from vle.learning import services as learning
 from vle.sanitize import markdown_to_html
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
-SLUG_MAX = 100
 TITLE_MAX = 300
 URL_MAX = 2000
 MINUTES_MAX = 10_000
@@ -80,19 +77,6 @@ KIND_NAMES = {
     "file": _l("File"),
     "link": _l("Link"),
 }
-# Letters NFKD does not take apart into a base letter and a mark.
-_FOLDED = str.maketrans(
-    {"ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe",
-     "ß": "ss", "đ": "d", "Đ": "d", "ð": "d", "þ": "th", "ı": "i"}
-)  # fmt: skip
-
-
-class FieldError(Invalid):
-    """Bad input on one field of a form (its name in `field`); nothing changed."""
-
-    def __init__(self, message: str, field: str):
-        super().__init__(message)
-        self.field = field
 
 
 # --------------------------------------------------------------------------- loading
@@ -155,29 +139,6 @@ def kind_name(kind: str) -> str:
 
 
 # --------------------------------------------------------------------------- names
-
-
-def slug_from_title(title: str, fallback: str) -> str:
-    """The slug a title gives: ASCII letters and digits joined by hyphens,
-    at most 100 characters; `fallback` when nothing is left."""
-    text = unicodedata.normalize("NFKD", title.translate(_FOLDED))
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
-    text = text[:SLUG_MAX].rstrip("-")
-    return text if SLUG.match(text) else fallback
-
-
-def unique_slug(base: str, taken: set[str]) -> str:
-    """`base`, or `base-2`, `base-3`… (shortened to fit) if it is taken."""
-    if base not in taken:
-        return base
-    n = 2
-    while True:
-        suffix = f"-{n}"
-        candidate = base[: SLUG_MAX - len(suffix)].rstrip("-") + suffix
-        if candidate not in taken:
-            return candidate
-        n += 1
 
 
 def _next_prefix(siblings: list[Any]) -> tuple[int, str]:
@@ -255,7 +216,9 @@ def add_module(
     """A new module at the end of the course: slug from its title (unique in
     the course), prefix one more than the last."""
     title = _title(title)
-    slug = unique_slug(slug_from_title(title, "module"), {m.slug for m in course.modules})
+    slug = editing.unique_slug(
+        editing.slug_from_title(title, "module"), {m.slug for m in course.modules}
+    )
     position, prefix = _next_prefix(course.modules)
     module = Module(slug=slug, title=title, position=position, prefix=prefix)
     course.modules.append(module)
@@ -456,7 +419,7 @@ def add_item(
     taken = set(
         db_session.scalars(select(Item.slug).join(Item.module).where(Module.course_id == course.id))
     )
-    item.slug = unique_slug(slug_from_title(item.title, kind), taken)
+    item.slug = editing.unique_slug(editing.slug_from_title(item.title, kind), taken)
     item.position, item.prefix = _next_prefix(module.items)
     module.items.append(item)
     db_session.flush()

@@ -11,8 +11,6 @@ version the trainer's form was opened on (`editing.expect_version`).
 from __future__ import annotations
 
 import copy
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -37,7 +35,6 @@ from vle.quizzes.models import Question
 TITLE_MAX = 300  # courses.title
 SUMMARY_MAX = 20_000
 KEY_MAX = 100  # courses.enrolment_key
-SLUG_MAX = 100  # courses.slug
 VALIDITY_MIN, VALIDITY_MAX = 1, 600  # as course.yaml's validity_months
 STATUS_ORDER = (CourseStatus.DRAFT, CourseStatus.PUBLISHED, CourseStatus.ARCHIVED)
 # Where a course may go from where it is (PRODUCT.md: draft → published →
@@ -49,24 +46,7 @@ MOVES = {
     CourseStatus.ARCHIVED: {CourseStatus.PUBLISHED, CourseStatus.DRAFT},
 }
 
-# Letters Unicode does not decompose into a base letter and a mark.
-_FOLDED = str.maketrans(
-    {"ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "đ": "d", "ð": "d", "þ": "th",
-     "ı": "i", "ħ": "h", "ŧ": "t", "ŋ": "n", "ĸ": "k"}
-)  # fmt: skip
-
-
 # --------------------------------------------------------------------------- slugs
-
-
-def slugify(title: str) -> str:
-    """A slug from a title: lowercase ASCII, diacritics folded (ą→a, ł→l,
-    ø→o, æ→ae), every other run of characters a hyphen; "course" when
-    nothing is left. Short enough for "-NN" to fit within the slug rule."""
-    text = unicodedata.normalize("NFKD", title.lower().translate(_FOLDED))
-    text = "".join(c for c in text if not unicodedata.combining(c)).translate(_FOLDED)
-    text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
-    return text[: SLUG_MAX - 6].strip("-") or "course"
 
 
 def free_slug(db_session: Session, base: str) -> str:
@@ -74,16 +54,11 @@ def free_slug(db_session: Session, base: str) -> str:
     taken = set(
         db_session.scalars(
             select(Course.slug).where(
-                (Course.slug == base) | Course.slug.startswith(f"{base}-", autoescape=True)
+                (Course.slug == base) | Course.slug.startswith(f"{base[:90]}-", autoescape=True)
             )
         )
     )
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
+    return editing.unique_slug(base, taken)
 
 
 def _chosen_slug(db_session: Session, slug: str | None, title: str) -> str:
@@ -91,7 +66,7 @@ def _chosen_slug(db_session: Session, slug: str | None, title: str) -> str:
     derived from the title."""
     slug = (slug or "").strip()
     if not slug:
-        return free_slug(db_session, slugify(title))
+        return free_slug(db_session, editing.slug_from_title(title, "course"))
     if not SLUG.match(slug):
         raise FieldError(
             str(_l("Use lowercase letters a–z, digits and hyphens, starting with a letter or digit (at most 100).")),

@@ -16,6 +16,8 @@ editing a lesson while someone moves it gets no conflict for it.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -59,6 +61,43 @@ def saving() -> Iterator[None]:
         yield
     except StaleDataError as exc:
         raise EditConflict(None) from exc
+
+
+# --------------------------------------------------------------------------- names
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")  # the courses/ format's rule
+SLUG_MAX = 100
+# Letters NFKD does not take apart into a base letter and a mark.
+_FOLDED = str.maketrans(
+    {"ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe",
+     "ß": "ss", "đ": "d", "Đ": "d", "ð": "d", "þ": "th", "ı": "i", "ħ": "h", "ŧ": "t",
+     "ŋ": "n", "ĸ": "k"}
+)  # fmt: skip
+
+
+def slug_from_title(title: str, fallback: str) -> str:
+    """The slug a title (or a file name) gives — of a course, module, item or
+    uploaded zip: ASCII letters and digits joined by hyphens, diacritics
+    folded (ą→a, ł→l, ø→o, æ→ae), at most 100 characters; `fallback` when
+    nothing is left."""
+    text = unicodedata.normalize("NFKD", title.translate(_FOLDED))
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    text = text[:SLUG_MAX].rstrip("-")
+    return text if SLUG.match(text) else fallback
+
+
+def unique_slug(base: str, taken: set[str]) -> str:
+    """`base`, or `base-2`, `base-3`… (shortened to fit) if it is taken."""
+    if base not in taken:
+        return base
+    n = 2
+    while True:
+        suffix = f"-{n}"
+        candidate = base[: SLUG_MAX - len(suffix)].rstrip("-") + suffix
+        if candidate not in taken:
+            return candidate
+        n += 1
 
 
 # --------------------------------------------------------------------------- who may

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,19 +45,6 @@ class Storage:
 
     instance_path: str | os.PathLike[str]
     max_bytes: int
-
-
-def slug_for(title: str, taken: set[str]) -> str:
-    """A slug from `title`, folded to ASCII (`a-z0-9-`, at most 60 characters),
-    not in `taken` (a number is added when it is)."""
-    folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
-    base = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")[:60].strip("-") or "file"
-    slug, number = base, 2
-    while slug in taken:
-        suffix = f"-{number}"
-        slug = base[: 60 - len(suffix)].rstrip("-") + suffix
-        number += 1
-    return slug
 
 
 def _file_settings(upload: Upload, storage: Storage) -> tuple[dict[str, Any], bytes]:
@@ -95,7 +80,7 @@ def add_file(
     taken = {item.slug for item in course.items}
     position = max((item.position for item in module.items), default=0) + 1
     item = Item(
-        slug=slug_for(title, taken),
+        slug=editing.unique_slug(editing.slug_from_title(title, "file"), taken),
         position=position,
         prefix=f"{position:02d}",
         kind="file",

@@ -44,7 +44,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from vle.accounts.models import User
-from vle.authoring import contents, editing
+from vle.authoring import editing
 from vle.catalog.models import Course, Item, Module
 from vle.errors import Invalid, NotFound
 from vle.inputs import has_control
@@ -228,7 +228,7 @@ def add_quiz(
     taken = {i.slug for m in course.modules for i in m.items}
     position, prefix = _next_place(module)
     item = Item(
-        slug=contents.unique_slug(contents.slug_from_title(text, "quiz"), taken),
+        slug=editing.unique_slug(editing.slug_from_title(text, "quiz"), taken),
         position=position,
         prefix=prefix,
         kind="quiz",

@@ -28,7 +28,6 @@ import shutil
 import stat
 import tempfile
 import time
-import unicodedata
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -119,8 +118,7 @@ def slug_from_filename(filename: str) -> str:
     base = re.split(r"[\\/]", filename or "")[-1]
     if base.lower().endswith(".zip"):
         base = base[:-4]
-    folded = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
-    return "-".join(re.findall(r"[a-z0-9]+", folded.lower()))[:100].strip("-")
+    return editing.slug_from_title(base, "")
 
 
 def _ignored(name: str) -> bool:

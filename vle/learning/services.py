@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, case, func, literal, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, raiseload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -408,10 +408,17 @@ def keep_removed_progress(
     now = now or utcnow()
     for item in items:
         db_session.execute(
-            RemovedItemProgress.__table__.insert().from_select(
+            insert(RemovedItemProgress).from_select(
                 [
-                    "user_id", "course_id", "item_slug", "item_title", "item_kind",
-                    "viewed_at", "completed_at", "passed", "removed_at",
+                    "user_id",
+                    "course_id",
+                    "item_slug",
+                    "item_title",
+                    "item_kind",
+                    "viewed_at",
+                    "completed_at",
+                    "passed",
+                    "removed_at",
                 ],  # fmt: skip
                 select(
                     ItemProgress.user_id,
@@ -428,7 +435,9 @@ def keep_removed_progress(
         )
 
 
-def removed_progress(db_session: Session, user_id: int, course_id: int) -> list[RemovedItemProgress]:
+def removed_progress(
+    db_session: Session, user_id: int, course_id: int
+) -> list[RemovedItemProgress]:
     """A learner's progress on items since removed from a course, newest first."""
     return list(
         db_session.scalars(

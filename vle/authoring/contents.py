@@ -149,6 +149,20 @@ def _next_prefix(siblings: list[Any]) -> tuple[int, str]:
     return position, f"{number:02d}"
 
 
+def append_item(db_session: Session, course: Course, module: Module, item: Item) -> None:
+    """Put a new item (a lesson, link, file or quiz) at the end of `module`:
+    its slug from its title (its kind when the title gives none), unique in
+    the course as the courses/ format requires; its position and number after
+    the module's last item. Flushed, so it has its id."""
+    taken = set(
+        db_session.scalars(select(Item.slug).join(Item.module).where(Module.course_id == course.id))
+    )
+    item.slug = editing.unique_slug(editing.slug_from_title(item.title, item.kind), taken)
+    item.position, item.prefix = _next_prefix(module.items)
+    module.items.append(item)
+    db_session.flush()
+
+
 def _title(title: str) -> str:
     title = " ".join((title or "").split())
     if not title:
@@ -416,13 +430,7 @@ def add_item(
     item = Item(kind=kind, title="", required=True, source="", body_html="", settings={})
     item.minutes = None
     _apply(item, data)
-    taken = set(
-        db_session.scalars(select(Item.slug).join(Item.module).where(Module.course_id == course.id))
-    )
-    item.slug = editing.unique_slug(editing.slug_from_title(item.title, kind), taken)
-    item.position, item.prefix = _next_prefix(module.items)
-    module.items.append(item)
-    db_session.flush()
+    append_item(db_session, course, module, item)
     editing.record(
         db_session, user, address, "item.add", course,
         {"item": item.id, "slug": item.slug, "kind": kind, "module": module.id},

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from vle import uploads
 from vle.accounts.models import User
-from vle.authoring import editing
+from vle.authoring import contents, editing
 from vle.catalog.models import Course, Item, Module
 from vle.errors import NotFound
 from vle.learning import services as learning
@@ -77,12 +77,7 @@ def add_file(
     `editing.editable_course`). UploadRefused, with nothing changed, when the
     file is not accepted."""
     file_settings, data = _file_settings(upload, storage)
-    taken = {item.slug for item in course.items}
-    position = max((item.position for item in module.items), default=0) + 1
     item = Item(
-        slug=editing.unique_slug(editing.slug_from_title(title, "file"), taken),
-        position=position,
-        prefix=f"{position:02d}",
         kind="file",
         title=title,
         required=required,
@@ -90,8 +85,7 @@ def add_file(
         body_html=markdown_to_html(description) if description.strip() else "",
         settings={"file": file_settings},
     )
-    module.items.append(item)
-    db_session.flush()
+    contents.append_item(db_session, course, module, item)
     uploads.store(storage.instance_path, data)
     editing.record(
         db_session,

@@ -44,7 +44,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from vle.accounts.models import User
-from vle.authoring import editing
+from vle.authoring import contents, editing
 from vle.catalog.models import Course, Item, Module
 from vle.errors import Invalid, NotFound
 from vle.inputs import has_control
@@ -197,15 +197,6 @@ def _check_title(title: Any, errors: dict[str, Any]) -> str:
     return text
 
 
-def _next_place(module: Module) -> tuple[int, str]:
-    """(position, prefix) after the module's last item: the prefix two digits
-    (or more), one more than the highest of its items' numbers, as for
-    lessons and links (vle/authoring/contents.py)."""
-    position = max((i.position for i in module.items), default=0) + 1
-    numbers = [int(i.prefix) for i in module.items if i.prefix.isdigit()]
-    return position, f"{max([*numbers, len(module.items)], default=0) + 1:02d}"
-
-
 def add_quiz(
     db_session: Session,
     user: User,
@@ -225,12 +216,7 @@ def add_quiz(
     errors.update(problems)
     if errors:
         raise SettingsInvalid(errors)
-    taken = {i.slug for m in course.modules for i in m.items}
-    position, prefix = _next_place(module)
     item = Item(
-        slug=editing.unique_slug(editing.slug_from_title(text, "quiz"), taken),
-        position=position,
-        prefix=prefix,
         kind="quiz",
         title=text,
         required=bool(required),
@@ -238,8 +224,7 @@ def add_quiz(
         body_html="",
         settings=settings,
     )
-    module.items.append(item)
-    db_session.flush()
+    contents.append_item(db_session, course, module, item)
     editing.record(
         db_session, user, address, "quiz.add", course,
         {"item": item.id, "slug": item.slug, "module": module.id},

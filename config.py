@@ -56,6 +56,10 @@ class Config:
     # certificate under STARTTLS, for a server with a private CA's or a
     # self-signed certificate; None: the system's. The name is checked either way.
     MAIL_TLS_CA_FILE: str | None = None
+    # The site's name (page titles, the header, mails, certificates) and, optionally,
+    # its logo: a PNG, JPEG or SVG file shown in the header instead of the name's text.
+    SITE_NAME = "vle"
+    SITE_LOGO: str | None = None
     # The public address of the site, for links in mails (built without a request).
     BASE_URL = "http://127.0.0.1:5000"
     # Badges (vle/competencies/keys.py): the RSA private key(s) that sign Open Badges 3.0
@@ -124,6 +128,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "VLE_MAIL_TLS": ("MAIL_TLS", _bool),
     "VLE_MAIL_TLS_CA_FILE": ("MAIL_TLS_CA_FILE", str),
     "VLE_BASE_URL": ("BASE_URL", str),
+    "VLE_SITE_NAME": ("SITE_NAME", str),
+    "VLE_SITE_LOGO": ("SITE_LOGO", str),
     "VLE_BADGE_KEY_FILE": ("BADGE_KEY_FILE", str),
     "VLE_BADGE_ISSUER_NAME": ("BADGE_ISSUER_NAME", str),
     "VLE_EXPIRY_REMINDER_DAYS": ("EXPIRY_REMINDER_DAYS", str),

@@ -34,6 +34,11 @@ class Organisation(Base):
     )
     path: Mapped[str] = mapped_column(String(512), index=True, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Images kept by vle/uploads.py (their SHA-256), printed on the certificates
+    # of the courses this organisation issues; `signatory` names who signs.
+    logo: Mapped[str | None] = mapped_column(String(64))
+    signature: Mapped[str | None] = mapped_column(String(64))
+    signatory: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     parent: Mapped[Organisation | None] = relationship(remote_side=[id])
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from vle.accounts.models import User
+from vle.accounts.models import Organisation, User
 from vle.db import Base, utcnow
 
 
@@ -41,6 +41,16 @@ class Course(Base):
     language: Mapped[str] = mapped_column(String(8), default="en")
     status: Mapped[str] = mapped_column(String(16), default=CourseStatus.DRAFT, index=True)
     enrolment_key: Mapped[str | None] = mapped_column(String(100))
+    # Shown beside the Enrolment key field (the key itself never is).
+    enrolment_key_hint: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The course's length as its certificate states it (Lithuanian teacher
+    # qualification certificates must); None: not stated.
+    hours: Mapped[float | None]
+    # The organisation whose name, logo and signature its certificates carry;
+    # None: the site's name alone.
+    issuer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
     starts: Mapped[date | None]
     ends: Mapped[date | None]
     validity_months: Mapped[int | None]
@@ -57,6 +67,7 @@ class Course(Base):
         back_populates="course", order_by="Module.position", cascade="all, delete-orphan"
     )
     trainers: Mapped[list[User]] = relationship(secondary=course_trainers)
+    issuer: Mapped[Organisation | None] = relationship()
 
     @property
     def is_draft(self) -> bool:

@@ -99,6 +99,10 @@ class Attempt(Base):
     # no longer counts (neither towards the attempts allowed nor the score).
     reset_at: Mapped[datetime | None]
     reset_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # Where the learner was (resuming returns there) and the questions they
+    # flagged to come back to (question ids).
+    last_page: Mapped[int] = mapped_column(default=1, server_default="1")
+    flagged: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
 
     user: Mapped[User] = relationship()
     answers: Mapped[list[Answer]] = relationship(

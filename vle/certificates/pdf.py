@@ -10,16 +10,21 @@ letters outside Latin-1 reduced to their base letter, rather than failing.
 
 from __future__ import annotations
 
+import io
 import unicodedata
 from datetime import datetime
 from pathlib import Path
 
-from flask_babel import format_date
+import segno
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
+from vle import uploads
 from vle.certificates.models import Certificate
+from vle.certificates.services import issuer_name, length_words
+from vle.formats import format_date
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 
@@ -100,9 +105,15 @@ def certificate_lines(certificate: Certificate, verify_url: str) -> dict[str, st
         "organisation": _(
             "Organisation: %(organisation)s", organisation=certificate.user.organisation.name
         ),
+        "issuer": _("Issued by %(issuer)s", issuer=issuer_name(certificate.course)),
         "code": _("Verification code: %(code)s", code=certificate.display_code),
         "url": _("Verify this certificate at %(url)s", url=verify_url),
     }
+    if certificate.course.hours is not None:
+        lines["length"] = _("Length: %(length)s", length=length_words(certificate.course.hours))
+    issuer = certificate.course.issuer
+    if issuer is not None and issuer.signatory:
+        lines["signatory"] = issuer.signatory
     if certificate.completion.expires_at is not None:
         lines["valid_until"] = _(
             "Valid until %(date)s",
@@ -132,20 +143,87 @@ def render_pdf(
     pdf.set_line_width(0.3)
     pdf.rect(14, 14, pdf.w - 28, pdf.h - 28)
     pdf.set_margins(30, 30, 30)
+    issuer = certificate.course.issuer
+    logo = _stored_image(issuer.logo if issuer else None)
+    if logo is not None:
+        pdf.image(
+            logo,
+            x=22,
+            y=20,
+            w=50,
+            h=20,
+            keep_aspect_ratio=True,
+            alt_text=issuer_name(certificate.course),
+        )
     pdf.set_y(34)
     pdf.set_text_color(11, 79, 156)
-    pdf.text_line(lines["title"], 30, bold=True, gap=10)
+    pdf.text_line(lines["title"], 30, bold=True, gap=8)
     pdf.set_text_color(27, 27, 27)
-    pdf.text_line(lines["intro"], 14)
-    pdf.text_line(lines["learner"], 26, bold=True, gap=6)
-    pdf.text_line(lines["has_completed"], 14)
-    pdf.text_line(lines["course"], 20, bold=True, gap=6)
+    pdf.text_line(lines["intro"], 14, gap=3)
+    pdf.text_line(lines["learner"], 26, bold=True, gap=5)
+    pdf.text_line(lines["has_completed"], 14, gap=3)
+    pdf.text_line(lines["course"], 20, bold=True, gap=4)
+    if "length" in lines:
+        pdf.text_line(lines["length"], 13, gap=2)
     pdf.text_line(lines["date"], 14, gap=2)
     if "valid_until" in lines:
         pdf.text_line(lines["valid_until"], 12, gap=2)
-    pdf.text_line(lines["organisation"], 14)
-    pdf.set_y(pdf.h - 42)
+    pdf.text_line(lines["organisation"], 14, gap=2)
+    pdf.text_line(lines["issuer"], 14, gap=0)
+    _signature_block(pdf, lines, _stored_image(issuer.signature if issuer else None))
+    # The verification address as a QR code in the bottom right corner, the code
+    # and the address in words to its left.
+    qr_size = 26
+    pdf.image(
+        _qr_png(verify_url),
+        x=pdf.w - 18 - qr_size,
+        y=pdf.h - 18 - qr_size,
+        w=qr_size,
+        h=qr_size,
+        alt_text=lines["url"],
+    )
+    pdf.set_margins(110, 30, 22 + qr_size)
+    pdf.set_y(pdf.h - 40)
     pdf.set_text_color(74, 74, 74)
     pdf.text_line(lines["code"], 12, bold=True, gap=1)
-    pdf.text_line(lines["url"], 10, gap=0)
+    pdf.text_line(lines["url"], 9, gap=0)
     return bytes(pdf.output())
+
+
+def _signature_block(
+    pdf: CertificatePDF, lines: dict[str, str], signature: io.BytesIO | None
+) -> None:
+    """Bottom left: the signature image over a line, the signatory's name under it."""
+    if signature is None and "signatory" not in lines:
+        return
+    left, width = 24.0, 80.0
+    if signature is not None:
+        pdf.image(signature, x=left, y=pdf.h - 52, w=width, h=16, keep_aspect_ratio=True,
+                  alt_text=lines.get("signatory", ""))  # fmt: skip
+    pdf.set_draw_color(74, 74, 74)
+    pdf.set_line_width(0.3)
+    pdf.line(left, pdf.h - 35, left + width, pdf.h - 35)
+    if "signatory" in lines:
+        pdf.set_margins(left, 30, pdf.w - left - width)
+        pdf.set_y(pdf.h - 33)
+        pdf.set_text_color(27, 27, 27)
+        pdf.text_line(lines["signatory"], 11, gap=0)
+
+
+def _stored_image(sha256: str | None) -> io.BytesIO | None:
+    """An organisation's stored image (vle/uploads.py); None when it has none or
+    the file is gone, so a lost file costs the image, never the certificate."""
+    if not sha256 or not has_app_context():
+        return None
+    try:
+        return io.BytesIO(uploads.read(current_app.instance_path, sha256))
+    except (OSError, ValueError):
+        return None
+
+
+def _qr_png(url: str) -> io.BytesIO:
+    """The address as a QR code (PNG, black on white, with its quiet zone)."""
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="png", scale=8, border=4)
+    out.seek(0)
+    return out

@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import has_app_context
+from flask import current_app, has_app_context
+from flask_babel import format_decimal, ngettext, pgettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -46,6 +47,29 @@ def normalise_code(code: str) -> str | None:
     or None when it cannot be a code."""
     cleaned = re.sub(r"[\s\-]", "", code or "").upper().translate(_TYPOS)
     return cleaned if _CODE.fullmatch(cleaned) else None
+
+
+def length_words(hours: float) -> str:
+    """A course's length as its certificate states it: "8 hours", "1.5 hours"
+    (the number in the current locale)."""
+    number = format_decimal(hours, format="#,##0.#")
+    if float(hours).is_integer():
+        return ngettext("%(hours)s hour", "%(hours)s hours", int(hours), hours=number)
+    # gettext's plural forms are for whole numbers; a fraction has its own words.
+    return pgettext("a fraction of hours, e.g. 1.5", "%(hours)s hours", hours=number)
+
+
+def issuer_name(course: Course) -> str:
+    """Who issues the course's certificates: its issuing organisation, else the site."""
+    if course.issuer is not None:
+        return course.issuer.name
+    return str(current_app.config["SITE_NAME"]) if has_app_context() else "vle"
+
+
+def verify_url(certificate: Certificate) -> str:
+    """The public address that verifies the certificate, on the site's BASE_URL
+    (the same in the PDF's words and its QR code, from a page or the worker)."""
+    return mail.external_url("certificates.verify", code=certificate.display_code)
 
 
 def latest_completion(db_session: Session, user: User, course: Course) -> Completion | None:
@@ -148,7 +172,7 @@ def verify(db_session: Session, code: str) -> Certificate | None:
         .where(Certificate.code == normalised)
         .options(
             joinedload(Certificate.user),
-            joinedload(Certificate.course),
+            joinedload(Certificate.course).joinedload(Course.issuer),
             joinedload(Certificate.completion),
         )
     )

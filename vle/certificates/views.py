@@ -30,8 +30,7 @@ def download(slug: str) -> Response:
     except NotFound:
         abort(404)
     db_session.commit()
-    verify_url = url_for("certificates.verify", code=certificate.display_code, _external=True)
-    pdf = render_pdf(certificate, verify_url)
+    pdf = render_pdf(certificate, services.verify_url(certificate))
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="certificate-{course.slug}.pdf"'
     response.headers["Cache-Control"] = "private, no-store"
@@ -65,6 +64,8 @@ def verify(code: str) -> tuple[str, int] | str:
         form=form,
         checked=True,
         certificate=certificate,
+        length_words=services.length_words,
+        issuer_name=services.issuer_name,
         # Recurring training: past its validity it never says "valid".
         certificate_expired=expires_at is not None and expires_at <= utcnow(),
     )

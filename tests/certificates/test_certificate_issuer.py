@@ -1,0 +1,100 @@
+"""The certificate states the course's length, who issues it (name, logo,
+signature, signatory) and carries its verification address as a QR code."""
+
+from __future__ import annotations
+
+import io
+
+import pypdf
+import zxingcpp
+from PIL import Image
+
+from tests.certificates.test_certificates import _complete, pdf_text
+from vle import uploads
+from vle.certificates import services
+from vle.certificates.pdf import render_pdf
+
+
+def _png(colour: str, size: tuple[int, int] = (120, 40)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _decoded_qr_codes(pdf: bytes) -> list[str]:
+    page = pypdf.PdfReader(io.BytesIO(pdf)).pages[0]
+    return [found.text for image in page.images for found in zxingcpp.read_barcodes(image.image)]
+
+
+def test_the_pdf_states_hours_and_issuer_and_its_qr_code_is_the_verification_address(
+    app, session, make_org, make_user, make_course
+):
+    app.config["BASE_URL"] = "https://mokymai.example.lt"
+    issuer = make_org("NSA", name="Nacionalinė švietimo agentūra")
+    issuer.logo = uploads.store(app.instance_path, _png("navy"))
+    issuer.signature = uploads.store(app.instance_path, _png("black", (200, 60)))
+    issuer.signatory = "Dr. Rūta Kazlauskienė"
+    learner = make_user(name="Ona Petraitienė")
+    course = make_course(title="Įtraukusis ugdymas")
+    course.hours, course.issuer = 8.0, issuer
+    _complete(session, learner, course)
+    certificate = services.certificate_for(session, learner, course)
+    session.commit()
+    with app.test_request_context("/"):
+        url = services.verify_url(certificate)
+        pdf = render_pdf(certificate, url, compress=False)
+    assert url == f"https://mokymai.example.lt/certificates/verify/{certificate.display_code}"
+    text = pdf_text(pdf)
+    assert "Length: 8 hours" in text
+    assert "Issued by Nacionalinė švietimo agentūra" in text
+    assert "Dr. Rūta Kazlauskienė" in text
+    assert url in text
+    assert _decoded_qr_codes(pdf) == [url]
+    assert len(pypdf.PdfReader(io.BytesIO(pdf)).pages[0].images) == 3  # logo, signature, QR
+
+
+def test_without_hours_or_issuer_the_site_issues_and_no_length_is_stated(
+    app, session, make_user, make_course
+):
+    app.config["SITE_NAME"] = "Mokymų tinklas"
+    learner = make_user()
+    course = make_course()
+    _complete(session, learner, course)
+    certificate = services.certificate_for(session, learner, course)
+    with app.test_request_context("/"):
+        pdf = render_pdf(certificate, services.verify_url(certificate), compress=False)
+        assert services.length_words(1.5) == "1.5 hours"
+        assert services.length_words(1) == "1 hour"
+    text = pdf_text(pdf)
+    assert "Length" not in text
+    assert "Issued by Mokymų tinklas" in text
+    assert len(_decoded_qr_codes(pdf)) == 1
+
+
+def test_a_lost_image_file_costs_the_image_not_the_certificate(
+    app, session, make_org, make_user, make_course
+):
+    issuer = make_org(name="Biblioteka")
+    issuer.logo = "0" * 64  # stored once, since removed from the disk
+    learner = make_user()
+    course = make_course()
+    course.issuer = issuer
+    _complete(session, learner, course)
+    certificate = services.certificate_for(session, learner, course)
+    with app.test_request_context("/"):
+        pdf = render_pdf(certificate, services.verify_url(certificate), compress=False)
+    assert "Issued by Biblioteka" in pdf_text(pdf)
+
+
+def test_the_verification_page_shows_hours_and_issuer(
+    client, session, make_org, make_user, make_course
+):
+    issuer = make_org(name="Vilniaus kolegija")
+    learner = make_user()
+    course = make_course()
+    course.hours, course.issuer = 1.5, issuer
+    _complete(session, learner, course)
+    certificate = services.certificate_for(session, learner, course)
+    session.commit()
+    page = client.get(f"/certificates/verify/{certificate.code}").get_data(as_text=True)
+    assert "1.5 hours" in page and "Vilniaus kolegija" in page

@@ -17,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from vle.catalog.services import LANGUAGE_NAMES
 from vle.forms import Form, choice
 
 REASON = _l("Reason")
@@ -55,12 +56,7 @@ class ResetAttemptForm(Form):
 
 # --------------------------------------------------------------------------- the course (helper A)
 
-LANGUAGE_CHOICES = [
-    choice("en", _l("English")),
-    choice("lt", _l("Lithuanian")),
-    choice("pl", _l("Polish")),
-    choice("nb", _l("Norwegian Bokmål")),
-]
+LANGUAGE_CHOICES = [choice(code, name) for code, name in LANGUAGE_NAMES.items()]
 COMPLETION_CHOICES = [
     choice("all_required", _l("Every required item completed and every required quiz passed")),
 ]

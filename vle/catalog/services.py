@@ -7,25 +7,53 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, defer, joinedload, raiseload
 
 from vle.catalog.models import Course, CourseStatus, Item, Module
 from vle.errors import NotFound
 from vle.inputs import has_control
+from vle.text import fold
+
+# The languages a course may be written in, named in the reader's language.
+LANGUAGE_NAMES = {
+    "en": _l("English"),
+    "lt": _l("Lithuanian"),
+    "pl": _l("Polish"),
+    "nb": _l("Norwegian Bokmål"),
+}
 
 
-def published_courses(db_session: Session, search: str = "") -> list[Course]:
-    """The catalogue: published courses by title, optionally those whose title
-    contains `search` (case-insensitive)."""
+def published_courses(db_session: Session, search: str = "", language: str = "") -> list[Course]:
+    """The catalogue: published courses by title. With `search`, those where
+    every word of it is found somewhere in the course's title, its summary or
+    one of its items' titles (the words may be found in different places).
+    Words are compared folded (`vle.text.fold`: no case, no diacritics, so
+    "lodz" finds "Łódź") and as plain text: `%`, `_`, `*`, quotes, `AND` or
+    `-` are looked for as typed, never as syntax. With `language`, only
+    courses in that language. Two queries whatever the catalogue holds: the
+    catalogue is small, so the folding is done here rather than in SQL."""
     query = select(Course).where(Course.status == CourseStatus.PUBLISHED).order_by(Course.title)
-    search = search.strip()
+    if language:
+        query = query.where(Course.language == language)
     if has_control(search):
-        return []  # no title holds one: no match
-    if search:
-        escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(func.lower(Course.title).like(f"%{escaped}%", escape="\\"))
-    return list(db_session.scalars(query))
+        return []  # no text holds one: no match
+    words = fold(search).split()
+    courses = list(db_session.scalars(query))
+    if not words or not courses:
+        return courses
+    texts = {course.id: [fold(course.title), fold(course.summary)] for course in courses}
+    item_titles = (
+        select(Module.course_id, Item.title)
+        .join(Item, Item.module_id == Module.id)
+        .where(Module.course_id.in_(list(texts)))
+    )
+    for course_id, title in db_session.execute(item_titles):
+        texts[course_id].append(fold(title))
+    # Fields joined by a line break, which no folded word holds: a word
+    # never matches across two fields.
+    found = {course_id: "\n".join(parts) for course_id, parts in texts.items()}
+    return [c for c in courses if all(word in found[c.id] for word in words)]
 
 
 # Built once (statement building costs as much as the lookup). With items:

@@ -488,17 +488,51 @@ def recount_course(db_session: Session, course: Course, now: datetime | None = N
 
 @dataclass(frozen=True)
 class Neighbours:
+    """Where an item stands in its course: the items before and after it, its
+    module, its number among all the course's items (from 1) and how many
+    there are, the table of contents itself, and the items done (None when
+    there is no learner's progress to show)."""
+
     previous: ItemEntry | None
     next: ItemEntry | None
+    module: ModuleEntry
+    position: int
+    total: int
+    contents: list[ModuleEntry]
+    done: frozenset[int] | None = None
 
 
-def neighbours(contents: list[ModuleEntry], item_id: int) -> Neighbours:
-    """The items before and after item `item_id` in a course's table of contents."""
+def neighbours(
+    contents: list[ModuleEntry],
+    item_id: int,
+    progress: Mapping[int, Progress | None] | None = None,
+) -> Neighbours:
+    """Item `item_id`'s place in a course's table of contents; with a
+    learner's `progress`, also which items they have done."""
     items = [entry for module in contents for entry in module.items]
     index = next(i for i, candidate in enumerate(items) if candidate.id == item_id)
+    module = next(m for m in contents if any(entry.id == item_id for entry in m.items))
     return Neighbours(
         previous=items[index - 1] if index > 0 else None,
         next=items[index + 1] if index + 1 < len(items) else None,
+        module=module,
+        position=index + 1,
+        total=len(items),
+        contents=contents,
+        done=None if progress is None else done_items(contents, progress),
+    )
+
+
+def done_items(
+    contents: list[ModuleEntry], progress: Mapping[int, Progress | None]
+) -> frozenset[int]:
+    """The items of a table of contents that a learner's `progress` shows done,
+    each by its kind's rule."""
+    return frozenset(
+        entry.id
+        for module in contents
+        for entry in module.items
+        if kind_of(entry).is_done(progress.get(entry.id))
     )
 
 

@@ -13,6 +13,7 @@ from flask import (
     render_template,
     request,
     send_file,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -43,8 +44,17 @@ def _course(slug: str, *, with_items: bool = True) -> Course:
 @bp.get("/courses")
 def catalogue() -> str:
     search = request.args.get("q", "")[:200]
-    courses = catalog.published_courses(db.session(), search)
-    return render_template("learning/catalogue.html", courses=courses, search=search)
+    language = request.args.get("language", "")
+    if language not in catalog.LANGUAGE_NAMES:
+        language = ""  # an unknown language filters nothing
+    courses = catalog.published_courses(db.session(), search, language)
+    return render_template(
+        "learning/catalogue.html",
+        courses=courses,
+        search=search,
+        language=language,
+        language_names=catalog.LANGUAGE_NAMES,
+    )
 
 
 def _course_and_enrolment(slug: str) -> tuple[Course, Enrolment | None]:
@@ -58,7 +68,23 @@ def _course_and_enrolment(slug: str) -> tuple[Course, Enrolment | None]:
 def course(slug: str) -> str:
     course, enrolment = _course_and_enrolment(slug)
     may_enrol = enrolment is None and current_user.is_authenticated
-    return _course_page(course, enrolment, EnrolForm() if may_enrol else None)
+    return _course_page(course, enrolment, _enrol_form(course) if may_enrol else None)
+
+
+# The session key of a refused enrolment key's message, shown on the course
+# page the refusal redirects to (so a refresh repeats no POST).
+_KEY_ERROR = "enrolment_key_error"
+
+
+def _enrol_form(course: Course) -> EnrolForm:
+    """The Enrol form, with the course's key hint as the key's description and
+    the message of a key just refused on this course."""
+    form = EnrolForm()
+    form.key.description = course.enrolment_key_hint or ""
+    refused = session.pop(_KEY_ERROR, None)
+    if isinstance(refused, dict) and refused.get("slug") == course.slug:
+        form.key.errors = [str(refused.get("message", ""))]
+    return form
 
 
 def _course_page(course: Course, enrolment: Enrolment | None, enrol_form: EnrolForm | None) -> str:
@@ -67,18 +93,12 @@ def _course_page(course: Course, enrolment: Enrolment | None, enrol_form: EnrolF
         modules, progress = services.contents_and_progress(db_session, current_user, course)
     else:
         modules, progress = catalog.contents(db_session, course), {}
-    done = {
-        item.id
-        for module in modules
-        for item in module.items
-        if kind_of(item).is_done(progress.get(item.id))
-    }
     return render_template(
         "learning/course.html",
         course=course,
         modules=modules,
         enrolment=enrolment,
-        done=done,
+        done=services.done_items(modules, progress),
         # Asked once here, not once per item in the template.
         may_open_items=enrolment is not None or course.can_edit(current_user),
         enrol_form=enrol_form,  # only for those who may enrol
@@ -93,7 +113,9 @@ def _course_page(course: Course, enrolment: Enrolment | None, enrol_form: EnrolF
 
 @bp.post("/courses/<slug>/enrol")
 @login_required
-def enrol(slug: str) -> Response | tuple[str, int]:
+def enrol(slug: str) -> Response:
+    """Enrol; a refusal goes back to the course page (303) with its message on
+    the key field, or as a message when the course asks no key."""
     course = _course(slug, with_items=False)
     form = EnrolForm()
     if form.validate_on_submit():
@@ -103,14 +125,19 @@ def enrol(slug: str) -> Response | tuple[str, int]:
             )
         except DomainError as error:
             db.session().rollback()
-            form.key.errors.append(error.message)
+            message = str(error.message)
         else:
             db.session().commit()
             if created:
                 flash(_("You are enrolled in %(title)s.", title=course.title), "success")
             return redirect(url_for("learning.course", slug=slug))
-    # The course page again, with the error beside the key field.
-    return _course_page(course, None, form), 422
+    else:
+        message = " ".join(form.key.errors)
+    if course.enrolment_key:
+        session[_KEY_ERROR] = {"slug": slug, "message": message}
+    else:
+        flash(message, "error")
+    return redirect(url_for("learning.course", slug=slug), 303)
 
 
 @bp.get("/courses/<slug>/items/<int:item_id>")
@@ -141,7 +168,9 @@ def item(slug: str, item_id: int) -> str:
         kind=kind,
         enrolment=enrolment,
         done=kind.is_done(progress),
-        neighbours=services.neighbours(contents, item.id),
+        neighbours=services.neighbours(
+            contents, item.id, progress_by_item if enrolment is not None else None
+        ),
         **kind.context(db_session, item, current_user, enrolment),
     )
 
@@ -221,6 +250,7 @@ def complete(slug: str, item_id: int) -> Response:
             )
     except DomainError as error:
         abort(error.status, error.message)
+    flash(_("“%(title)s” marked as complete.", title=item.title), "success")
     if enrolment.completed_at == now:  # this completion completed the course
         flash(_("Well done: you have completed %(title)s.", title=course.title), "success")
     nxt = services.neighbours(contents, item.id).next

@@ -50,7 +50,7 @@ def _totals(session, org):
 def _zip_json(response):
     assert response.status_code == 200 and response.mimetype == "application/zip"
     with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
-        assert archive.namelist() == ["vle-data.json"]
+        assert archive.namelist() == ["vle-data.json", "index.html"]
         return json.loads(archive.read("vle-data.json").decode("utf-8"))
 
 

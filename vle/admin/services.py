@@ -15,6 +15,7 @@ import re
 import secrets
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
@@ -384,23 +385,32 @@ def user_data(db_session: Session, user: User) -> dict[str, Any]:
 
 
 def user_data_zip(
-    db_session: Session, user: User, actor: User, address: str | None = None
+    db_session: Session,
+    user: User,
+    actor: User,
+    address: str | None = None,
+    index: Callable[[dict[str, Any]], str] | None = None,
 ) -> bytes:
     """The user's data as `vle-data.json` in a zip (and an audit entry saying
     who downloaded it)."""
-    data = user_data_archive(db_session, user)
+    data = user_data_archive(db_session, user, index)
     record_data_export(db_session, actor, user, address)
     return data
 
 
-def user_data_archive(db_session: Session, user: User) -> bytes:
-    """The user's data as `vle-data.json` in a zip; it only reads."""
+def user_data_archive(
+    db_session: Session, user: User, index: Callable[[dict[str, Any]], str] | None = None
+) -> bytes:
+    """The user's data as `vle-data.json` in a zip, and, when `index` renders
+    it, as `index.html` beside it: the same data, readable in a browser. It only reads."""
     data = user_data(db_session, user)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(
             "vle-data.json", json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False)
         )
+        if index is not None:
+            archive.writestr("index.html", index(data))
     return buffer.getvalue()
 
 

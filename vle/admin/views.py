@@ -10,6 +10,7 @@ go (the new organisation of a user, the new parent of an organisation).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -24,6 +25,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
@@ -47,6 +49,7 @@ from vle.admin.forms import (
 from vle.audit import audit
 from vle.db import utcnow
 from vle.errors import DomainError, NotFound
+from vle.mail import services as mail
 from vle.security import get_or_404
 
 bp = Blueprint("admin", __name__)
@@ -438,13 +441,37 @@ def _data_zip(user: User) -> Response:
     """Read in a snapshot that takes no lock, then the audit entry in a short write
     of its own: on SQLite the writer lock is held for the entry alone (views
     marked `@db.reads_first`)."""
-    data = services.user_data_archive(db.read_snapshot(db.session()), user)
+    data = services.user_data_archive(db.read_snapshot(db.session()), user, _data_index(user))
     with db.transaction() as db_session:
         services.record_data_export(db_session, current_user, user, _address())
     response = Response(data, mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="vle-data-{user.id}.zip"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _data_index(user: User) -> Callable[[dict[str, Any]], str]:
+    """The zip's index.html: the user's data as a page in their language (a file
+    read offline: no scripts, no external files; links are absolute)."""
+
+    def moment(value: str | None) -> datetime | None:
+        return datetime.fromisoformat(value) if value else None
+
+    def render(data: dict[str, Any]) -> str:
+        locale = user.locale or str(get_locale() or "en")
+        # An app context of its own, as a mail's: dates in the user's language too.
+        with current_app.app_context(), force_locale(locale):
+            return render_template(
+                "admin/my_data_index.html",
+                data=data,
+                lang=locale,
+                site_name=current_app.config["SITE_NAME"],
+                moment=moment,
+                verify_url=lambda code: mail.external_url("certificates.verify", code=code),
+                audit_words=audit_words,
+            )
+
+    return render
 
 
 # --- Users from a CSV file ------------------------------------------------------------

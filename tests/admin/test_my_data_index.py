@@ -1,0 +1,92 @@
+"""My data: the zip holds a readable index.html beside the JSON, in the user's
+language, standing alone (no scripts, no external files), with what it holds escaped."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from html.parser import HTMLParser
+
+from tests.conftest import login, post_form
+from vle.certificates import services as certificates
+from vle.learning import services as learning
+from vle.quizzes.models import Answer, Attempt, AttemptState, Question
+
+
+class _Page(HTMLParser):
+    """The page's text and the tags it uses."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def _index(response) -> tuple[str, _Page]:
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
+        assert set(archive.namelist()) == {"vle-data.json", "index.html"}
+        html = archive.read("index.html").decode("utf-8")
+    page = _Page()
+    page.feed(html)
+    return html, page
+
+
+def _quiz_attempt(session, user, course, score):
+    item = course.items[0]
+    question = Question(item_id=item.id, position=1, type="essay", text_html="Kodėl?")
+    attempt = Attempt(
+        item_id=item.id, user_id=user.id, number=1, state=AttemptState.GRADED, score=score
+    )
+    session.add_all([question, attempt])
+    session.flush()
+    session.add(Answer(attempt_id=attempt.id, question_id=question.id, value="<b>Nes</b>"))
+
+
+def test_the_zip_holds_a_readable_page_of_the_users_data(
+    app, client, session, make_user, make_course
+):
+    app.config["BASE_URL"] = "https://mokymai.example.lt"
+    learner = make_user(email="jonas@example.org", name="Jonas <script>alert(1)</script>")
+    course = make_course(slug="etika", title="Etika darbe")
+    learning.enrol(session, learner, course)
+    for item in course.items:
+        learning.complete_item(session, learner, course, item)
+    certificate = certificates.certificate_for(session, learner, course)
+    _quiz_attempt(session, learner, course, 87.5)
+    session.commit()
+    login(client, "jonas@example.org")
+    html, page = _index(post_form(client, "/my/data", page="/my/data"))
+    text = " ".join(" ".join(page.text).split())
+    assert "Jonas <script>alert(1)</script>" in text  # shown as text …
+    assert "<script>" not in html and "&lt;script&gt;" in html  # … never as markup
+    assert "<b>Nes</b>" not in html and "&lt;b&gt;Nes&lt;/b&gt;" in html
+    assert "jonas@example.org" in text
+    assert "Etika darbe" in text
+    assert "87.5%" in text
+    assert "Your data in vle" in text and "Certificates" in text
+    links = [attrs.get("href") for tag, attrs in page.tags if tag == "a"]
+    assert f"https://mokymai.example.lt/certificates/verify/{certificate.display_code}" in links
+    # It stands alone: no scripts, no files fetched from anywhere, no inline handlers.
+    assert not [tag for tag, _ in page.tags if tag in ("script", "link", "img", "iframe")]
+    assert not re.search(r"\son\w+=", html)
+    assert [tag for tag, _ in page.tags if tag in ("h1", "h2")][:2] == ["h1", "h2"]
+
+
+def test_the_page_is_in_the_users_language(client, session, make_user, make_course):
+    learner = make_user(email="ona@example.org", name="Ona Žemaitė")
+    learner.locale = "lt"
+    course = make_course(title="Etika darbe")
+    learning.enrol(session, learner, course)
+    session.commit()
+    login(client, "ona@example.org")
+    html, page = _index(post_form(client, "/my/data", page="/my/data"))
+    assert '<html lang="lt">' in html
+    assert "Etika darbe" in " ".join(page.text)

@@ -11,10 +11,12 @@ from vle import audit as _audit  # noqa: F401
 from vle.accounts import models as _accounts  # noqa: F401 - register the tables
 from vle.catalog import models as _catalog  # noqa: F401
 from vle.certificates import models as _certificates  # noqa: F401
+from vle.community import models as _community  # noqa: F401
 from vle.competencies import models as _competencies  # noqa: F401
 from vle.db import Base, database_url, make_engine
 from vle.learning import models as _learning  # noqa: F401
 from vle.mail import models as _mail  # noqa: F401
+from vle.monitoring import models as _monitoring  # noqa: F401
 from vle.quizzes import models as _quizzes  # noqa: F401
 
 target_metadata = Base.metadata

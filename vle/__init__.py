@@ -207,7 +207,11 @@ def select_locale() -> str:
         return user.locale
     if session.get("locale") in languages:
         return session["locale"]
-    return request.accept_languages.best_match(languages) or "en"
+    from vle.accounts.views import LANGUAGE_COOKIE, browser_language
+
+    if request.cookies.get(LANGUAGE_COOKIE) in languages:
+        return request.cookies[LANGUAGE_COOKIE]
+    return browser_language(request.accept_languages, languages) or "en"
 
 
 def select_timezone() -> str | None:

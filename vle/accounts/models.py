@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, false
@@ -34,6 +35,14 @@ class Organisation(Base):
     )
     path: Mapped[str] = mapped_column(String(512), index=True, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The directory's profile (vle/community): ISO 3166-1 alpha-2 country, region,
+    # contact, and a description per language ({"en": "…", "lt": "…"}).
+    country: Mapped[str] = mapped_column(String(2), default="", server_default="", index=True)
+    region: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    contact_phone: Mapped[str] = mapped_column(String(50), default="", server_default="")
+    website: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    descriptions: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     # Images kept by vle/uploads.py (their SHA-256), printed on the certificates
     # of the courses this organisation issues; `signatory` names who signs.
     logo: Mapped[str | None] = mapped_column(String(64))

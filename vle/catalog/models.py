@@ -6,7 +6,16 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vle.accounts.models import Organisation, User
@@ -46,6 +55,9 @@ class Course(Base):
     # The course's length as its certificate states it (Lithuanian teacher
     # qualification certificates must); None: not stated.
     hours: Mapped[float | None]
+    # A network administrator counts it as a joint training scheme (the
+    # monitoring indicators RCO 85 and RCR 81).
+    joint_training: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The organisation whose name, logo and signature its certificates carry;
     # None: the site's name alone.
     issuer_id: Mapped[int | None] = mapped_column(

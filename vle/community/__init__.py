@@ -1,0 +1,1 @@
+"""The network: directory, forums, announcements, events and agreements, search."""

@@ -1,0 +1,1 @@
+"""The network's figures and the programme indicators, read across domains."""

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
-from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
-from babel import Locale, dates, numbers
-from flask import Flask, g, redirect, render_template, request
-from flask_babel import get_locale, get_timezone, get_translations
+from flask import Flask, redirect, render_template, request
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from vle import db
 from vle.accounts.views import LANGUAGE_NAMES
 from vle.errors import DomainError, json_error
+from vle.formats import format_date, format_datetime, format_decimal, format_percent
 
 ERROR_TITLES = {
     400: _l("Bad request"),
@@ -73,53 +69,6 @@ def _template_gettext() -> dict[str, Any]:
     return {"gettext": gettext, "ngettext": ngettext}
 
 
-@dataclass(frozen=True, slots=True)
-class _Formats:
-    locale: Locale
-    timezone: tzinfo
-
-
-def _formats() -> _Formats:
-    """The request's locale and time zone, looked up once: Flask-Babel's
-    formatters look both up again on every call, and a list page formats a
-    date and a number on every row."""
-    formats = g.get("vle_formats")
-    if formats is None:
-        formats = g.vle_formats = _Formats(get_locale() or Locale("en"), get_timezone())
-    return formats
-
-
-# A day or a number reads the same for every user of a language, and list
-# pages repeat them (today's date, a progress of 100 %): each is formatted
-# once per language and process, not on every row of every page.
-@lru_cache(maxsize=8192)
-def _day_text(day: date, format: str, locale: Locale) -> str:  # noqa: A002
-    return dates.format_date(day, format, locale=locale)
-
-
-@lru_cache(maxsize=8192)
-def _decimal_text(number: float | Decimal, kind: str, locale: Locale) -> str:
-    return numbers.format_decimal(number, locale=locale)
-
-
-def format_date(value: date | datetime, format: str = "medium") -> str:  # noqa: A002
-    """A date (a datetime: its day in the user's time zone), per locale."""
-    formats = _formats()
-    day = value.astimezone(formats.timezone).date() if isinstance(value, datetime) else value
-    return _day_text(day, format, formats.locale)
-
-
-def format_datetime(value: datetime, format: str = "medium") -> str:  # noqa: A002
-    """A moment in the user's time zone, per locale."""
-    formats = _formats()
-    return dates.format_datetime(value, format, tzinfo=formats.timezone, locale=formats.locale)
-
-
-def format_decimal(number: float | Decimal) -> str:
-    # The type is part of the key: 1 and 1.0 are equal but may read differently.
-    return _decimal_text(number, type(number).__name__, _formats().locale)
-
-
 def register_web(app: Flask) -> None:
     # Jinja's `_` resolves `gettext` from the template's context, so the
     # per-render callables above take precedence over Flask-Babel's globals.
@@ -132,6 +81,7 @@ def register_web(app: Flask) -> None:
         format_date=format_date,
         format_datetime=format_datetime,
         format_decimal=format_decimal,
+        format_percent=format_percent,
         get_locale=get_locale,
     )
 

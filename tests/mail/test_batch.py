@@ -132,7 +132,7 @@ def test_within_rendering_once_a_context_is_rendered_once(app, session, make_use
     assert len(bodies) == 7
     for person in people:
         assert f"Hello {person.name}," in bodies[f"k:{person.id}"]
-        assert "May 1, 2030" in bodies[f"k:{person.id}"]
+        assert "1 May 2030" in bodies[f"k:{person.id}"]  # British English: day, month, year
 
 
 def test_queue_mails_says_which_it_queued(app, session):

@@ -872,6 +872,7 @@ class Dashboard:
     by_course: list[RateRow]
     courses_total: int
     by_month: list[MonthCount]
+    zone: str = "UTC"  # the time zone whose months `by_month` counts
 
 
 def dashboard(
@@ -881,12 +882,14 @@ def dashboard(
     months: int = 12,
     top_courses: int = 20,
     now: datetime | None = None,
+    tz: tzinfo = UTC,
 ) -> Dashboard:
     """Completion rate by organisation (the children of `organisation`, or of the
     reader's own organisation, each counting its whole subtree, plus the members
     of that organisation itself), by course (the `top_courses` with the most
-    enrolments) and completions per calendar month (UTC) over the last `months`
-    months, from the completion history (a recurring course counts each time).
+    enrolments) and completions per calendar month over the last `months`
+    months — months of the reader's time zone `tz`, from local midnight on the first,
+    as every other date vle shows — from the completion history (a recurring course counts each time).
     The total counts the overdue too. Four queries, whatever the size of the network."""
     if organisation is None and scope.organisation_path is not None and scope.viewer:
         organisation = scope.viewer.organisation
@@ -937,23 +940,28 @@ def dashboard(
         key=lambda r: (-r.enrolled, r.label.casefold()),
     )  # fmt: skip
 
-    first_month = _month_start(now, months - 1)
-    month = _month_expression(db_session)
-    counted: dict[str, int] = dict(
+    starts = [_month_start(now, back, tz) for back in range(months - 1, -1, -1)]
+    # Each completion's month by comparison with the months' first instants (the
+    # latest first), the same SQL on every database and in any time zone.
+    month = case(
+        *((Completion.completed_at >= starts[i], i) for i in range(months - 1, -1, -1)),
+        else_=-1,
+    )
+    counted: dict[int, int] = dict(
         db_session.execute(
             select(month, func.count())
             .select_from(Completion)
-            .where(Completion.completed_at >= first_month)
+            .where(Completion.completed_at >= starts[0])
             .where(
                 *_scope_conditions(scope, organisation, Completion.course_id, Completion.user_id)
             )
             .group_by(month)
         ).all()
     )
-    by_month = []
-    for back in range(months - 1, -1, -1):
-        start = _month_start(now, back)
-        by_month.append(MonthCount(start.year, start.month, int(counted.get(f"{start:%Y-%m}", 0))))
+    by_month = [
+        MonthCount(start.year, start.month, int(counted.get(i, 0)))
+        for i, start in enumerate(starts)
+    ]
 
     return Dashboard(
         root=organisation,
@@ -962,6 +970,7 @@ def dashboard(
         by_course=by_course[:top_courses],
         courses_total=len(by_course),
         by_month=by_month,
+        zone=str(tz),
     )
 
 
@@ -1001,13 +1010,8 @@ def _roll_up(
     return rows
 
 
-def _month_start(now: datetime, months_back: int) -> datetime:
-    index = now.year * 12 + now.month - 1 - months_back
-    return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
-
-
-def _month_expression(db_session: Session) -> Any:
-    """ "YYYY-MM" of a completion time (UTC), in the database's own dialect."""
-    if db_session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", Completion.completed_at), "YYYY-MM")
-    return func.strftime("%Y-%m", Completion.completed_at)
+def _month_start(now: datetime, months_back: int, tz: tzinfo) -> datetime:
+    """Midnight on the first of the month `months_back` before `now`'s, in `tz`."""
+    local = now.astimezone(tz)
+    index = local.year * 12 + local.month - 1 - months_back
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=tz)

@@ -6,7 +6,7 @@ from datetime import date, tzinfo
 from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
-from flask_babel import format_percent, get_timezone
+from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -24,7 +24,7 @@ FILTER_FIELDS = (
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"format_percent": format_percent, "status_label": services.status_label}
+    return {"status_label": services.status_label}
 
 
 def _scope() -> services.Scope:
@@ -169,7 +169,7 @@ def dashboard() -> tuple[str, int]:
     filters, status = _filters(form, scope)
     data = None
     if filters is not None:
-        data = services.dashboard(db_session, scope, filters.organisation)
+        data = services.dashboard(db_session, scope, filters.organisation, tz=_reader_zone())
     return render_template(
         "reports/dashboard.html",
         form=form,

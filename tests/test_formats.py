@@ -1,0 +1,103 @@
+"""Dates and numbers as each language writes them (vle.formats: one rule for the
+pages, the mails, the certificates and the exports)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from flask import render_template_string
+from flask_login import login_user
+
+from vle.formats import decimal_mark, formatting_locale
+
+MOMENT = datetime(2026, 12, 6, 15, 54, tzinfo=UTC)  # 17:54 in Vilnius, the default zone
+TEMPLATE = (
+    "{{ format_datetime(moment) }}|{{ format_datetime(moment, 'short') }}|"
+    "{{ format_date(moment, 'long') }}|{{ format_date(moment) }}|"
+    "{{ format_percent(1) }}|{{ format_percent(0.6667, 2) }}|{{ format_decimal(12345.5) }}"
+)
+NBSP = "\xa0"
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "en",  # British English: day, month, year and a 24-hour clock
+            ["6 December 2026, 17:54", "06/12/2026, 17:54", "6 December 2026", "6 Dec 2026",
+             "100%", "66.67%", "12,345.5"],
+        ),
+        (
+            "lt",
+            ["2026 m. gruodžio 6 d. 17:54", "2026-12-06 17:54", "2026 m. gruodžio 6 d.",
+             "2026-12-06", f"100{NBSP}%", f"66,67{NBSP}%", f"12{NBSP}345,5"],
+        ),
+        (
+            "pl",
+            ["6 grudnia 2026, 17:54", "6.12.2026, 17:54", "6 grudnia 2026", "6 gru 2026",
+             "100%", "66,67%", f"12{NBSP}345,5"],
+        ),
+        (
+            "nb",
+            ["6. desember 2026, 17:54", "06.12.2026, 17:54", "6. desember 2026",
+             "6. des. 2026", f"100{NBSP}%", f"66,67{NBSP}%", f"12{NBSP}345,5"],
+        ),
+    ],
+)  # fmt: skip
+def test_each_language_writes_dates_and_numbers_its_own_way(app, language, expected):
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        rendered = render_template_string(TEMPLATE, moment=MOMENT).split("|")
+    assert rendered == expected
+    for text in rendered:
+        assert " %" not in text  # a percentage never wraps before its sign
+
+
+def test_english_is_never_written_month_first(app):
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        for fmt in ("short", "medium", "long"):
+            text = render_template_string(
+                "{{ format_date(day, f) }} {{ format_datetime(moment, f) }}",
+                day=date(2026, 12, 6),
+                f=fmt,
+                moment=MOMENT,
+            )
+            assert "12/6" not in text and "Dec 6" not in text and "December 6" not in text
+            assert "PM" not in text and "AM" not in text
+
+
+def test_times_are_in_the_readers_time_zone(app, make_user, session):
+    user = make_user()
+    user.locale, user.timezone = "en", "America/New_York"
+    session.commit()
+    with app.test_request_context("/"):
+        login_user(user)
+        text = render_template_string("{{ format_datetime(moment) }}", moment=MOMENT)
+    assert text == "6 December 2026, 10:54"
+
+
+def test_the_formatting_locale_and_decimal_mark_per_language():
+    assert str(formatting_locale("en")) == "en_GB"
+    assert str(formatting_locale("lt")) == "lt"
+    assert [decimal_mark(lang) for lang in ("en", "lt", "pl", "nb")] == [".", ",", ",", ","]
+
+
+def test_a_mail_in_english_gives_the_day_before_the_month(app):
+    from vle.mail import services as mail
+
+    with app.app_context():
+        _subject, text, html = mail.render_mail(
+            "due_soon",
+            "en",
+            {"course_title": "Ethics", "due": date(2030, 5, 1), "course_url": "http://x/"},
+        )
+    assert "by 1 May 2030." in text and "1 May 2030" in html
+
+
+def test_percentages_in_pages_are_one_unit(app, make_user, session):
+    """The progress bar of every course list: "100 %" with a no-break space in Lithuanian."""
+    with app.test_request_context("/", headers={"Accept-Language": "lt"}):
+        html = render_template_string(
+            '{% from "macros.html" import progress_bar %}{{ progress_bar(100, "x") }}'
+        )
+    assert f"100{NBSP}%" in html and "100 %" not in html

@@ -91,6 +91,8 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     import vle.authoring.file_views  # noqa: F401 - file items
     import vle.authoring.quiz_views  # noqa: F401 - quizzes and their question bank
     import vle.authoring.zip_views  # noqa: F401 - Download as .zip, Upload .zip
+    import vle.community.models  # noqa: F401 - the network's tables, ahead of its pages
+    import vle.monitoring.models  # noqa: F401 - indicator snapshots
     from vle.accounts.views import bp as accounts_bp
     from vle.admin.plan_views import bp as plans_bp
     from vle.admin.views import bp as admin_bp
@@ -101,6 +103,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     from vle.competencies.badge_views import bp as badges_bp
     from vle.competencies.plans import register as register_plans
     from vle.competencies.services import register as register_competencies
+    from vle.community.views import bp as community_bp
     from vle.competencies.views import bp as competencies_bp
     from vle.learning.assignment_views import bp as assignments_bp
     from vle.learning.message_views import bp as messages_bp
@@ -127,6 +130,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(mail_bp)
+    app.register_blueprint(community_bp)  # /network/…
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies
     register_web(app)
     if app.config.get("BENCH_CEILING"):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, redirect, render_template, request
+from flask import Flask, abort, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,7 +18,8 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from vle import db
-from vle.accounts.views import LANGUAGE_NAMES
+from vle.accounts.views import LANGUAGE_NAMES, safe_next
+from vle.catalog import services as catalog
 from vle.errors import DomainError, json_error
 from vle.formats import format_date, format_datetime, format_decimal, format_percent
 
@@ -69,6 +72,40 @@ def _template_gettext() -> dict[str, Any]:
     return {"gettext": gettext, "ngettext": ngettext}
 
 
+# The site's logo (config SITE_LOGO): the kinds of image a browser shows in the header.
+LOGO_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".svg": "image/svg+xml",
+}
+# How many published courses the front page shows.
+FRONT_PAGE_COURSES = 6
+
+
+def site_logo(config: Any) -> tuple[Path, str] | None:
+    """The logo file SITE_LOGO names and its content type, or None when it
+    names none, a missing file or a kind of file that is not an image."""
+    name = config.get("SITE_LOGO")
+    if not name:
+        return None
+    path = Path(name)
+    kind = LOGO_TYPES.get(path.suffix.lower())
+    return (path, kind) if kind and path.is_file() else None
+
+
+def expired_form_return() -> str:
+    """Where someone whose form expired was: the page the form was on (the
+    Referer, when it is this site's), else the address it was posted to. Only a
+    same-site relative path (accounts.views.safe_next), else the start page."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.scheme in ("http", "https"):
+        path = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    else:
+        path = request.full_path.rstrip("?")
+    return safe_next(path, default="/")
+
+
 def register_web(app: Flask) -> None:
     # Jinja's `_` resolves `gettext` from the template's context, so the
     # per-render callables above take precedence over Flask-Babel's globals.
@@ -83,17 +120,54 @@ def register_web(app: Flask) -> None:
         format_decimal=format_decimal,
         format_percent=format_percent,
         get_locale=get_locale,
+        site_name=app.config["SITE_NAME"],
+        site_has_logo=site_logo(app.config) is not None,
     )
 
     @app.get("/")
     def home() -> Any:
-        return redirect("/my" if current_user.is_authenticated else "/courses")
+        """Signed in: My learning. Anyone else: what the site is, how to get an
+        account, and a few of its courses."""
+        if current_user.is_authenticated:
+            return redirect("/my")
+        courses = catalog.published_courses(db.session())
+        return render_template(
+            "front.html",
+            courses=courses[:FRONT_PAGE_COURSES],
+            more_courses=len(courses) > FRONT_PAGE_COURSES,
+        )
+
+    @app.get("/site-logo")
+    def site_logo_file() -> Any:
+        logo = site_logo(app.config)
+        if logo is None:
+            abort(404)
+        path, kind = logo
+        response = send_file(path, mimetype=kind, max_age=86400)  # public, a day
+        # An SVG opened on its own runs no script and loads nothing.
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'"
+        )
+        return response
+
+    @app.get("/favicon.ico")
+    def favicon() -> Any:
+        return redirect(url_for("static", filename="favicon.svg"), 301)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> Any:
         if request.path.startswith("/api/"):
             return json_error(400, error.description)
-        return render_template("errors/csrf.html", reason=error.description), 400
+        back_to = expired_form_return()
+        # The sign-in form's own page already says where to go after it.
+        sign_in = (
+            back_to
+            if urlsplit(back_to).path == "/login"
+            else url_for("accounts.login", next=back_to)
+        )
+        return render_template(
+            "errors/csrf.html", reason=error.description, back_to=back_to, sign_in=sign_in
+        ), 400
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> Any:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from tests.conftest import PASSWORD, csrf_token, login
 
 
@@ -33,11 +35,36 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(client, make_user)
     assert client.get("/my").status_code == 302
 
 
-def test_deactivated_user_cannot_sign_in(client, make_user, session):
+def test_deactivated_user_with_the_right_password_is_told_to_contact_their_administrator(
+    client, make_user, session
+):
     user = make_user(email="gone@example.org")
     user.active = False
     session.commit()
-    assert "Wrong email or password." in login(client, "gone@example.org").get_data(as_text=True)
+    page = login(client, "gone@example.org").get_data(as_text=True)
+    assert "Your account has been deactivated" in page
+    assert "contact your organisation&#39;s administrator" in page
+    assert "Wrong email or password." not in page
+    assert client.get("/my").status_code == 302  # not signed in
+
+
+def test_a_wrong_password_for_a_deactivated_account_reveals_nothing(client, make_user, session):
+    user = make_user(email="gone@example.org")
+    user.active = False
+    session.commit()
+    page = login(client, "gone@example.org", "not the password").get_data(as_text=True)
+    assert "Wrong email or password." in page and "deactivated" not in page
+
+
+def test_a_refused_sign_in_is_the_forms_error_not_the_password_fields(client, make_user):
+    make_user(email="ona@example.org")
+    page = login(client, "ona@example.org", "not the password").get_data(as_text=True)
+    summary = re.search(r'<div class="error-summary" role="alert"[^>]*>(.*?)</div>', page, re.S)
+    assert summary, "the error is announced in a summary above the form"
+    assert "Check your email address and your password" in summary.group(1)
+    assert 'href="#email"' in summary.group(1) and 'href="#password"' in summary.group(1)
+    assert "aria-invalid" not in page  # neither field is marked wrong on its own
+    assert 'class="field field-error"' not in page
 
 
 def test_sixth_failed_sign_in_within_a_minute_is_refused(client, make_user):

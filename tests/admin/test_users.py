@@ -64,7 +64,7 @@ def test_deactivated_users_cannot_sign_in_and_are_kept(client, session, world):
     assert not _fresh(session, world.pupil).active
     other = client.application.test_client()
     response = login(other, "ona@example.org")
-    assert "Wrong email or password" in response.get_data(as_text=True)
+    assert "Your account has been deactivated" in response.get_data(as_text=True)
     assert session.scalar(select(func.count(User.id)).where(User.email == "ona@example.org")) == 1
     page = client.get(f"/admin/users/{world.pupil.id}").get_data(as_text=True)
     assert "Deactivated" in page and "Reactivate" in page

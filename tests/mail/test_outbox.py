@@ -72,7 +72,8 @@ def test_after_commit_it_is_sent_with_text_and_html_in_the_recipients_language(
         session.commit()
     [message] = smtp_server.messages
     assert message["To"] == "Ona Petraitienė <ona@example.org>"
-    assert message["From"] == app.config["MAIL_SENDER"]
+    [sender] = message["From"].addresses  # under the site's name
+    assert (sender.display_name, sender.addr_spec) == ("vle", app.config["MAIL_SENDER"])
     assert message["Subject"] == "Safety day on Friday"
     assert message["Content-Language"] == "lt"
     assert "List-Unsubscribe" not in message  # not a notification

@@ -244,15 +244,28 @@ def create_user(
     return user
 
 
+class AccountDeactivated(Forbidden):
+    """The right password for an account an administrator has deactivated."""
+
+
 def authenticate(db_session: Session, email: str, password: str) -> User | None:
     """The active user with this email and password, or None — the same answer,
-    in the same time, for an unknown email and a wrong password."""
+    in the same time, for an unknown email, a wrong password and a wrong
+    password for a deactivated account. Only someone who knows a deactivated
+    account's password learns that it is deactivated (AccountDeactivated)."""
     user = user_by_email(db_session, email)
     if user is None or not user.password_hash:
         check_password_hash(_DUMMY_HASH, password)
         return None
-    if not check_password_hash(user.password_hash, password) or not user.active:
+    if not check_password_hash(user.password_hash, password):
         return None
+    if not user.active:
+        raise AccountDeactivated(
+            _l(
+                "Your account has been deactivated. Please contact your organisation's "
+                "administrator if you still need it."
+            )
+        )
     return user
 
 

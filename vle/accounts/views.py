@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     abort,
+    after_this_request,
     current_app,
     flash,
     redirect,
@@ -21,6 +22,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import LanguageAccept
 from werkzeug.wrappers import Response
 
 from vle import db
@@ -34,6 +36,36 @@ from vle.extensions import login_manager
 bp = Blueprint("accounts", __name__)
 
 LANGUAGE_NAMES = {"en": "English", "lt": "Lietuvių", "pl": "Polski", "nb": "Norsk bokmål"}
+# The language last chosen in this browser (the switcher, or the account's at
+# sign-in): it outlives the session, so a page after the session has ended
+# (an expired form, the sign-in page after Log out) keeps the person's language.
+LANGUAGE_COOKIE = "vle_language"
+LANGUAGE_COOKIE_DAYS = 365
+# Norwegian ("no") and Nynorsk ("nn") readers get Bokmål, the Norwegian there is.
+LANGUAGE_ALIASES = {"no": "nb", "nn": "nb"}
+
+
+def browser_language(accept: LanguageAccept, languages: Iterable[str]) -> str | None:
+    """The best of `languages` for the browser's Accept-Language, reading
+    `no`, `nn` (and `no-NO`, `nn-NO`) as `nb`."""
+    read = [(LANGUAGE_ALIASES.get(re.split("[-_]", tag)[0].lower(), tag), q) for tag, q in accept]
+    return LanguageAccept(read).best_match(list(languages))
+
+
+def remember_language(locale: str) -> None:
+    """Keep `locale` in this browser's language cookie (set on this request's response)."""
+
+    @after_this_request
+    def set_cookie(response: Response) -> Response:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            locale,
+            max_age=timedelta(days=LANGUAGE_COOKIE_DAYS),
+            secure=current_app.config["SECURE_COOKIES"],
+            httponly=True,
+            samesite="Lax",
+        )
+        return response
 
 
 @login_manager.user_loader
@@ -112,10 +144,22 @@ def login() -> Response | str | tuple[str, int]:
         )
     if not allowed:
         abort(429)  # refused before the password is checked
-    user = services.authenticate(db.session(), email, password)
+    try:
+        user = services.authenticate(db.session(), email, password)
+    except services.AccountDeactivated as error:
+        return _login_page(form, 200, sign_in_error=str(error.message), check_fields=False)
     if user is None:
-        form.password.errors.append(_("Wrong email or password."))
-        return _login_page(form, 200)
+        # The form's error, not the password field's: the address may be the wrong one.
+        return _login_page(
+            form,
+            200,
+            sign_in_error=_(
+                "Wrong email or password. Check your email address and your password "
+                "(capital letters count). If you have forgotten your password, you can "
+                "choose a new one."
+            ),
+            check_fields=True,
+        )
 
     def password_checked(db_session: Session) -> User:
         assert user is not None
@@ -126,7 +170,9 @@ def login() -> Response | str | tuple[str, int]:
     return redirect(safe_next(form.next.data))
 
 
-def _login_page(form: LoginForm, status: int) -> tuple[str, int]:
+def _login_page(
+    form: LoginForm, status: int, sign_in_error: str = "", check_fields: bool = False
+) -> tuple[str, int]:
     """The sign-in form. Once an address is typed whose domain an organisation
     signs in through its own provider, it offers that way in (accounts/oidc.py)."""
     db_session = db.session()
@@ -134,7 +180,12 @@ def _login_page(form: LoginForm, status: int) -> tuple[str, int]:
     if request.method == "POST" and form.email.data and not form.email.errors:
         offer = sso.provider_for_email(db_session, form.email.data)  # never a refused address
     return render_template(
-        "accounts/login.html", form=form, sso_offer=offer, sso_any=sso.any_provider(db_session)
+        "accounts/login.html",
+        form=form,
+        sign_in_error=sign_in_error,
+        check_fields=check_fields,
+        sso_offer=offer,
+        sso_any=sso.any_provider(db_session),
     ), status
 
 
@@ -162,6 +213,8 @@ def sign_in(account: Callable[[Session], User]) -> User:
     session.clear()  # a fresh session on sign-in (no fixation)
     if chosen in LANGUAGE_NAMES:
         session["locale"] = chosen
+    if user.locale in LANGUAGE_NAMES:
+        remember_language(user.locale)
     session[SESSION_KEY] = key
     login_user(user)
     return user
@@ -186,6 +239,7 @@ def language() -> Response:
     form.locale.choices = list(LANGUAGE_NAMES.items())
     if form.validate_on_submit():
         session["locale"] = form.locale.data
+        remember_language(form.locale.data)
         if current_user.is_authenticated:
             services.set_locale(current_user, form.locale.data, tuple(LANGUAGE_NAMES))
             db.session().commit()

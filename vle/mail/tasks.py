@@ -177,7 +177,10 @@ def _message(mail: OutboxMail, now: datetime) -> EmailMessage:
     config = current_app.config
     message = EmailMessage(policy=POLICY)
     message["Subject"] = mail.subject
-    message["From"] = config["MAIL_SENDER"]
+    sender = config["MAIL_SENDER"]
+    # A bare address is shown under the site's name (a sender given as
+    # "Name <address>" keeps its own).
+    message["From"] = sender if "<" in sender else Address(config["SITE_NAME"], addr_spec=sender)
     message["To"] = Address(display_name=mail.to_name, addr_spec=mail.to_address)
     message["Date"] = format_datetime(now)
     sender_domain = config["MAIL_SENDER"].rpartition("@")[2].rstrip(">") or "localhost"

@@ -118,6 +118,7 @@ FIELD_WORDS: dict[str, Any] = {
     "extra_attempts": _l("Extra attempts"),
     "extra_minutes": _l("Extra time (minutes)"),
     "filters": _l("Filters"),
+    "framework": _l("Framework"),
     "format": _l("Format"),
     "invited": _l("Invited"),
     "item": _l("Item"),
@@ -218,6 +219,34 @@ VALUE_WORDS: dict[str, Any] = {
 }
 
 
+# Which report a "report.export" entry's `report` names.
+REPORT_WORDS: dict[str, Any] = {
+    "completion": _l("completion report"),
+    "competencies": _l("competency report"),
+    "progress": _l("learners' progress"),
+    "results": _l("quiz results"),
+    "responses": _l("quiz responses"),
+}
+
+# A report's order (`sort`): its column, "-" first when descending.
+SORT_WORDS: dict[str, Any] = {
+    "learner": _l("Learner"),
+    "email": _l("Email"),
+    "organisation": _l("Organisation"),
+    "course": _l("Course"),
+    "enrolled": _l("Enrolled on"),
+    "status": _l("Status"),
+    "progress": _l("Progress"),
+    "completed": _l("Completed on"),
+    "framework": _l("Framework"),
+    "competency": _l("Competency"),
+    "rating": _l("Rating"),
+    "proficient": _l("Proficient"),
+    "rated": _l("Rated on"),
+    "evidence": _l("Evidence"),
+}
+
+
 # Fields whose value is a list of things, not a [before, after] pair.
 LIST_FIELDS = frozenset({"changed", "to"})
 
@@ -267,6 +296,13 @@ def _value(key: str, value: Any) -> str:
         return ", ".join(_value(key, item) for item in value)
     if isinstance(value, dict):
         return ", ".join(f"{_field(k)}: {_value(k, v)}" for k, v in value.items())
+    if isinstance(value, str) and key == "report" and value in REPORT_WORDS:
+        return str(REPORT_WORDS[value])
+    if isinstance(value, str) and key == "sort" and value.lstrip("-") in SORT_WORDS:
+        column = str(SORT_WORDS[value.lstrip("-")])
+        if value.startswith("-"):
+            return _("%(column)s, descending", column=column)
+        return _("%(column)s, ascending", column=column)
     if isinstance(value, str):
         words = VALUE_WORDS.get(value)
         if words is not None:

@@ -80,6 +80,7 @@ def attempt_json(attempt: Attempt, course: Course, item: Item, own: bool = True)
         "submitted_at": _time(attempt.submitted_at),
         "questions": [_question_json(entry) for entry in shown],
         "answers": {str(entry.question.id): entry.value for entry in shown if entry.answered},
+        "flagged": list(attempt.flagged or []),
         "score": attempt.score,
         "passed": attempt.passed,
         "pass_mark": settings.pass_mark,
@@ -213,6 +214,12 @@ SCHEMAS = {
                 "type": "object",
                 "description": "question id → the saved answer",
                 "additionalProperties": True,
+            },
+            "flagged": {
+                "type": "array",
+                "items": {"type": "integer"},
+                "description": "ids of the questions the learner flagged to come back to, "
+                "in the attempt's order",
             },
             "score": {"type": ["number", "null"], "minimum": 0, "maximum": 100},
             "passed": {"type": ["boolean", "null"]},

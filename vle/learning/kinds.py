@@ -44,6 +44,10 @@ class ItemKind:
     # keeps of the round before, beside item progress, stops counting
     # (db_session, user_id, item ids of the course (a select), now) -> None.
     new_round: Callable[..., None] = field(default=lambda *args: None)
+    # Work the learner left open in the course's items of this kind (a quiz
+    # attempt), for the course page's **Continue attempt**: (db_session, user,
+    # course) -> {item id: page to return to}; one query at most.
+    open_work: Callable[..., dict[int, int]] = field(default=lambda *args: {})
 
 
 KINDS: dict[str, ItemKind] = {}
@@ -55,6 +59,14 @@ def register(kind: ItemKind) -> None:
 
 def kind_of(item: HasKind) -> ItemKind:
     return KINDS[item.kind]
+
+
+def open_work(db_session: Any, user: Any, course: Any) -> dict[int, int]:
+    """Every kind's open work in a course (see ItemKind.open_work)."""
+    found: dict[int, int] = {}
+    for kind in KINDS.values():
+        found.update(kind.open_work(db_session, user, course))
+    return found
 
 
 def _completed(progress: Progress | None) -> bool:

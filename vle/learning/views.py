@@ -27,7 +27,7 @@ from vle.db import utcnow
 from vle.errors import DomainError, NotFound
 from vle.learning import assignments, services
 from vle.learning.forms import EnrolForm
-from vle.learning.kinds import kind_of
+from vle.learning.kinds import kind_of, open_work
 from vle.learning.models import Enrolment
 from vle.mail import services as mail
 
@@ -102,6 +102,8 @@ def _course_page(course: Course, enrolment: Enrolment | None, enrol_form: EnrolF
         # Asked once here, not once per item in the template.
         may_open_items=enrolment is not None or course.can_edit(current_user),
         enrol_form=enrol_form,  # only for those who may enrol
+        # Item id → page: a quiz attempt left open (**Continue attempt**).
+        open_work=open_work(db_session, current_user, course) if enrolment is not None else {},
         open_for_enrolment=services.can_self_enrol(course),
         # Staff only: a learner's page asks nothing more of the database.
         may_assign=current_user.is_authenticated

@@ -63,6 +63,15 @@ class AttemptPage:
         return self.pages[self.page - 1] if self.pages else []
 
     @property
+    def flagged(self) -> set[int]:
+        """The questions the learner flagged to come back to."""
+        return set(self.attempt.flagged or [])
+
+    @property
+    def flagged_count(self) -> int:
+        return sum(1 for q in self.gradable if q.question.id in self.flagged)
+
+    @property
     def gradable(self) -> list[services.ShownQuestion]:
         return [q for q in self.shown if q.gradable]
 
@@ -85,21 +94,23 @@ def attempt_page(
     db_session: Session,
     attempt: Attempt,
     settings: services.QuizSettings,
-    page: int = 1,
+    page: int | None = None,
     errors: dict[int, str] | None = None,
     posted: dict[int, Any] | None = None,
 ) -> AttemptPage:
+    """An open attempt at `page` (None: the page the learner was last on)."""
     shown = services.shown_questions(db_session, attempt)
     pages = services.pages(shown, settings)
-    page = min(max(page, 1), max(len(pages), 1))
+    page = min(max(page or attempt.last_page or 1, 1), max(len(pages), 1))
     return AttemptPage(attempt, shown, pages, page, errors or {}, posted or {})
 
 
-def _page_arg() -> int:
+def _page_arg() -> int | None:
+    """The page asked for (?page=), None when none was: the page last viewed."""
     try:
-        return int(request.args.get("page", "1"))
-    except ValueError:
-        return 1
+        return int(request.args["page"])
+    except (KeyError, ValueError):
+        return None
 
 
 @dataclass
@@ -135,7 +146,7 @@ def quiz_view(
     item: Item,
     user: User,
     enrolment: Enrolment | None,
-    page: int = 1,
+    page: int | None = None,
     errors: dict[int, str] | None = None,
     posted: dict[int, Any] | None = None,
 ) -> QuizView:
@@ -152,6 +163,13 @@ def quiz_view(
     allowed = services.attempts_allowed(settings, accommodation)
     bank = services.questions_of(db_session, item)
     gradable = sum(1 for q in bank if services.is_gradable(q))
+    open_page = (
+        attempt_page(db_session, current, settings, page, errors, posted) if current else None
+    )
+    if open_page is not None and open_page.attempt.last_page != open_page.page:
+        # Opening the quiz again returns here; the write lock only for this write.
+        with db.transaction():
+            services.remember_page(open_page.attempt, open_page.page)
     return QuizView(
         settings=settings,
         attempts=attempts,
@@ -165,7 +183,7 @@ def quiz_view(
         and (allowed is None or len(attempts) < allowed),
         is_editor=course.can_edit(user),
         sees_results=not services.answer_scope(user, course).nobody,
-        open=attempt_page(db_session, current, settings, page, errors, posted) if current else None,
+        open=open_page,
         reviewable={
             a.id for a in attempts if services.review_allowed(settings, a, attempts, accommodation)
         },
@@ -186,7 +204,13 @@ def template_helpers() -> dict[str, Any]:
         "quiz_percent": percent,
         "quiz_max_answer_length": MAX_ANSWER_LENGTH,
         "quiz_type_label": type_label,
+        "quiz_word_count": word_count,
     }
+
+
+def word_count(text: str | None) -> int:
+    """Words in an essay answer, counted as quiz.js counts them (runs of non-space)."""
+    return len((text or "").split())
 
 
 def answer_url(course: Course, item: Item, attempt: Attempt) -> str:
@@ -206,6 +230,7 @@ QUIZ_KIND = ItemKind(
     is_done=_passed,
     context=context,
     new_round=services.start_new_round,
+    open_work=services.open_pages,
 )
 
 

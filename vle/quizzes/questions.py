@@ -35,6 +35,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from babel.lists import format_list
 from babel.numbers import format_decimal
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -129,6 +130,12 @@ def correct_answer(question: Question | Mapping[str, Any]) -> str:
     """The right answer in words, for review."""
     q = _as_question(question)
     return question_type(q).correct_answer(q)
+
+
+def penalty(question: Question | Mapping[str, Any]) -> float:
+    """How much a wrong answer can take away (0..1 of the question's mark)."""
+    q = _as_question(question)
+    return question_type(q).penalty(q)
 
 
 def type_label(name: str) -> str:
@@ -244,6 +251,12 @@ class QuestionType:
         """A human description of the right answer, for review."""
         return ""
 
+    @classmethod
+    def penalty(cls, question: Question) -> float:
+        """The most a wrong answer can take away, as a share of the question's
+        mark (0: wrong answers lose nothing beyond what they do not earn)."""
+        return 0.0
+
 
 class _ChoiceType(QuestionType):
     """Shared by single and multiple choice: choices "c1", "c2"... in file order."""
@@ -343,6 +356,12 @@ class MultipleChoice(_ChoiceType):
     def correct_answer(cls, question: Question) -> str:
         return ", ".join(c.text for c in question.choices if c.fraction > 0)
 
+    @classmethod
+    def penalty(cls, question: Question) -> float:
+        # Only here do negative weights count (grade() adds them up); the score
+        # of the question never drops below 0.
+        return max([0.0, *(-choice.fraction for choice in question.choices)])
+
 
 @register
 class TrueFalse(QuestionType):
@@ -432,7 +451,30 @@ class ShortAnswer(QuestionType):
 
     @classmethod
     def correct_answer(cls, question: Question) -> str:
-        return _either([c.text for c in question.choices if c.fraction == 1])
+        return _either([describe_pattern(c.text) for c in question.choices if c.fraction == 1])
+
+
+def describe_pattern(pattern: str) -> str:
+    """A short answer's accepted pattern in words, never its `*` syntax: "Nemunas",
+    "any answer starting with “photo”", "any answer containing “cell” and ending
+    with “s”"."""
+    bits = [bit.replace("\\*", "*").strip() for bit in re.split(r"(?<!\\)\*+", pattern)]
+    if len(bits) == 1:
+        return bits[0]
+    parts = []
+    if bits[0]:
+        parts.append(_("starting with “%(text)s”", text=bits[0]))
+    parts.extend(_("containing “%(text)s”", text=bit) for bit in bits[1:-1] if bit)
+    if bits[-1]:
+        parts.append(_("ending with “%(text)s”", text=bits[-1]))
+    if not parts:
+        return _("any answer")
+    return _("any answer %(conditions)s", conditions=_all_of(parts))
+
+
+def _all_of(texts: Sequence[str]) -> str:
+    """Conditions that all hold, in words: "A", "A and B", "A, B and C"."""
+    return format_list(list(texts), locale=get_locale() or "en")
 
 
 def _number_text(raw: str) -> str | None:

@@ -736,6 +736,63 @@ def save_answers(
     return changed
 
 
+def remember_page(attempt: Attempt, page: int) -> bool:
+    """Record the page of an open attempt the learner is on, so that opening the
+    quiz again returns there. True when it changed (the caller commits)."""
+    if not attempt.is_open or attempt.last_page == page:
+        return False
+    attempt.last_page = page
+    return True
+
+
+def set_flags(attempt: Attempt, on_page: Iterable[int], flagged: Iterable[int]) -> None:
+    """The "flag for later" marks of a posted page: its questions (`on_page`)
+    flagged as posted, the other pages' flags kept; in the attempt's order.
+    The caller has checked that the attempt takes answers (save_answers)."""
+    on_page, flagged = set(on_page), set(flagged)
+    kept = {qid for qid in attempt.flagged if qid not in on_page} | (flagged & on_page)
+    wanted = [qid for qid in attempt.question_ids if qid in kept]
+    if wanted != list(attempt.flagged):
+        attempt.flagged = wanted
+
+
+def flag_question(
+    db_session: Session,
+    attempt: Attempt,
+    question_id: int,
+    flagged: bool,
+    now: datetime | None = None,
+    locked: bool = False,
+) -> None:
+    """Flag a question of an open attempt for later, or take the flag off (the
+    autosave's way). 409 once submitted or past the deadline, 422 for a question
+    not in the attempt. `locked`: the caller loaded the attempt with lock_own_attempt()."""
+    now = now or utcnow()
+    if not locked:
+        attempt = _lock(db_session, attempt)
+    _check_writable(attempt, now)
+    if question_id not in attempt.question_ids:
+        raise Invalid(_l("Question %(id)s is not part of this attempt.", id=question_id))
+    set_flags(attempt, [question_id], [question_id] if flagged else [])
+    db_session.flush()
+
+
+def open_pages(db_session: Session, user: User, course: Course) -> dict[int, int]:
+    """The learner's open attempts in a course: quiz item id → the page they
+    were last on (one query; the course page's **Continue attempt**)."""
+    rows = db_session.execute(
+        select(Attempt.item_id, Attempt.last_page)
+        .join(Item, Item.id == Attempt.item_id)
+        .join(Module, Module.id == Item.module_id)
+        .where(
+            Module.course_id == course.id,
+            Attempt.user_id == user.id,
+            Attempt.state == AttemptState.OPEN,
+        )
+    ).all()
+    return {item_id: page for item_id, page in rows}
+
+
 def answers_of(db_session: Session, attempt: Attempt) -> dict[int, Answer]:
     return {a.question_id: a for a in db_session.scalars(_ANSWERS_OF, {"attempt_id": attempt.id})}
 
@@ -868,6 +925,21 @@ def record_counting_result(
 
 
 @dataclass
+class ReviewOption:
+    """One option of a multiple-answer question in review."""
+
+    text_html: str
+    chosen: bool
+    correct: bool  # it earns credit: it should have been chosen
+    feedback_html: str
+
+    @property
+    def right(self) -> bool:
+        """Did the learner do the right thing with it (chose a right one, left a wrong one)?"""
+        return self.chosen == self.correct
+
+
+@dataclass
 class Review:
     """What the review shows of one answer."""
 
@@ -877,6 +949,8 @@ class Review:
     general_feedback_html: str
     correct_answer_html: str
     comment: str
+    # A multiple-answer question's every option, as shown (empty for other types).
+    options: list[ReviewOption] = field(default_factory=list)
 
 
 @dataclass
@@ -892,6 +966,8 @@ class ShownQuestion:
     review: Review | None = None
     answer: Answer | None = field(default=None, repr=False)
     erased: bool = False  # the learner's answer was erased with their personal data
+    # The most a wrong answer takes away, 0..1 of the question's mark (said before answering).
+    penalty: float = 0.0
 
 
 def _outcome(fraction: float | None) -> str:
@@ -902,7 +978,36 @@ def _outcome(fraction: float | None) -> str:
     return "partial" if fraction > 0 else "incorrect"
 
 
-def _review(question: Question, spec: gift.Question, answer: Answer | None) -> Review:
+def _options(spec: gift.Question, value: Any, shown: list[dict[str, Any]]) -> list[ReviewOption]:
+    """A multiple-answer question's options in the order the attempt showed them,
+    each chosen or not, right or not, with its feedback."""
+    if spec.type != "multiple_choice" or is_erased_answer(value):
+        return []
+    by_id = dict(zip(questions.MultipleChoice.choice_ids(spec), spec.choices, strict=True))
+    chosen = set(value) if isinstance(value, list) else set()
+    return [
+        ReviewOption(
+            text_html=entry["text"],
+            chosen=entry["id"] in chosen,
+            correct=by_id[entry["id"]].fraction > 0,
+            feedback_html=render_inline(
+                by_id[entry["id"]].feedback,
+                by_id[entry["id"]].feedback_format or spec.text_format,
+            )
+            if by_id[entry["id"]].feedback
+            else "",
+        )
+        for entry in shown
+        if entry["id"] in by_id
+    ]
+
+
+def _review(
+    question: Question,
+    spec: gift.Question,
+    answer: Answer | None,
+    shown: list[dict[str, Any]] | None = None,
+) -> Review:
     value = answer.value if answer else None
     fraction = answer.fraction if answer else 0.0
     fmt = spec.text_format
@@ -913,6 +1018,7 @@ def _review(question: Question, spec: gift.Question, answer: Answer | None) -> R
     except ValueError:
         feedback, correct = [], ""
     return Review(
+        options=_options(spec, value, shown or []),
         fraction=fraction,
         outcome=_outcome(fraction),
         feedback_html=[render_inline(text, fmt) for text in feedback if text],
@@ -973,20 +1079,31 @@ def shown_questions(
             number += 1
         answer = saved.get(question_id)
         value = answer.value if answer else None
+        public = _public(question, spec, attempt.choice_order.get(str(question_id)))
         shown.append(
             ShownQuestion(
                 number=number if gradable else 0,
                 question=question,
-                public=_public(question, spec, attempt.choice_order.get(str(question_id))),
+                public=public,
                 value=value,
                 answered=_is_answered(value),
                 gradable=gradable,
-                review=_review(question, spec, answer) if with_review and gradable else None,
+                review=_review(question, spec, answer, public.get("choices"))
+                if with_review and gradable
+                else None,
                 answer=answer,
                 erased=is_erased_answer(value),
+                penalty=_penalty(spec),
             )
         )
     return shown
+
+
+def _penalty(spec: gift.Question) -> float:
+    try:
+        return questions.penalty(spec)
+    except ValueError:  # a type this version does not know
+        return 0.0
 
 
 def preview_question(question: Question, number: int = 1) -> ShownQuestion:
@@ -1000,6 +1117,7 @@ def preview_question(question: Question, number: int = 1) -> ShownQuestion:
         value=None,
         answered=False,
         gradable=gradable,
+        penalty=_penalty(parsed(question)),
     )
 
 

@@ -70,7 +70,7 @@ def _own_attempt(item: Item, attempt_id: int) -> Attempt:
 
 def _item_url(course: Course, item: Item, page: int | None = None) -> str:
     args: dict[str, Any] = {"slug": course.slug, "item_id": item.id}
-    if page and page > 1:
+    if page and page > 1:  # page 1 or none: the page last viewed, which a save records
         args["page"] = page
     return url_for("learning.item", **args)
 
@@ -124,16 +124,20 @@ def _read_answer(entry: services.ShownQuestion, form: Any) -> Any:
     return value or None
 
 
+def _posted_ids(name: str) -> list[int]:
+    """Question ids posted under `name`; 400 for one that is not a number."""
+    try:
+        return [int(raw) for raw in request.form.getlist(name)]
+    except ValueError:
+        abort(400)
+
+
 def _posted_page(attempt: Attempt) -> tuple[list[services.ShownQuestion], dict[int, Any]]:
     """The questions the posted page showed, and their answers."""
     shown = services.shown_questions(db.session(), attempt)
     by_id = {entry.question.id: entry for entry in shown}
     on_page: list[services.ShownQuestion] = []
-    for raw in request.form.getlist("shown"):
-        try:
-            question_id = int(raw)
-        except ValueError:
-            abort(400)
+    for question_id in _posted_ids("shown"):
         entry = by_id.get(question_id)
         if entry is None:
             abort(422)
@@ -183,11 +187,7 @@ def save_page(slug: str, item_id: int, attempt_id: int) -> Response | tuple[str,
         db_session.commit()
         flash(_("The time is up. Your attempt has been submitted."), "info")
         return redirect(_result_url(course, item, attempt), 303)
-    db_session.commit()
-    if action == "submit":
-        return redirect(
-            url_for("quizzes.confirm", slug=slug, item_id=item_id, attempt_id=attempt.id), 303
-        )
+    services.set_flags(attempt, [entry.question.id for entry in on_page], _posted_ids("flag"))
     page = _form_page()
     if action == "next":
         page += 1
@@ -198,7 +198,13 @@ def save_page(slug: str, item_id: int, attempt_id: int) -> Response | tuple[str,
             page = int(action.removeprefix("page-"))
         except ValueError:
             page = 1
-    else:
+    services.remember_page(attempt, max(page, 1))
+    db_session.commit()
+    if action == "submit":
+        return redirect(
+            url_for("quizzes.confirm", slug=slug, item_id=item_id, attempt_id=attempt.id), 303
+        )
+    if action not in {"next", "previous"} and not action.startswith("page-"):
         flash(_("Your answers are saved."), "success")
     return redirect(_item_url(course, item, page), 303)
 
@@ -258,6 +264,36 @@ def save_answer_json(slug: str, item_id: int, attempt_id: int, question_id: int)
         return json_error(error.status, str(error.message), error.code)
     db_session.commit()
     return jsonify({"saved_at": saved_at.isoformat().replace("+00:00", "Z")})
+
+
+@bp.put(ATTEMPT + "/flags/<int:question_id>")
+@login_required
+def save_flag_json(slug: str, item_id: int, attempt_id: int, question_id: int) -> Any:
+    """ "Flag for later" saved in the background (quiz.js), as an answer is.
+    Body {"flagged": true|false}."""
+    db_session = db.session()
+    try:
+        attempt = services.lock_own_attempt(db_session, current_user, attempt_id)
+        if attempt.item_id != item_id:
+            raise NotFound(_("There is no such attempt."))
+    except NotFound as error:
+        return json_error(404, str(error.message))
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("flagged"), bool):
+        return json_error(400, _('Send a JSON object with the flag: {"flagged": true}.'))
+    now = utcnow()
+    if services.close_if_overdue(db_session, attempt, now):
+        db_session.commit()
+        return json_error(
+            409, _("The time for this attempt is up; its answers can no longer change."), "conflict"
+        )
+    try:
+        services.flag_question(db_session, attempt, question_id, body["flagged"], now, locked=True)
+    except DomainError as error:
+        db_session.rollback()
+        return json_error(error.status, str(error.message), error.code)
+    db_session.commit()
+    return jsonify({"flagged": question_id in attempt.flagged})
 
 
 @bp.get(ATTEMPT + "/submit")

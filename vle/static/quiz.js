@@ -15,6 +15,7 @@
   var state = document.getElementById("save-state");
   var csrf = form.querySelector("input[name=csrf_token]").value;
   var answerUrl = form.getAttribute("data-answer-url").replace(/0$/, "");
+  var flagUrl = form.getAttribute("data-flag-url").replace(/0$/, "");
   var resultUrl = form.getAttribute("data-result-url");
   var TEXT_DELAY = 800;        // ms of quiet typing before a text answer is saved
   var SLOW = 400;              // ms before "Saving…" is shown at all
@@ -171,9 +172,51 @@
     return sec ? sec.getAttribute("data-question") : null;
   }
 
+  function markFlagged(id, flagged) {
+    var mark = document.querySelector("[data-nav-question='" + id + "'] .nav-flag");
+    if (mark) { mark.hidden = !flagged; }
+  }
+
+  // "Flag for later": saved at once, as an answer is; the box keeps its state
+  // whatever happens, and the page's next post carries it anyway.
+  function saveFlag(id, box) {
+    if (closed || submitting) { return; }
+    fetch(flagUrl + id, {
+      method: "PUT",
+      credentials: "same-origin",
+      redirect: "manual",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
+      body: JSON.stringify({ flagged: box.checked })
+    }).then(function (response) {
+      if (response.ok) { markFlagged(id, box.checked); settle(); return; }
+      if (response.status === 409) { goToResult(); return; }
+      say("refused", "failed");
+    }).catch(function () { say("retry", "failed"); });
+  }
+
   form.addEventListener("change", function (event) {
     var id = questionOf(event.target);
-    if (id) { save(id); }
+    if (!id) { return; }
+    if (event.target.name === "flag") { saveFlag(id, event.target); return; }
+    save(id);
+  });
+
+  // An essay's word count, said again (politely) once typing pauses.
+  var WORDS_DELAY = 1000;
+  var wordTimers = {};
+  function countWords(field) {
+    var out = document.getElementById("qw-" + questionOf(field));
+    if (!out) { return; }
+    var words = field.value.split(/\s+/).filter(function (w) { return w; }).length;
+    var text = out.getAttribute("data-words").replace("{n}", String(words));
+    if (out.textContent !== text) { out.textContent = text; }
+  }
+  form.addEventListener("input", function (event) {
+    if (event.target.tagName !== "TEXTAREA") { return; }
+    var field = event.target;
+    var id = questionOf(field);
+    clearTimeout(wordTimers[id]);
+    wordTimers[id] = setTimeout(function () { countWords(field); }, WORDS_DELAY);
   });
 
   form.addEventListener("input", function (event) {

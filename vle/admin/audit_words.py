@@ -9,10 +9,13 @@ anywhere in vle needs its words here: tests/admin/test_audit_words.py reads ever
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+
+from vle.formats import format_date, format_percent
 
 ACTION_WORDS: dict[str, Any] = {
     "organisation.create": _l("Organisation created"),
@@ -247,6 +250,9 @@ SORT_WORDS: dict[str, Any] = {
 }
 
 
+# Fields whose value is a day, stored as YYYY-MM-DD: shown as the reader writes a date.
+DATE_FIELDS = frozenset({"due", "since", "until"})
+
 # Fields whose value is a list of things, not a [before, after] pair.
 LIST_FIELDS = frozenset({"changed", "to"})
 
@@ -296,6 +302,13 @@ def _value(key: str, value: Any) -> str:
         return ", ".join(_value(key, item) for item in value)
     if isinstance(value, dict):
         return ", ".join(f"{_field(k)}: {_value(k, v)}" for k, v in value.items())
+    if isinstance(value, str) and key in DATE_FIELDS:
+        try:
+            return format_date(date.fromisoformat(value))
+        except ValueError:
+            return value
+    if isinstance(value, int | float) and key == "progress":
+        return format_percent(value / 100)
     if isinstance(value, str) and key == "report" and value in REPORT_WORDS:
         return str(REPORT_WORDS[value])
     if isinstance(value, str) and key == "sort" and value.lstrip("-") in SORT_WORDS:

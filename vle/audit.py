@@ -29,6 +29,8 @@ ACTIONS = (
     "organisation.move",
     "organisation.sso",
     "organisation.sso_remove",
+    "organisation.profile",
+    "organisation.certificate",
     "user.create",
     "user.update",
     "user.deactivate",
@@ -55,8 +57,29 @@ ACTIONS = (
     "report.export",
     "attempt.grade",
     "accommodation.set",
+    "event.create",
+    "event.update",
+    "event.delete",
+    "agreement.create",
+    "agreement.update",
+    "agreement.delete",
+    "forum.create",
+    "thread.pin",
+    "thread.unpin",
+    "thread.lock",
+    "thread.unlock",
+    "thread.hide",
+    "thread.unhide",
+    "thread.move",
+    "post.hide",
+    "post.unhide",
+    "post.report",
+    "post.report_resolve",
 )
-TARGET_TYPES = ("user", "organisation", "enrolment", "course", "report")
+TARGET_TYPES = (
+    "user", "organisation", "enrolment", "course", "report", "event", "agreement",
+    "forum", "forum_thread", "forum_post",
+)  # fmt: skip
 
 
 class HasId(Protocol):

@@ -27,6 +27,7 @@ import zipfile
 from pathlib import Path
 
 from flask_babel import gettext as _
+from PIL import Image
 
 from vle.errors import Invalid
 
@@ -215,6 +216,28 @@ def check_file(name: str, data: bytes, max_bytes: int) -> tuple[str, str]:
             )
         )
     return media_type, extension if extension in extensions else extensions[0]
+
+
+# What may be printed as an image (an organisation's logo and signature on certificates).
+IMAGE_TYPES = ("image/png", "image/jpeg")
+IMAGE_MAX_PIXELS = 25_000_000  # read from the header before decoding: no memory bomb
+
+
+def check_image(name: str, data: bytes, max_bytes: int) -> str:
+    """The media type of a PNG or JPEG image (`check_file`'s rules, by content),
+    decoded whole: a damaged or truncated image is refused here, so that nothing
+    that prints it later (a certificate PDF) fails on it. UploadRefused otherwise."""
+    media_type, _extension = check_file(name, data, max_bytes)
+    if media_type not in IMAGE_TYPES:
+        raise UploadRefused(_("Only a PNG or JPEG image is accepted."))
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > IMAGE_MAX_PIXELS:
+                raise UploadRefused(_("The image is too large: at most 25 megapixels."))
+            image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise UploadRefused(_("The image cannot be read: it may be damaged.")) from None
+    return media_type
 
 
 def uploads_folder(instance_path: str | os.PathLike[str]) -> Path:

@@ -53,6 +53,31 @@ class OrganisationForm(Form):
     parent = SelectField(_l("Part of"), choices=[], default="")
 
 
+IMAGE_ACCEPT = "image/png,image/jpeg"  # what the file picker offers; the content decides
+
+
+class CertificateLookForm(Form):
+    """An organisation on the certificates it issues (vle/certificates/pdf.py)."""
+
+    logo = FileField(
+        _l("Logo"),
+        description=_l("A PNG or JPEG image of at most 2 MB."),
+        render_kw={"accept": IMAGE_ACCEPT},
+    )
+    remove_logo = BooleanField(_l("Remove the logo"))
+    signature = FileField(
+        _l("Signature image"),
+        description=_l("The signatory's signature, scanned: a PNG or JPEG image of at most 2 MB."),
+        render_kw={"accept": IMAGE_ACCEPT},
+    )
+    remove_signature = BooleanField(_l("Remove the signature image"))
+    signatory = StringField(
+        _l("Signatory"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("Printed under the signature, e.g. “Dr. Rūta Kazlauskienė, Director”."),
+    )
+
+
 class UserForm(Form):
     email = StringField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])

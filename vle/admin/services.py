@@ -26,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, false, func, inspect, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
-from vle import periods
+from vle import periods, uploads
 from vle.accounts import bulk
 from vle.accounts import services as accounts
 from vle.accounts.models import ApiToken, Organisation, User
@@ -36,7 +36,7 @@ from vle.certificates.models import Certificate
 from vle.competencies import badges
 from vle.db import utcnow
 from vle.errors import Invalid, NotFound
-from vle.inputs import has_control
+from vle.inputs import CONTROL_CHARACTERS, has_control
 from vle.learning.models import Completion, Enrolment, ItemProgress
 from vle.quizzes import services as quizzes
 from vle.quizzes.models import Accommodation, Answer, Attempt
@@ -412,6 +412,70 @@ def user_data_archive(
         if index is not None:
             archive.writestr("index.html", index(data))
     return buffer.getvalue()
+
+
+# --- An organisation on its certificates ------------------------------------------------
+
+CERTIFICATE_IMAGE_MAX_BYTES = 2 * 1024 * 1024
+SIGNATORY_MAX = 200  # organisations.signatory
+
+
+class CertificateLookRefused(Invalid):
+    """A logo, signature or signatory refused; `field` names the form's field."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def update_certificate_look(
+    db_session: Session,
+    actor: User,
+    org: Organisation,
+    instance_path: str | Path,
+    *,
+    signatory: str,
+    logo: tuple[str, bytes] | None = None,
+    remove_logo: bool = False,
+    signature: tuple[str, bytes] | None = None,
+    remove_signature: bool = False,
+    address: str | None = None,
+) -> list[str]:
+    """What the certificates of the courses `org` issues carry: its logo and a
+    signature image (PNG or JPEG of at most 2 MB, checked by content and decoded
+    whole: vle/uploads.check_image), each uploaded (name, bytes) or removed, and
+    the signatory's name. Only administrators with `org` in scope. Every file is
+    checked before any is kept; returns the fields changed, audited."""
+    accounts.require_scope(actor, org)
+    signatory = (signatory or "").strip()
+    if len(signatory) > SIGNATORY_MAX:
+        raise CertificateLookRefused(
+            "signatory", str(_l("At most %(n)d characters.", n=SIGNATORY_MAX))
+        )
+    if has_control(signatory):
+        raise CertificateLookRefused("signatory", str(CONTROL_CHARACTERS))
+    new = {"logo": None if remove_logo else org.logo,
+           "signature": None if remove_signature else org.signature}  # fmt: skip
+    uploaded = {"logo": logo, "signature": signature}
+    for field, upload in uploaded.items():
+        if upload is not None:
+            try:
+                uploads.check_image(upload[0], upload[1], CERTIFICATE_IMAGE_MAX_BYTES)
+            except uploads.UploadRefused as error:
+                raise CertificateLookRefused(field, str(error.message)) from None
+    for field, upload in uploaded.items():
+        if upload is not None:
+            new[field] = uploads.store(instance_path, upload[1])
+    changed = [f for f in ("logo", "signature") if getattr(org, f) != new[f]]
+    if signatory != org.signatory:
+        changed.append("signatory")
+    if changed:
+        org.logo, org.signature, org.signatory = new["logo"], new["signature"], signatory
+        audit(
+            db_session, actor, "organisation.certificate", "organisation", org.id, address,
+            {"changed": changed}, organisation_id=org.id, label=org.code,
+        )  # fmt: skip
+    return changed
 
 
 def record_data_export(

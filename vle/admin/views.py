@@ -30,7 +30,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
-from vle import db
+from vle import db, uploads
 from vle.accounts import bulk, passwords
 from vle.accounts import services as accounts
 from vle.accounts.models import Organisation, User
@@ -38,6 +38,7 @@ from vle.admin import audit_words, services
 from vle.admin.forms import (
     ActionForm,
     AuditFilterForm,
+    CertificateLookForm,
     ConfirmImportForm,
     EraseForm,
     ImportForm,
@@ -191,7 +192,64 @@ def edit_organisation(org_id: int) -> Any:
 
         if saved := _saved(form.code, change):
             return saved
-    return render_template("admin/organisation_form.html", form=form, org=org), _form_status()
+    look = CertificateLookForm(formdata=None, data={"signatory": org.signatory})
+    return _organisation_page(org, form, look, _form_status())
+
+
+def _organisation_page(
+    org: Organisation, form: OrganisationForm, look: CertificateLookForm, status: int = 200
+) -> tuple[str, int]:
+    return render_template("admin/organisation_form.html", form=form, org=org, look=look), status
+
+
+@bp.post("/admin/organisations/<int:org_id>/certificate")
+def organisation_certificate(org_id: int) -> Any:
+    """The organisation's logo, signature image and signatory on its certificates."""
+    org = _organisation(org_id)
+    look = CertificateLookForm()
+    if look.validate_on_submit():
+        files = {}
+        for name in ("logo", "signature"):
+            upload = request.files.get(name)
+            if upload is not None and upload.filename:
+                files[name] = (upload.filename, upload.read())
+        db_session = db.session()
+        try:
+            changed = services.update_certificate_look(
+                db_session, current_user, org, current_app.instance_path,
+                signatory=look.signatory.data or "",
+                logo=files.get("logo"), remove_logo=look.remove_logo.data,
+                signature=files.get("signature"), remove_signature=look.remove_signature.data,
+                address=_address(),
+            )  # fmt: skip
+        except services.CertificateLookRefused as error:
+            db_session.rollback()
+            look[error.field].errors = [*look[error.field].errors, error.message]
+        else:
+            db_session.commit()
+            if changed:
+                flash(_("The certificates of %(name)s were changed.", name=org.name), "success")
+            else:
+                flash(_("Nothing had changed."), "info")
+            return redirect(url_for("admin.edit_organisation", org_id=org.id) + "#certificate")
+    return _organisation_page(org, _organisation_form(org), look, 422)
+
+
+@bp.get("/admin/organisations/<int:org_id>/images/<kind>")
+def organisation_image(org_id: int, kind: str) -> Response:
+    """The organisation's logo or signature image, for its administrators' page."""
+    org = _organisation(org_id)
+    sha256 = {"logo": org.logo, "signature": org.signature}.get(kind)
+    if not sha256:
+        abort(404)
+    try:
+        data = uploads.read(current_app.instance_path, sha256)
+    except (OSError, ValueError):
+        abort(404)
+    response = Response(data, mimetype=uploads.detect(data) or "application/octet-stream")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _org_fields(form: OrganisationForm) -> dict[str, Any]:

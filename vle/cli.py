@@ -19,7 +19,7 @@ from vle.accounts import bulk, sso
 from vle.accounts import services as accounts
 from vle.accounts.passwords import invite as send_invitation
 from vle.catalog.models import Course
-from vle.demo import DEMO_ACCOUNTS, seed_demo
+from vle.demo import DEMO_ACCOUNTS, NotTheDemosOwn, remove_demo_data, seed_demo
 from vle.errors import DomainError
 from vle.inputs import has_control
 from vle.learning import assignments
@@ -741,11 +741,22 @@ def serve(host: str, port: int, workers: int, threads: int, connections: int | N
 @cli.command("demo")
 @click.option("--no-serve", is_flag=True, help="Stop once the demo data is in place.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--fresh",
+    is_flag=True,
+    help="Start afresh: remove the demo's database, queue and uploaded files first.",
+)
 @with_appcontext
 @fail_cleanly
-def demo(no_serve: bool, port: int) -> None:
+def demo(no_serve: bool, port: int, fresh: bool) -> None:
     """From nothing to a running demo site on SQLite (idempotent)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if fresh:
+        try:
+            removed = remove_demo_data(app)
+        except NotTheDemosOwn as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Started afresh: removed {len(removed)} files and folders of the old demo.")
     upgrade(app)
     with db.transaction() as db_session:
         seed_demo(db_session, Path(app.config["COURSES_PATH"]), app.instance_path)

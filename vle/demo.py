@@ -5,12 +5,15 @@ Idempotent: what exists is kept (passwords included); only what is missing is ma
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vle import db
 from vle.accounts import services as accounts
 from vle.accounts.models import Organisation
 from vle.catalog.models import Course
@@ -66,3 +69,31 @@ def seed_demo(db_session: Session, courses_path: Path, instance_path: str | None
         if trainer is not None and trainer not in course.trainers:
             course.trainers.append(trainer)
     db_session.flush()
+
+
+class NotTheDemosOwn(Exception):
+    """`vle demo --fresh` was asked to remove data that is not the demo's own files."""
+
+
+def remove_demo_data(app: Any) -> list[Path]:
+    """`vle demo --fresh`: remove the demo's database, queue and uploaded files
+    from the instance folder, so that the demo starts again from nothing. Only
+    the instance folder's own SQLite files: with VLE_DATABASE_URL or
+    VLE_QUEUE_URL set, nothing is removed. The secret key and the badge keys
+    stay (sessions and issued badges keep working). Returns what was removed."""
+    for setting in ("DATABASE_URL", "QUEUE_URL"):
+        if app.config.get(setting):
+            raise NotTheDemosOwn(f"VLE_{setting} is set: --fresh removes only the demo's own files")
+    db.get_database(app).engine.dispose()  # no connection keeps the old file open
+    instance = Path(app.instance_path)
+    removed = []
+    for name in ("vle.sqlite3", "queue.sqlite3"):
+        for path in (instance / name, instance / f"{name}-wal", instance / f"{name}-shm"):
+            if path.exists():
+                path.unlink()
+                removed.append(path)
+    uploads = instance / "uploads"
+    if uploads.exists():
+        shutil.rmtree(uploads)
+        removed.append(uploads)
+    return removed

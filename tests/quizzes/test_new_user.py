@@ -110,6 +110,14 @@ def test_flags_are_saved_with_the_page_and_shown_on_the_confirmation_page(
     # Unticked on a page that shows it: the flag comes off.
     post_page(client, session, course, item, attempt, {"Year": ""}, action="save", page="1")
     assert the_attempt(session, learner).flagged == [ids["Colours"]]
+    # An answer refused: the flag ticked with it stands, and the page shows it ticked.
+    response = post_page(
+        client, session, course, item, attempt, {"Year": "1e400"},
+        flag=[str(ids["Year"])], action="save", page="1",
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert re.search(rf'id="flag-{ids["Year"]}" value="{ids["Year"]}" checked', response.text)
+    assert the_attempt(session, learner).flagged == [ids["Colours"], ids["Year"]]
 
 
 def test_a_flag_is_saved_in_the_background_and_shown_by_the_api(

@@ -174,6 +174,9 @@ def save_page(slug: str, item_id: int, attempt_id: int) -> Response | tuple[str,
         services.save_answers(db_session, attempt, values, now)
     except services.AnswersInvalid as error:
         db_session.rollback()
+        # The flags stand whatever the answers: the page shows them as ticked.
+        services.set_flags(attempt, [entry.question.id for entry in on_page], _posted_ids("flag"))
+        db_session.commit()
         return _item_page_with_errors(course, item, error.errors, values), 422
     except Conflict as error:
         db_session.rollback()

@@ -456,7 +456,14 @@ def report_group() -> None:
 @click.option(
     "--status", default=None, help="not_started, in_progress, completed, expired or overdue."
 )
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "csv-excel", "xlsx", "json"]),
+    required=True,
+    help='csv: plain CSV ("," and "."); csv-excel: CSV for Excel in --language '
+    '(";" and "," in lt, pl and nb).',
+)
 @click.option(
     "-o",
     "--output",
@@ -537,7 +544,14 @@ def report_completion(
 @click.option("--rating", default=None, help="A scale value, proficient or not_proficient.")
 @click.option("--since", default=None, metavar="YYYY-MM-DD", help="Rated from.")
 @click.option("--until", default=None, metavar="YYYY-MM-DD", help="Rated until.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "csv-excel", "xlsx", "json"]),
+    required=True,
+    help='csv: plain CSV ("," and "."); csv-excel: CSV for Excel in --language '
+    '(";" and "," in lt, pl and nb).',
+)
 @click.option(
     "-o",
     "--output",

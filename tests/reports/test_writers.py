@@ -153,8 +153,11 @@ def test_xlsx_cells_are_typed_and_no_formula_is_written():
     assert data[:2] == b"PK"  # a zip: an XLSX workbook
     xml = sheet_xml(data)
     assert "<f>" not in xml  # no formula anywhere
-    # Text is text (inline strings in constant-memory mode), neutralised as in CSV.
-    assert "<t>'=1+2</t>" in xml and "<t>'@evil</t>" in xml
+    # Text is text (inline strings in constant-memory mode), never a formula, so it
+    # is written as it is: no leading apostrophe.
+    assert "<t>=1+2</t>" in xml and "<t>@evil</t>" in xml and "'" not in xml
+    # The header row is frozen and filters its columns, down to the last row.
+    assert '<autoFilter ref="A1:D3"/>' in xml and 'ySplit="1"' in xml
     assert "Ona Žukauskienė" in xml
     # Numbers are numbers.
     assert re.search(r'<c r="B2"[^>]*><v>-3</v></c>', xml)

@@ -16,6 +16,7 @@ from vle import db
 from vle.api.openapi import DAY, register_paths
 from vle.api.views import ApiError, _user, bp, token_required
 from vle.reports import competencies, services
+from vle.reports.scope import attachment
 
 API_FORMATS = ("json", "csv")
 
@@ -57,9 +58,7 @@ def completion_report() -> Response:
     media_type, _ext = services.EXPORT_FORMATS[fmt]
     response = Response(stream_with_context(chunks()), mimetype=media_type)
     if fmt == "csv":
-        response.headers["Content-Disposition"] = (
-            f'attachment; filename="{services.export_filename(fmt)}"'
-        )
+        response.headers["Content-Disposition"] = attachment(services.export_filename(fmt, filters))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -217,8 +216,8 @@ def competency_report() -> Response:
     media_type, _ext = services.EXPORT_FORMATS[fmt]
     response = Response(stream_with_context(chunks()), mimetype=media_type)
     if fmt == "csv":
-        response.headers["Content-Disposition"] = (
-            f'attachment; filename="{competencies.export_filename(fmt)}"'
+        response.headers["Content-Disposition"] = attachment(
+            competencies.export_filename(fmt, filters)
         )
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any, NamedTuple
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, or_, select
@@ -648,14 +649,14 @@ def export_chunks(
     sort: str,
     tz: tzinfo,
 ) -> Iterator[bytes]:
-    """The report in `fmt` (csv, xlsx or json) as a stream of bytes: the rows the page
+    """The report in `fmt` (csv, csv-excel, xlsx or json) as a stream of bytes: the rows the page
     shows for the same filters and sort, all of them. `session` is called when the
     first row is needed (the streaming context's session)."""
     if fmt == "json":
         return writers.json_chunks(
             json_row(row) for row in lazy(session, iter_competency_rows, filters, scope, sort)
         )
-    if fmt not in ("csv", "xlsx"):
+    if fmt not in EXPORT_FORMATS:
         raise Invalid(_l("Unknown format “%(format)s”: choose csv, xlsx or json.", format=fmt[:20]))
     headers = spreadsheet_headers(tz)
     if fmt == "xlsx":
@@ -665,7 +666,10 @@ def export_chunks(
             sheet_name=_("Competency report"),
             widths=SPREADSHEET_WIDTHS,
         )
-    return writers.csv_batches(headers, _csv_batches(session, filters, scope, sort, tz))
+    flavour = writers.excel_flavour(get_locale()) if fmt == "csv-excel" else writers.PLAIN
+    return writers.csv_batches(
+        headers, _csv_batches(session, filters, scope, sort, tz, flavour), flavour
+    )
 
 
 def _csv_batches(
@@ -674,6 +678,7 @@ def _csv_batches(
     scope: Scope,
     sort: str,
     tz: tzinfo,
+    flavour: writers.CsvFlavour = writers.PLAIN,
 ) -> Iterator[list[tuple[str, ...]]]:
     """The CSV's fields a batch at a time, straight from the database rows: what
     `writers.csv_chunks` makes of `spreadsheet_rows(iter_competency_rows(...), tz,
@@ -681,7 +686,7 @@ def _csv_batches(
     per row as can be. Each organisation's and competency's fields, the ratings and
     the yes/no words are made once; per row only the name, email and time."""
     db_session = session()
-    field = writers.csv_field
+    field = flavour.field
     organisations = {
         org_id: (field(code), field(name))
         for org_id, (code, name) in _organisations(db_session).items()
@@ -730,9 +735,11 @@ def _csv_batches(
         yield batch
 
 
-def export_filename(fmt: str, today: date | None = None) -> str:
-    today = today or datetime.now(UTC).date()
-    return f"competency-report-{today.isoformat()}.{EXPORT_FORMATS[fmt][1]}"
+def export_filename(
+    fmt: str, filters: CompetencyFilters | None = None, today: date | None = None
+) -> str:
+    """A name such as "competencies-lpt-psci-2026-01-01_2026-06-30.csv"."""
+    return shared.export_filename("competencies", fmt, filters, today)
 
 
 def record_export(

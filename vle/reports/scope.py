@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
@@ -31,6 +32,7 @@ from vle.accounts.services import tree_order
 from vle.audit import audit
 from vle.errors import Forbidden, Invalid
 from vle.inputs import has_control
+from vle.text import fold
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -157,9 +159,39 @@ def iso(moment: datetime | None) -> str | None:
 EXPORT_FORMATS: dict[str, tuple[str, str]] = {
     # format: (media type, file extension)
     "csv": ("text/csv; charset=utf-8", "csv"),
+    # CSV for Excel in the reader's language (writers.excel_flavour): ";" and "," in lt, pl, nb.
+    "csv-excel": ("text/csv; charset=utf-8", "csv"),
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
     "json": ("application/json", "json"),
 }
+
+
+def export_filename(report: str, fmt: str, filters: Any, today: date | None = None) -> str:
+    """A download's file name, carrying its filters in their query-string order,
+    the period as since_until: "completion-lpt-ethics-2026-01-01_2026-06-30-completed.csv".
+    Without a period, the day of the export ("completion-lpt-2026-12-07.csv"). Only
+    letters a-z, digits, ".", "_" and "-": codes folded (vle.text.fold), anything
+    else a "-", each part at most 40 characters."""
+    args = filters.as_args() if filters is not None else {}
+    parts = [report]
+    for name, value in args.items():
+        if name == "since":
+            parts.append(f"{value}_{args.get('until', '')}")
+        elif name == "until":
+            if "since" not in args:
+                parts.append(f"_{value}")
+        else:
+            parts.append(re.sub(r"[^a-z0-9._]+", "-", fold(value)).strip("-._")[:40] or "-")
+    if "since" not in args and "until" not in args:
+        parts.append((today or datetime.now(UTC).date()).isoformat())
+    return f"{'-'.join(parts)}.{EXPORT_FORMATS[fmt][1]}"
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition for a download named `filename` (RFC 6266: an ASCII
+    `filename` and the exact name as `filename*`)."""
+    plain = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def lazy(session: Callable[[], Session], rows: Callable[..., Iterator[Any]], *args: Any) -> Any:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any, NamedTuple
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, String, and_, case, cast, func, or_, select
@@ -725,7 +726,7 @@ def export_chunks(
     sort: str,
     tz: tzinfo,
 ) -> Iterator[bytes]:
-    """The report in `fmt` (csv, xlsx or json) as a stream of bytes: the rows the page
+    """The report in `fmt` (csv, csv-excel, xlsx or json) as a stream of bytes: the rows the page
     shows for the same filters and sort, all of them. `session` is called when the
     first row is needed, so that a streamed response reads with the session of
     its own streaming context."""
@@ -733,7 +734,7 @@ def export_chunks(
         return writers.json_chunks(
             json_row(row) for row in _lazy(session, iter_completion_rows, filters, scope, sort)
         )
-    if fmt not in ("csv", "xlsx"):
+    if fmt not in EXPORT_FORMATS:
         raise Invalid(_l("Unknown format “%(format)s”: choose csv, xlsx or json.", format=fmt[:20]))
     headers = spreadsheet_headers(tz)
     if fmt == "xlsx":
@@ -743,7 +744,10 @@ def export_chunks(
             sheet_name=_("Completion report"),
             widths=SPREADSHEET_WIDTHS,
         )
-    return writers.csv_batches(headers, _csv_batches(session, filters, scope, sort, tz))
+    flavour = writers.excel_flavour(get_locale()) if fmt == "csv-excel" else writers.PLAIN
+    return writers.csv_batches(
+        headers, _csv_batches(session, filters, scope, sort, tz, flavour), flavour
+    )
 
 
 def _csv_batches(
@@ -752,6 +756,7 @@ def _csv_batches(
     scope: Scope,
     sort: str,
     tz: tzinfo,
+    flavour: writers.CsvFlavour = writers.PLAIN,
 ) -> Iterator[list[tuple[str, ...]]]:
     """The CSV export's fields, a batch of rows at a time, straight from the database
     rows: what `writers.csv_chunks` makes of
@@ -762,7 +767,7 @@ def _csv_batches(
     only the learner's name and email are looked at, and the times come as UTC text
     from the database, moved into the reader's zone an hour at a time."""
     db_session = session()
-    field = writers.csv_field
+    field = flavour.field
     organisations = {
         org_id: (field(code), field(name))
         for org_id, (code, name) in _organisations(db_session).items()
@@ -805,7 +810,7 @@ def _csv_batches(
                     labels.get(status) or field(status),
                     str(progress),
                     completed_at or "",
-                    "" if best is None else repr(round(float(best), 2)),
+                    "" if best is None else flavour.number(repr(round(float(best), 2))),
                     field(", ".join(codes)) if codes else "",
                     due or "",  # "YYYY-MM-DD" text
                     late if overdue == 1 else "",
@@ -815,9 +820,11 @@ def _csv_batches(
         yield batch
 
 
-def export_filename(fmt: str, today: date | None = None) -> str:
-    today = today or datetime.now(UTC).date()
-    return f"completion-report-{today.isoformat()}.{EXPORT_FORMATS[fmt][1]}"
+def export_filename(
+    fmt: str, filters: ReportFilters | None = None, today: date | None = None
+) -> str:
+    """A name such as "completion-lpt-ethics-2026-01-01_2026-06-30-completed.csv"."""
+    return shared.export_filename("completion", fmt, filters, today)
 
 
 def courses_in_scope(db_session: Session, scope: Scope) -> list[Course]:

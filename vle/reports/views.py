@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, tzinfo
+from datetime import tzinfo
 from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
@@ -14,6 +14,7 @@ from vle import db
 from vle.errors import Forbidden
 from vle.reports import competencies, services
 from vle.reports.forms import CompetencyFilterForm, DashboardForm, ReportFilterForm
+from vle.reports.scope import attachment
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -25,6 +26,17 @@ FILTER_FIELDS = (
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     return {"status_label": services.status_label}
+
+
+def _download_formats() -> tuple[tuple[str, str], ...]:
+    """The report's downloads: CSV for Excel in the reader's language, plain CSV,
+    Excel (XLSX) and JSON (README: "Reports")."""
+    return (
+        ("csv-excel", _("Download CSV for Excel")),
+        ("csv", _("Download CSV")),
+        ("xlsx", _("Download Excel")),
+        ("json", _("Download JSON")),
+    )
 
 
 def _scope() -> services.Scope:
@@ -108,8 +120,7 @@ def _report_page(scope: services.Scope) -> tuple[str, int]:
         sort=sort,
         per_page=per_page,
         errors=[e for f in form for e in f.errors],
-        formats=(("csv", _("Download CSV")), ("xlsx", _("Download Excel")),
-                 ("json", _("Download JSON"))),
+        formats=_download_formats(),
     ), status  # fmt: skip
 
 
@@ -120,6 +131,7 @@ def completion() -> tuple[str, int]:
 
 
 @bp.get("/completion.<any(csv, xlsx, json):fmt>")
+@bp.get("/completion-excel.csv", defaults={"fmt": "csv-excel"})
 @login_required
 def download(fmt: str) -> Any:
     """The rows the page shows for the same filters and sort — every page of them —
@@ -139,15 +151,13 @@ def download(fmt: str) -> Any:
     # Called when the body starts, after the view has returned: the body reads with
     # the streaming context's session, closed (its snapshot ended) when the body ends.
     chunks = services.export_chunks(fmt, db.snapshot_session, filters, scope, sort, _reader_zone())
-    return stream_download(fmt, chunks)
+    return stream_download(fmt, chunks, services.export_filename(fmt, filters))
 
 
-def stream_download(fmt: str, chunks: Any, today: date | None = None) -> Response:
+def stream_download(fmt: str, chunks: Any, filename: str) -> Response:
     media_type, _ext = services.EXPORT_FORMATS[fmt]
     response = Response(stream_with_context(chunks), mimetype=media_type)
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{services.export_filename(fmt, today)}"'
-    )
+    response.headers["Content-Disposition"] = attachment(filename)
     # Personal data: never kept by a cache; and sent on as it comes through a proxy.
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"
@@ -227,8 +237,7 @@ def _competency_page(scope: services.Scope) -> tuple[str, int]:
         sort=sort,
         per_page=per_page,
         errors=[e for f in form for e in f.errors],
-        formats=(("csv", _("Download CSV")), ("xlsx", _("Download Excel")),
-                 ("json", _("Download JSON"))),
+        formats=_download_formats(),
     ), status  # fmt: skip
 
 
@@ -239,6 +248,7 @@ def competency_report() -> tuple[str, int]:
 
 
 @bp.get("/competencies.<any(csv, xlsx, json):fmt>")
+@bp.get("/competencies-excel.csv", defaults={"fmt": "csv-excel"})
 @login_required
 def competency_download(fmt: str) -> Any:
     """The rows the page shows for the same filters and sort, every page, streamed."""
@@ -255,8 +265,4 @@ def competency_download(fmt: str) -> Any:
     chunks = competencies.export_chunks(
         fmt, db.snapshot_session, filters, scope, sort, _reader_zone()
     )
-    response = stream_download(fmt, chunks)
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{competencies.export_filename(fmt)}"'
-    )
-    return response
+    return stream_download(fmt, chunks, competencies.export_filename(fmt, filters))

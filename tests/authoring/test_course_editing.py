@@ -73,6 +73,9 @@ def settings_data(course: Course, **changes) -> dict[str, str]:
         "summary": course.summary,
         "language": course.language,
         "enrolment_key": course.enrolment_key or "",
+        "enrolment_key_hint": course.enrolment_key_hint,
+        "hours": "" if course.hours is None else f"{course.hours:g}",
+        "issuer": str(course.issuer_id or ""),
         "starts": course.starts.isoformat() if course.starts else "",
         "ends": course.ends.isoformat() if course.ends else "",
         "validity_months": str(course.validity_months or ""),
@@ -382,6 +385,14 @@ def test_settings_are_saved_and_audited_with_the_fields_changed(client, session,
         ({"completion_rule": "any"}, "Not a valid choice"),
         ({"starts": "01/02/2027"}, "Not a valid date value."),
         ({"summary": "ok\x00"}, "Control characters"),
+        ({"hours": "0"}, "More than 0 and at most 10000 hours, to one decimal place (8 or 1.5)."),
+        ({"hours": "10000.5"}, "More than 0 and at most 10000 hours"),
+        ({"hours": "1.25"}, "More than 0 and at most 10000 hours"),
+        ({"hours": "-3"}, "More than 0 and at most 10000 hours"),
+        ({"hours": "eight"}, "Type a number of hours, such as 8 or 1.5."),
+        ({"hours": "nan"}, "Type a number of hours, such as 8 or 1.5."),
+        ({"issuer": "999999"}, "Not a valid choice"),
+        ({"enrolment_key_hint": "h" * 201}, "Field cannot be longer than 200 characters."),
     ],
 )
 def test_settings_validation_errors_change_nothing(
@@ -394,6 +405,48 @@ def test_settings_validation_errors_change_nothing(
     saved = fresh(session, course.slug)
     assert (saved.title, saved.version) == ("Ethics", 1)
     assert audit_actions(session, course.id) == []
+
+
+def test_the_certificates_fields_are_saved_from_the_organisations_the_editor_may_name(
+    client, session, people, course
+):
+    login(client, people["tess"].email)
+    page = page_of(client.get(f"/trainer/courses/{course.slug}/settings"))
+    for label in ("Length in hours", "Issuing organisation", "Enrolment key hint"):
+        assert label in page
+    # Tess's tree (City, School) is offered; another network's organisation is not.
+    assert f'value="{people["school"].id}">School</option>' in page
+    assert "Other network" not in page
+    response = save(client, course, hours="1,5", issuer=str(people["school"].id),
+                    enrolment_key_hint="The school's name")  # fmt: skip
+    assert response.status_code == 302
+    saved = fresh(session, course.slug)
+    assert (saved.hours, saved.issuer_id, saved.enrolment_key_hint) == (
+        1.5,
+        people["school"].id,
+        "The school's name",
+    )
+    page = page_of(client.get(f"/trainer/courses/{course.slug}/settings"))
+    assert 'value="1.5"' in page
+    assert f'<option selected value="{people["school"].id}">School</option>' in page
+    entry = session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "authoring.settings_saved")
+    )
+    assert sorted(entry.details["fields"]) == ["enrolment_key_hint", "hours", "issuer_id"]
+    # Cleared: no length stated, the site issues.
+    assert save(client, fresh(session, course.slug), hours="", issuer="").status_code == 302
+    saved = fresh(session, course.slug)
+    assert (saved.hours, saved.issuer_id) == (None, None)
+
+
+def test_an_issuer_outside_the_editors_trees_is_refused_by_the_service(session, people, course):
+    values = courses.Settings(title="Ethics", issuer_id=people["other"].id)
+    with pytest.raises(FieldError, match="Choose one of the organisations offered."):
+        courses.save_settings(session, people["tess"], None, course, values, course.version)
+    session.rollback()
+    values.issuer_id = people["other"].id
+    courses.save_settings(session, people["nora"], None, course, values, course.version)
+    assert course.issuer_id == people["other"].id  # a network administrator names any
 
 
 def test_a_stale_save_gets_the_conflict_page_and_keep_my_version_wins(

@@ -25,10 +25,15 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 QUIZ = "::Q1::The sky is blue. {TRUE}\n\n::Q2::Two and two? {#4}\n"
 
 
-def course_files(slug: str = "zip-course", trainer: str | None = None) -> dict[str, str | bytes]:
+def course_files(
+    slug: str = "zip-course", trainer: str | None = None, issuer: str | None = None
+) -> dict[str, str | bytes]:
     trainers = f"trainers: [{trainer}]\n" if trainer else ""
+    # The certificate's fields: a length with a decimal, the issuing organisation, a key's hint.
+    certificate = "hours: 1.5\nenrolment_key_hint: 'Ask your trainer: “Vilnius”'\n"
+    certificate += f"issuer: {issuer}\n" if issuer else ""
     files: dict[str, str | bytes] = {
-        "course.yaml": f"title: Zipped course\nlanguage: en\nstatus: published\n{trainers}",
+        "course.yaml": f"title: Zipped course\nlanguage: en\nstatus: published\n{certificate}{trainers}",
         "01-start/module.yaml": "title: Start here\n",
         "01-start/01-welcome.md": "---\ntitle: Welcome\nminutes: 3\n---\nHello **all**.\n",
         "01-start/02-check.gift": QUIZ,
@@ -89,7 +94,9 @@ def trainer(make_user):
 @pytest.fixture
 def imported(session, app, trainer, tmp_path):
     """The course imported from files, its trainer `trainer`."""
-    for name, content in course_files(trainer=trainer.email).items():
+    for name, content in course_files(
+        trainer=trainer.email, issuer=trainer.organisation.code
+    ).items():
         path = tmp_path / "lib" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content if isinstance(content, bytes) else content.encode())
@@ -393,15 +400,16 @@ def test_zip_round_trip_into_a_fresh_database_gives_the_same_files(
 ):
     login(client, trainer.email)
     first = client.get("/trainer/courses/zip-course/course.zip").data
+    code = trainer.organisation.code  # the course's issuer too
     # A fresh database and instance folder: nothing of the course is left.
     session.close()
     _empty_tables(app)
     shutil.rmtree(Path(app.instance_path) / "uploads")
     from vle.accounts import services as accounts
 
-    accounts.create_organisation(session, "ORG", "Organisation")
+    accounts.create_organisation(session, code, "Organisation")
     accounts.create_user(
-        session, trainer.email, "Trainer", "trainer", "ORG", password="correct horse battery"
+        session, trainer.email, "Trainer", "trainer", code, password="correct horse battery"
     )
     session.commit()
     client = app.test_client()
@@ -410,6 +418,9 @@ def test_zip_round_trip_into_a_fresh_database_gives_the_same_files(
     second = client.get("/trainer/courses/zip-course/course.zip").data
     assert zip_entries(second) == zip_entries(first)
     assert second == first  # the same bytes: fixed times, sorted entries
+    course_yaml = zip_entries(first)["zip-course/course.yaml"].decode()
+    assert "hours: 1.5\n" in course_yaml and f"issuer: {code}\n" in course_yaml
+    assert "enrolment_key_hint: 'Ask your trainer: “Vilnius”'" in course_yaml
     # And upload again onto itself: nothing changes, the same files again.
     page = upload(client, second).get_data(as_text=True)
     assert "The zip changes nothing in the course." in page

@@ -28,6 +28,9 @@ $CATEGORY: ethics/basics
 """
 
 
+COURSE_YAML = "title: Ethics at work\nsummary: Integrity for municipal staff.\nlanguage: en\nstatus: published\nvalidity_months: 12\n"
+
+
 def write_course(
     root: Path, slug: str = "ethics", title: str = "Ethics at work", extra: dict | None = None
 ) -> Path:
@@ -102,9 +105,11 @@ def test_reimport_is_idempotent_and_keeps_progress(session, tmp_path, make_user)
     assert session.scalar(select(ItemProgress).where(ItemProgress.item_id == first.id)).completed_at
 
 
-def test_export_round_trips(session, tmp_path):
+def test_export_round_trips(session, tmp_path, make_org):
+    make_org("NSA", name="Nacionalinė švietimo agentūra")
     source = tmp_path / "in"
-    write_course(source)
+    certificate = "hours: 8\nissuer: NSA\nenrolment_key_hint: The town's name\n"
+    write_course(source, extra={"course.yaml": COURSE_YAML + certificate})
     library.import_paths(session, [source])
     session.commit()
     out1 = library.export_course(session, "ethics", tmp_path / "out1")
@@ -117,6 +122,32 @@ def test_export_round_trips(session, tmp_path):
     course = session.scalar(select(Course))
     assert [i.title for i in course.items][0] == "Why integrity matters"
     assert (out1 / "02-practice" / "02-check.gift").exists()
+    assert (course.hours, course.issuer.name) == (8.0, "Nacionalinė švietimo agentūra")
+    assert course.enrolment_key_hint == "The town's name"
+    written = (out1 / "course.yaml").read_text(encoding="utf-8")
+    assert "hours: 8\n" in written and "issuer: NSA\n" in written
+
+
+def test_hours_and_issuer_are_checked(session, tmp_path):
+    for slug, lines in {
+        "zero": "hours: 0\n",
+        "many": "hours: 10001\n",
+        "fine": "hours: 1.25\n",
+        "text": "hours: eight\n",
+        "nobody": "issuer: NO-SUCH-ORG\n",
+    }.items():
+        write_course(tmp_path / "lib", slug=slug, extra={"course.yaml": COURSE_YAML + lines})
+    with pytest.raises(LibraryInvalid) as raised:
+        library.import_paths(session, [tmp_path / "lib"])
+    joined = "\n".join(raised.value.errors)
+    for slug in ("zero", "many", "fine", "text"):
+        assert f"{tmp_path / 'lib' / slug / 'course.yaml'}:6: “hours” must be a number" in joined
+    assert (
+        f"{tmp_path / 'lib' / 'nobody' / 'course.yaml'}: no organisation with the code “NO-SUCH-ORG”"
+        in joined
+    )
+    session.rollback()
+    assert count(session, Course) == 0
 
 
 def _all_same(comparison: filecmp.dircmp) -> bool:

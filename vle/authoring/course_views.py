@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -123,7 +123,12 @@ def copy_course(slug: str) -> Any:
 
 def _form_for(course: Course, **kwargs: Any) -> CourseSettingsForm:
     links = courses.course_links(db.session(), course)
-    return settings_form(courses.trainers_of(course), links, **kwargs)
+    form = settings_form(courses.trainers_of(course), links, **kwargs)
+    site = _("None: the site, %(name)s", name=current_app.config["SITE_NAME"])
+    form.issuer.choices = [("", site)] + [
+        (str(o.id), o.name) for o in courses.issuer_choices(db.session(), current_user, course)
+    ]
+    return form
 
 
 def _saved_values(course: Course) -> dict[str, Any]:
@@ -134,10 +139,13 @@ def _saved_values(course: Course) -> dict[str, Any]:
         "summary": course.summary,
         "language": course.language,
         "enrolment_key": course.enrolment_key or "",
+        "enrolment_key_hint": course.enrolment_key_hint,
         "starts": course.starts,
         "ends": course.ends,
         "validity_months": course.validity_months,
         "completion_rule": course.completion_rule,
+        "hours": course.hours,
+        "issuer": str(course.issuer_id or ""),
     }
     for competency, outcome in courses.course_links(db.session(), course):
         data[f"outcome_{competency.id}"] = outcome
@@ -157,10 +165,14 @@ def _posted_settings(form: CourseSettingsForm, course: Course) -> courses.Settin
         summary=form.summary.data or "",
         language=form.language.data,
         enrolment_key=form.enrolment_key.data,
+        enrolment_key_hint=form.enrolment_key_hint.data or "",
         starts=form.starts.data,
         ends=form.ends.data,
         validity_months=form.validity_months.data,
         completion_rule=form.completion_rule.data,
+        hours=form.hours.data,
+        # A choice offered (the form checked it): an organisation's id, or "" for none.
+        issuer_id=int(form.issuer.data) if form.issuer.data else None,
         remove_trainers=[t.id for t in course.trainers if form[f"remove_trainer_{t.id}"].data],
         add_trainer=form.add_trainer.data or "",
         links=links,

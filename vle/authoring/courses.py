@@ -15,20 +15,28 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from vle.accounts.models import Organisation, Role, User
 from vle.authoring import editing
 from vle.authoring import services as desk
 from vle.authoring.services import CourseLine, FieldError
-from vle.catalog.models import Course, CourseStatus, Item, Module, course_trainers
+from vle.catalog.models import (
+    HOURS_MAX,
+    Course,
+    CourseStatus,
+    Item,
+    Module,
+    course_trainers,
+    hours_allowed,
+)
 from vle.competencies import frameworks
 from vle.competencies.frameworks import OUTCOMES, LinkSpec
 from vle.competencies.models import Competency
 from vle.errors import Forbidden, Invalid
 from vle.learning.models import Enrolment
-from vle.library.reader import COMPLETION_RULES, LANGUAGES, SLUG
+from vle.library.reader import COMPLETION_RULES, HINT_MAX, LANGUAGES, SLUG
 from vle.quizzes import services as quizzes
 from vle.quizzes.models import Question
 
@@ -243,9 +251,12 @@ def copy_course(
         language=source.language,
         status=CourseStatus.DRAFT,
         enrolment_key=source.enrolment_key,
+        enrolment_key_hint=source.enrolment_key_hint,
         starts=source.starts,
         ends=source.ends,
         validity_months=source.validity_months,
+        hours=source.hours,
+        issuer_id=source.issuer_id,
         competencies=list(source.competencies or []),
         completion_rule=source.completion_rule,
         trainers=[user],
@@ -316,10 +327,13 @@ class Settings:
     summary: str = ""
     language: str = "en"
     enrolment_key: str | None = None
+    enrolment_key_hint: str = ""
     starts: date | None = None
     ends: date | None = None
     validity_months: int | None = None
     completion_rule: str = "all_required"
+    hours: float | None = None
+    issuer_id: int | None = None
     remove_trainers: list[int] = field(default_factory=list)
     add_trainer: str = ""
     links: list[LinkSpec] = field(default_factory=list)
@@ -346,6 +360,23 @@ def _root(organisation: Organisation) -> str:
     """The path of the top-level organisation of `organisation`'s tree ("/1/")."""
     first = organisation.path.strip("/").split("/")[0]
     return f"/{first}/"
+
+
+def issuer_choices(db_session: Session, editor: User, course: Course) -> list[Organisation]:
+    """The organisations the editor may name as the course's issuer, by name:
+    those in the top-level tree of the editor or of one of the course's
+    trainers (`_new_trainer`'s rule; a network administrator: any), and the
+    issuer it has now."""
+    query = select(Organisation).order_by(Organisation.name, Organisation.id)
+    if not editor.is_network_admin:
+        roots = {_root(t.organisation) for t in course.trainers} | {_root(editor.organisation)}
+        query = query.where(
+            or_(
+                *(Organisation.path.startswith(root, autoescape=True) for root in sorted(roots)),
+                Organisation.id == course.issuer_id,
+            )
+        )
+    return list(db_session.scalars(query))
 
 
 def _new_trainer(db_session: Session, editor: User, course: Course, email: str) -> User:
@@ -398,8 +429,10 @@ def save_settings(
     """Save the course's settings from its settings form, opened on
     `version` (EditConflict when the course was saved since). The rules are
     course.yaml's: a title, a known language, a key of at most 100
-    characters, an end not before the start, a validity of 1–600 months, a
-    known completion rule, known competency codes with known outcomes.
+    characters and its hint of at most 200, an end not before the start, a
+    validity of 1–600 months, a known completion rule, a length in hours
+    (`hours_allowed`), an issuer the editor may name (`issuer_choices`),
+    known competency codes with known outcomes.
     Trainers are added by e-mail (`_new_trainer`'s rule) and removed by id;
     a course keeps one trainer at least unless a network administrator saves.
     Course-level competency links are replaced; the items' links stay.
@@ -411,6 +444,19 @@ def save_settings(
     key = (values.enrolment_key or "").strip() or None
     if key is not None and len(key) > KEY_MAX:
         raise FieldError(str(_l("At most %(n)d characters.", n=KEY_MAX)), "enrolment_key")
+    hint = (values.enrolment_key_hint or "").strip()
+    if len(hint) > HINT_MAX:
+        raise FieldError(str(_l("At most %(n)d characters.", n=HINT_MAX)), "enrolment_key_hint")
+    if values.hours is not None and not hours_allowed(values.hours):
+        raise FieldError(
+            str(_l("More than 0 and at most %(max)d hours, to one decimal place (8 or 1.5).",
+                   max=HOURS_MAX)),
+            "hours",
+        )  # fmt: skip
+    if values.issuer_id is not None and values.issuer_id not in {
+        o.id for o in issuer_choices(db_session, user, course)
+    }:
+        raise FieldError(str(_l("Choose one of the organisations offered.")), "issuer")
     if values.starts and values.ends and values.ends < values.starts:
         raise FieldError(str(_l("The end date is before the start date.")), "ends")
     months = values.validity_months
@@ -453,10 +499,13 @@ def save_settings(
         "summary": summary,
         "language": language,
         "enrolment_key": key,
+        "enrolment_key_hint": hint,
         "starts": values.starts,
         "ends": values.ends,
         "validity_months": months,
         "completion_rule": values.completion_rule,
+        "hours": values.hours,
+        "issuer_id": values.issuer_id,
     }
     changed = [name for name, value in new_values.items() if getattr(course, name) != value]
     for name in changed:

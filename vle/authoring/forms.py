@@ -23,6 +23,30 @@ from vle.forms import Form, choice
 REASON = _l("Reason")
 
 
+class HoursField(StringField):
+    """A number of hours as people type it: "8", "1.5" or "1,5" (None when empty)."""
+
+    data: float | None
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return "" if self.data is None else f"{self.data:g}"
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        text = (valuelist[0] if valuelist else "").strip().replace(",", ".")
+        self.data = None
+        if not text:
+            return
+        try:
+            self.data = float(text)
+        except ValueError:
+            raise ValueError(_l("Type a number of hours, such as 8 or 1.5.")) from None
+        if self.data != self.data or self.data in (float("inf"), float("-inf")):  # nan, inf
+            self.data = None
+            raise ValueError(_l("Type a number of hours, such as 8 or 1.5."))
+
+
 class GridFilterForm(Form):
     """The progress grid's filters, sent with GET (a URL to bookmark; no CSRF).
     Values are checked by the service."""
@@ -107,6 +131,14 @@ class CourseSettingsForm(Form):
         validators=[Optional(), Length(max=100)],
         description=_l("Learners type it to enrol. Leave it empty for open enrolment."),
     )
+    enrolment_key_hint = StringField(
+        _l("Enrolment key hint"),
+        validators=[Optional(), Length(max=200)],
+        description=_l(
+            "Shown to learners beside the key's field, to tell them where to find the key. "
+            "Never the key itself."
+        ),
+    )
     starts = DateField(_l("Starts on"), validators=[Optional()])
     ends = DateField(_l("Ends on"), validators=[Optional()])
     validity_months = IntegerField(
@@ -118,6 +150,20 @@ class CourseSettingsForm(Form):
         ),
     )
     completion_rule = SelectField(_l("Completion rule"), choices=COMPLETION_CHOICES)
+    hours = HoursField(
+        _l("Length in hours"),
+        description=_l(
+            "Stated on the certificate, e.g. 8 or 1.5. "
+            "Leave it empty if the certificate should not state it."
+        ),
+        render_kw={"inputmode": "decimal"},
+    )
+    issuer = SelectField(
+        _l("Issuing organisation"),
+        choices=[],  # the organisations the editor may name: see course_views._form_for
+        default="",
+        description=_l("Its name, logo and signature are on the course's certificates."),
+    )
     add_trainer = EmailField(
         _l("Add a trainer by e-mail"),
         validators=[Optional(), Length(max=254)],

@@ -35,6 +35,14 @@ course_trainers = Table(
     Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
+# A course's length as course.yaml and the settings form take it: more than
+# nothing, at most HOURS_MAX, to a tenth of an hour (8, 1.5; not 1.25).
+HOURS_MAX = 10_000
+
+
+def hours_allowed(hours: float) -> bool:
+    return 0 < hours <= HOURS_MAX and round(hours, 1) == hours
+
 
 class Course(Base):
     __tablename__ = "courses"

@@ -41,6 +41,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from vle import uploads
+from vle.catalog.models import HOURS_MAX, hours_allowed
 from vle.competencies.frameworks import (
     OUTCOMES,
     CompetencySpec,
@@ -57,9 +58,10 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 LANGUAGES = {"en", "lt", "pl", "nb"}
 STATUSES = {"draft", "published", "archived"}
 COURSE_KEYS = {
-    "title", "summary", "language", "status", "enrolment_key", "starts", "ends",
-    "validity_months", "competencies", "completion", "trainers",
+    "title", "summary", "language", "status", "enrolment_key", "enrolment_key_hint", "starts",
+    "ends", "validity_months", "hours", "issuer", "competencies", "completion", "trainers",
 }  # fmt: skip
+HINT_MAX = 200  # courses.enrolment_key_hint
 COMPLETION_RULES = {"all_required"}
 LESSON_KEYS = {"title", "required", "minutes", "competencies"}
 QUIZ_KEYS = {
@@ -123,9 +125,12 @@ class CourseSpec:
     language: str = "en"
     status: str = "draft"
     enrolment_key: str | None = None
+    enrolment_key_hint: str = ""
     starts: date | None = None
     ends: date | None = None
     validity_months: int | None = None
+    hours: float | None = None
+    issuer: str | None = None  # an organisation's code
     competencies: list[str] = field(default_factory=list)
     completion: str = "all_required"
     trainers: list[str] = field(default_factory=list)
@@ -272,6 +277,23 @@ class _Checker:
             self.error(key, f"“{key}” must be a whole number of at least {minimum}{upper}")
             return None
         return value
+
+    def hours(self, key: str) -> float | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not hours_allowed(value)
+        ):
+            self.error(
+                key,
+                f"“{key}” must be a number of hours above 0 and at most {HOURS_MAX}, "
+                "with one decimal at most (8, 1.5)",
+            )
+            return None
+        return float(value)
 
     def day(self, key: str) -> date | None:
         value = self.data.get(key)
@@ -702,9 +724,12 @@ def read_course(
         language=check.choice("language", LANGUAGES, "en"),
         status=check.choice("status", STATUSES, "draft"),
         enrolment_key=check.text("enrolment_key") or None,
+        enrolment_key_hint=check.text("enrolment_key_hint"),
         starts=check.day("starts"),
         ends=check.day("ends"),
         validity_months=check.integer("validity_months", 1, 600),
+        hours=check.hours("hours"),
+        issuer=check.text("issuer") or None,
         completion=check.choice("completion", COMPLETION_RULES, "all_required"),
         trainers=check.text_list("trainers"),
         links=check.links(),
@@ -713,6 +738,10 @@ def read_course(
     course.competencies = [link.code for link in course.links]
     if course.starts and course.ends and course.ends < course.starts:
         check.error("ends", "“ends” is before “starts”")
+    if len(course.enrolment_key_hint) > HINT_MAX:
+        check.error(
+            "enrolment_key_hint", f"“enrolment_key_hint” is longer than {HINT_MAX} characters"
+        )
     for entry in sorted(path.iterdir()):
         if entry.is_dir() and not entry.name.startswith(".") and not NAME.match(entry.name):
             problems.add(

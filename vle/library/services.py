@@ -32,7 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from vle import uploads
-from vle.accounts.models import User
+from vle.accounts.models import Organisation, User
 from vle.catalog import services as catalog
 from vle.catalog.models import Course, Item, Module
 from vle.competencies import frameworks as competency_frameworks
@@ -77,6 +77,7 @@ class CheckedLibrary:
     errors: list[str]
     trainers: dict[str, User]
     relinked: set[int]
+    issuers: dict[str, Organisation] = field(default_factory=dict)  # by code
 
 
 def check_paths(
@@ -96,6 +97,7 @@ def check_paths(
     for framework_spec in library.frameworks:
         known_codes |= framework_spec.codes
     trainers: dict[str, User] = {}
+    issuers: dict[str, Organisation] = {}
     for spec in library.courses:
         for where, links in _links_of_spec(spec):
             for link in links:
@@ -109,6 +111,16 @@ def check_paths(
                 )
             else:
                 trainers[email] = user
+        if spec.issuer is not None and spec.issuer not in issuers:
+            organisation = db_session.scalar(
+                select(Organisation).where(Organisation.code == spec.issuer)
+            )
+            if organisation is None:
+                errors.append(
+                    f"{spec.path / 'course.yaml'}: no organisation with the code “{spec.issuer}” (issuer)"
+                )
+            else:
+                issuers[spec.issuer] = organisation
     relinked = set(
         db_session.scalars(
             select(Course.id).where(Course.slug.in_([spec.slug for spec in library.courses]))
@@ -118,7 +130,7 @@ def check_paths(
         for framework_spec in library.frameworks:
             errors += competency_frameworks.problems_with_database(db_session, framework_spec)
             errors += competency_frameworks.removal_problems(db_session, framework_spec, relinked)
-    return CheckedLibrary(library, errors, trainers, relinked)
+    return CheckedLibrary(library, errors, trainers, relinked, issuers)
 
 
 def import_paths(
@@ -171,7 +183,10 @@ def import_checked(
             result.created.append(spec.slug)
         else:
             result.updated.append(spec.slug)
-        _write_course(db_session, course, spec, [checked.trainers[e] for e in spec.trainers])
+        issuer = checked.issuers[spec.issuer] if spec.issuer is not None else None
+        _write_course(
+            db_session, course, spec, [checked.trainers[e] for e in spec.trainers], issuer
+        )
     return result
 
 
@@ -185,7 +200,11 @@ def _links_of_spec(spec: CourseSpec) -> list[tuple[str, list[LinkSpec]]]:
 
 
 def _write_course(
-    db_session: Session, course: Course, spec: CourseSpec, trainers: list[User]
+    db_session: Session,
+    course: Course,
+    spec: CourseSpec,
+    trainers: list[User],
+    issuer: Organisation | None,
 ) -> None:
     if course.id is not None:
         # What learners did on items the files no longer hold stays in their
@@ -201,8 +220,11 @@ def _write_course(
     course.language = spec.language
     course.status = spec.status
     course.enrolment_key = spec.enrolment_key
+    course.enrolment_key_hint = spec.enrolment_key_hint
     course.starts, course.ends = spec.starts, spec.ends
     course.validity_months = spec.validity_months
+    course.hours = spec.hours
+    course.issuer = issuer
     course.competencies = spec.competencies
     course.completion_rule = spec.completion
     if trainers:
@@ -283,6 +305,13 @@ def export_course(
     for key in ("enrolment_key", "starts", "ends", "validity_months"):
         if getattr(course, key) is not None:
             data[key] = getattr(course, key)
+    if course.enrolment_key_hint:
+        data["enrolment_key_hint"] = course.enrolment_key_hint
+    if course.hours is not None:
+        # 8, not 8.0: the file reads as a person writes it, and reads back the same.
+        data["hours"] = int(course.hours) if course.hours.is_integer() else course.hours
+    if course.issuer is not None:
+        data["issuer"] = course.issuer.code
     links = competency_frameworks.links_of(db_session, course.id)
     if links.get(None):
         data["competencies"] = _links_data(links[None])

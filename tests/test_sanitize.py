@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vle.sanitize import clean_html, markdown_to_html
+from vle.sanitize import clean_html, markdown_to_html, wrap_tables
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -56,3 +58,26 @@ def test_clean_html_never_lets_a_script_tag_through(text):
 def test_markdown_output_is_stable_under_sanitising(text):
     once = markdown_to_html(text)
     assert clean_html(once) == once
+
+
+def test_each_lesson_table_scrolls_in_its_own_labelled_focusable_box(app):
+    """A phone shows a wide table in a box that scrolls by itself (WCAG 1.4.10); the
+    box is a region a keyboard user can focus, named by caption, first header, or number."""
+    html = markdown_to_html(
+        "| Name & role | E-mail |\n|---|---|\n| Ona | ona@example.org |\n\n"
+        "<table><caption>Fees <em>2026</em></caption><tr><td>1</td></tr></table>\n\n"
+        "<table><tr><td>no header</td></tr></table>"
+    )
+    with app.test_request_context(headers={"Accept-Language": "en-GB"}):
+        wrapped = str(wrap_tables(html))
+    boxes = re.findall(
+        r'<div class="table-wrap" role="region" tabindex="0" aria-label="([^"]*)">', wrapped
+    )
+    assert boxes == ["Name &amp; role", "Fees 2026", "Table 3"]
+    assert wrapped.count("<table>") == 3 and wrapped.count("</table></div>") == 3
+
+
+def test_a_page_without_tables_is_unchanged(app):
+    html = markdown_to_html("Just *text*.")
+    with app.test_request_context():
+        assert wrap_tables(html) == html

@@ -22,6 +22,7 @@ from vle.accounts.views import LANGUAGE_NAMES, safe_next
 from vle.catalog import services as catalog
 from vle.errors import DomainError, json_error
 from vle.formats import format_date, format_datetime, format_decimal, format_percent
+from vle.sanitize import wrap_tables
 
 ERROR_TITLES = {
     400: _l("Bad request"),
@@ -123,6 +124,7 @@ def register_web(app: Flask) -> None:
         site_name=app.config["SITE_NAME"],
         site_has_logo=site_logo(app.config) is not None,
     )
+    app.jinja_env.filters["wrap_tables"] = wrap_tables
 
     @app.get("/")
     def home() -> Any:

@@ -38,6 +38,7 @@ AXE_OPTIONS = {
     "resultTypes": ["violations"],
 }
 TIMEOUT_MS = 15_000
+PHONE_WIDTH = 320  # WCAG 2.1 1.4.10 Reflow: the narrowest screen a page must fit
 
 
 def _axe_source() -> str:
@@ -92,6 +93,42 @@ def format_violations(url: str, violations: list[dict[str, Any]]) -> str:
             for summary_line in (node.get("failureSummary") or "").splitlines():
                 lines.append(f"        {summary_line.strip()}")
     return "\n".join(lines)
+
+
+def no_sideways_scroll(page: Page) -> None:
+    """At the page's width nothing but a table's own scrolling box (`.table-wrap`) is wider."""
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    if overflow > 0:
+        wide = page.evaluate(
+            """() => [...document.querySelectorAll('body *')]
+                .filter(e => {  // a box beyond the edge, or a box whose content (text) runs beyond it
+                    const r = e.getBoundingClientRect(), edge = document.documentElement.clientWidth + 1;
+                    return r.right > edge || (getComputedStyle(e).overflowX === 'visible'
+                                              && r.left + e.scrollWidth > edge); })
+                .filter(e => !e.closest('.table-wrap') || e.classList.contains('table-wrap'))
+                .reverse()  // the innermost first
+                .slice(0, 8)
+                .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                     + (e.className && typeof e.className === 'string'
+                        ? '.' + e.className.trim().split(/\\s+/).join('.') : '')
+                     + ' "' + (e.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 30) + '"'
+                     + ' ' + Math.round(e.getBoundingClientRect().right) + 'px')"""
+        )
+        width = page.evaluate("() => document.documentElement.clientWidth")
+        pytest.fail(
+            f"{page.url} scrolls sideways by {overflow}px at {width}px wide; too wide: {wide}",
+            pytrace=False,
+        )
+
+
+def open_header(page: Page) -> None:
+    """On a phone the language form and the account links are folded behind a
+    button (static/layout.js): open them, as a person would, before using them."""
+    toggle = page.locator(".header-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") == "false":
+        toggle.click()
 
 
 class Site:
@@ -162,6 +199,21 @@ class Site:
             pytest.fail(f"on {self.page.url}:\n" + "\n".join(errors), pytrace=False)
         if results["violations"]:
             pytest.fail(format_violations(self.page.url, results["violations"]), pytrace=False)
+        self._check_reflow()
+
+    def _check_reflow(self) -> None:
+        """WCAG 2.1 1.4.10: at 320 px wide nothing scrolls sideways. Every page checked
+        with axe is also laid out at 320 px (same height), then given back the size
+        the test set."""
+        size = self.page.viewport_size or {"width": 1280, "height": 720}
+        if size["width"] == PHONE_WIDTH:
+            no_sideways_scroll(self.page)
+            return
+        self.page.set_viewport_size({"width": PHONE_WIDTH, "height": size["height"]})
+        try:
+            no_sideways_scroll(self.page)
+        finally:
+            self.page.set_viewport_size(size)
 
     def _check_all_audited(self) -> None:
         if self._navigations > self._audited:

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select, update
 
-from tests.browser.conftest import Site
+from tests.browser.conftest import Site, no_sideways_scroll, open_header
 from tests.browser.test_quiz import (
     choose_radio,
     focused,
@@ -20,7 +20,6 @@ from tests.browser.test_quiz import (
     press_to_go,
     question,
 )
-from tests.browser.test_trainer_desk import no_sideways_scroll
 from tests.quizzes import conftest as quiz_fixtures
 from vle.catalog.models import Course, Item
 
@@ -137,6 +136,7 @@ def test_a_trainer_writes_and_publishes_a_course_and_a_learner_completes_it(
     session.rollback()
     course = session.scalar(select(Course).where(Course.title == "Working across borders"))
     assert course.status == "published"
+    open_header(page)
     go(site, page.get_by_role("button", name="Log out"))
 
     # A learner completes it.
@@ -175,6 +175,7 @@ def test_every_authoring_page_in_lithuanian(open_site, session, make_user, make_
     page = site.page
     page.set_viewport_size({"width": width, "height": 900})
     log_in_by_keyboard(site, "rasa@example.org")
+    open_header(page)
     page.get_by_label("Language", exact=True).select_option("lt")
     site.follow(page.get_by_role("button", name="Change", exact=True))
     expect(page.locator("html")).to_have_attribute("lang", "lt")

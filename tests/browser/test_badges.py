@@ -13,7 +13,7 @@ from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.browser.test_trainer_desk import no_sideways_scroll
+from tests.browser.conftest import no_sideways_scroll
 from tests.conftest import PASSWORD
 from vle.competencies.models import Badge
 from vle.learning import services as learning

@@ -10,14 +10,15 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import no_sideways_scroll, open_header
 from tests.browser.test_learner import log_in
-from tests.browser.test_trainer_desk import no_sideways_scroll
 from tests.competencies.world import quick_password_hashes, world_fixture  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
 
 def _log_out(site):
+    open_header(site.page)
     site.follow(site.page.get_by_role("button", name="Log out"))
 
 
@@ -64,6 +65,7 @@ def test_a_learner_sees_her_competencies_and_a_trainer_rates_one(open_site, worl
     expect(page.get_by_role("status")).to_contain_text("Your trainers are asked to review")
 
     # In Lithuanian, the same page.
+    open_header(page)
     page.get_by_label("Language", exact=True).select_option("lt")
     site.follow(page.get_by_role("button", name="Change", exact=True))
     expect(page.locator("html")).to_have_attribute("lang", "lt")

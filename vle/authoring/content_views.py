@@ -27,6 +27,7 @@ from vle.authoring.content_forms import ItemForm, LinkForm, ModuleForm
 from vle.authoring.views import bp
 from vle.catalog.models import Course, Item, Module
 from vle.errors import DomainError
+from vle.sanitize import wrap_tables
 
 EDITORS = {"file": "authoring.edit_file", "quiz": "authoring.edit_quiz"}
 # Up to this many modules, each item on the contents page has its own "Move
@@ -338,7 +339,7 @@ def preview_lesson(slug: str) -> Response:
     a fragment for the editor's live preview."""
     _course(slug)
     source = request.form.get("source", "")
-    response = make_response(contents.render_markdown(source))
+    response = make_response(wrap_tables(contents.render_markdown(source)))
     response.mimetype = "text/html"
     response.headers["Cache-Control"] = "no-store"
     return response

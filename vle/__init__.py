@@ -91,6 +91,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     import vle.authoring.file_views  # noqa: F401 - file items
     import vle.authoring.quiz_views  # noqa: F401 - quizzes and their question bank
     import vle.authoring.zip_views  # noqa: F401 - Download as .zip, Upload .zip
+    import vle.community.forum_views  # noqa: F401 - /network/forums, threads and posts
     import vle.community.models  # noqa: F401 - the network's tables, ahead of its pages
     import vle.monitoring.models  # noqa: F401 - indicator snapshots
     from vle.accounts.views import bp as accounts_bp
@@ -124,6 +125,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     app.register_blueprint(admin_bp)
     app.register_blueprint(plans_bp)  # learning plans: /admin/plans/…, /plans/<id>
     register_plans()  # organisation assignments of plans hold newcomers too
+    _register_forum_roles()  # who learns in a course and who is its staff, for its forum
     app.register_blueprint(authoring_bp)
     app.register_blueprint(certificates_bp)
     register_certificates()  # a certificate and its notice at each completion
@@ -155,6 +157,52 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
         return response
 
     return app
+
+
+def _register_forum_roles() -> None:
+    """The forums (community) ask learning and quizzes, floors they may not
+    import, who learns in a course and who follows its learners."""
+    from sqlalchemy import select
+
+    from vle.community.forums import CourseRoles, register_course_roles
+    from vle.errors import Forbidden
+    from vle.learning.models import Enrolment
+    from vle.quizzes.services import staff_scope
+
+    def is_learner(db_session: Any, user: Any, course: Any) -> bool:
+        enrolment = db_session.scalar(
+            select(Enrolment.id).where(
+                Enrolment.user_id == user.id,
+                Enrolment.course_id == course.id,
+                Enrolment.ended_at.is_(None),
+            )
+        )
+        return enrolment is not None
+
+    def is_staff(db_session: Any, user: Any, course: Any) -> bool:
+        if course.can_edit(user):
+            return True
+        if not user.is_admin:
+            return False
+        try:
+            staff_scope(db_session, user, course)
+        except Forbidden:
+            return False
+        return True
+
+    def learner_ids(db_session: Any, course: Any) -> list[int]:
+        enrolled = select(Enrolment.user_id).where(
+            Enrolment.course_id == course.id, Enrolment.ended_at.is_(None)
+        )
+        return list(db_session.scalars(enrolled))
+
+    def course_ids(db_session: Any, user: Any) -> list[int]:
+        enrolled = select(Enrolment.course_id).where(
+            Enrolment.user_id == user.id, Enrolment.ended_at.is_(None)
+        )
+        return list(db_session.scalars(enrolled))
+
+    register_course_roles(CourseRoles(is_learner, is_staff, learner_ids, course_ids))
 
 
 def _bench_ceiling() -> Blueprint:

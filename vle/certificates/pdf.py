@@ -198,7 +198,7 @@ def _signature_block(
         return
     left, width = 24.0, 80.0
     if signature is not None:
-        pdf.image(signature, x=left, y=pdf.h - 52, w=width, h=16, keep_aspect_ratio=True,
+        pdf.image(signature, x=left, y=pdf.h - 50, w=width, h=14, keep_aspect_ratio=True,
                   alt_text=lines.get("signatory", ""))  # fmt: skip
     pdf.set_draw_color(74, 74, 74)
     pdf.set_line_width(0.3)

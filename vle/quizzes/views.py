@@ -8,6 +8,8 @@ this domain's kind template), so that opening the quiz again resumes it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -22,6 +24,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from vle import db
@@ -240,18 +243,33 @@ def _item_page_with_errors(
 def save_answer_json(slug: str, item_id: int, attempt_id: int, question_id: int) -> Any:
     """One answer saved in the background (quiz.js), as the API does it but with
     the session cookie and a CSRF header. Body {"answer": value}."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or "answer" not in body:
+        return json_error(400, _('Send a JSON object with the answer: {"answer": ...}.'))
+
+    def save(db_session: Session, attempt: Attempt, now: datetime) -> dict[str, Any]:
+        saved_at = services.save_answer(
+            db_session, attempt, question_id, body["answer"], now, locked=True
+        )
+        return {"saved_at": saved_at.isoformat().replace("+00:00", "Z")}
+
+    return _in_background(item_id, attempt_id, save)
+
+
+def _in_background(
+    item_id: int, attempt_id: int, change: Callable[[Session, Attempt, datetime], dict[str, Any]]
+) -> Any:
+    """A change to an open attempt sent by quiz.js: `change(db_session, attempt,
+    now)` gives the JSON to answer with; a DomainError it raises becomes a JSON
+    error. The hot path of a quiz page: the attempt with its owner check and
+    lock in one query; the course and the quiz are loaded only if time has run out."""
     db_session = db.session()
-    # The hot path of a quiz page: the attempt with its owner check and lock in
-    # one query; the course and the quiz are loaded only if time has run out.
     try:
         attempt = services.lock_own_attempt(db_session, current_user, attempt_id)
         if attempt.item_id != item_id:
             raise NotFound(_("There is no such attempt."))
     except NotFound as error:
         return json_error(404, str(error.message))
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or "answer" not in body:
-        return json_error(400, _('Send a JSON object with the answer: {"answer": ...}.'))
     now = utcnow()
     if services.close_if_overdue(db_session, attempt, now):
         db_session.commit()
@@ -259,44 +277,28 @@ def save_answer_json(slug: str, item_id: int, attempt_id: int, question_id: int)
             409, _("The time for this attempt is up; its answers can no longer change."), "conflict"
         )
     try:
-        saved_at = services.save_answer(
-            db_session, attempt, question_id, body["answer"], now, locked=True
-        )
+        answer = change(db_session, attempt, now)
     except DomainError as error:
         db_session.rollback()
         return json_error(error.status, str(error.message), error.code)
     db_session.commit()
-    return jsonify({"saved_at": saved_at.isoformat().replace("+00:00", "Z")})
+    return jsonify(answer)
 
 
 @bp.put(ATTEMPT + "/flags/<int:question_id>")
 @login_required
 def save_flag_json(slug: str, item_id: int, attempt_id: int, question_id: int) -> Any:
-    """ "Flag for later" saved in the background (quiz.js), as an answer is.
+    """**Flag for later** saved in the background (quiz.js), as an answer is.
     Body {"flagged": true|false}."""
-    db_session = db.session()
-    try:
-        attempt = services.lock_own_attempt(db_session, current_user, attempt_id)
-        if attempt.item_id != item_id:
-            raise NotFound(_("There is no such attempt."))
-    except NotFound as error:
-        return json_error(404, str(error.message))
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("flagged"), bool):
         return json_error(400, _('Send a JSON object with the flag: {"flagged": true}.'))
-    now = utcnow()
-    if services.close_if_overdue(db_session, attempt, now):
-        db_session.commit()
-        return json_error(
-            409, _("The time for this attempt is up; its answers can no longer change."), "conflict"
-        )
-    try:
+
+    def flag(db_session: Session, attempt: Attempt, now: datetime) -> dict[str, Any]:
         services.flag_question(db_session, attempt, question_id, body["flagged"], now, locked=True)
-    except DomainError as error:
-        db_session.rollback()
-        return json_error(error.status, str(error.message), error.code)
-    db_session.commit()
-    return jsonify({"flagged": question_id in attempt.flagged})
+        return {"flagged": question_id in attempt.flagged}
+
+    return _in_background(item_id, attempt_id, flag)
 
 
 @bp.get(ATTEMPT + "/submit")

@@ -91,6 +91,8 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     import vle.authoring.file_views  # noqa: F401 - file items
     import vle.authoring.quiz_views  # noqa: F401 - quizzes and their question bank
     import vle.authoring.zip_views  # noqa: F401 - Download as .zip, Upload .zip
+    import vle.community.directory_views  # noqa: F401 - /network/ and its organisations
+    import vle.community.event_views  # noqa: F401 - /network/events and /network/agreements
     import vle.community.forum_views  # noqa: F401 - /network/forums, threads and posts
     import vle.community.models  # noqa: F401 - the network's tables, ahead of its pages
     import vle.monitoring.models  # noqa: F401 - indicator snapshots
@@ -101,10 +103,10 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     from vle.authoring.views import bp as authoring_bp
     from vle.certificates.services import register as register_certificates
     from vle.certificates.views import bp as certificates_bp
+    from vle.community.views import bp as community_bp
     from vle.competencies.badge_views import bp as badges_bp
     from vle.competencies.plans import register as register_plans
     from vle.competencies.services import register as register_competencies
-    from vle.community.views import bp as community_bp
     from vle.competencies.views import bp as competencies_bp
     from vle.learning.assignment_views import bp as assignments_bp
     from vle.learning.message_views import bp as messages_bp

@@ -9,13 +9,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, Select, create_engine, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -528,3 +529,40 @@ def bookkeeping() -> Iterator[Session]:
             yield db_session
     finally:
         db_session.close()
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class Page(Generic[T]):
+    """One page of a list: its items, the total and where it is (templates/admin/_macros.html pager)."""
+
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def paginate(db_session: Session, query: Select[Any], page: int, per_page: int) -> Page[Any]:
+    """The `page`th page (from 1) of a query's rows: one count, one query for the rows."""
+    total = db_session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page = max(1, page)
+    items: list[Any] = []
+    if (page - 1) * per_page < (total or 0):  # a page past the end holds nothing (10**30 too)
+        items = list(
+            db_session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique()
+        )
+    return Page(items=items, total=total or 0, page=page, per_page=per_page)

@@ -16,14 +16,14 @@ import secrets
 import time
 import zipfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, false, func, inspect, or_, select
+from sqlalchemy import false, func, inspect, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from vle import periods, uploads
@@ -34,7 +34,7 @@ from vle.audit import AuditEntry, audit
 from vle.catalog.models import Item, Module
 from vle.certificates.models import Certificate
 from vle.competencies import badges
-from vle.db import utcnow
+from vle.db import Page, paginate, utcnow
 from vle.errors import Invalid, NotFound
 from vle.inputs import CONTROL_CHARACTERS, has_control
 from vle.learning.models import Completion, Enrolment, ItemProgress
@@ -44,40 +44,9 @@ from vle.quizzes.models import Accommodation, Answer, Attempt
 T = TypeVar("T")
 
 
-@dataclass
-class Page(Generic[T]):
-    items: list[T]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
-
-
-def _paginate(db_session: Session, query: Select[Any], page: int, per_page: int) -> Page[Any]:
-    total = db_session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page = max(1, page)
-    items: list[Any] = []
-    if (page - 1) * per_page < (total or 0):  # a page past the end holds nothing (10**30 too)
-        items = list(
-            db_session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique()
-        )
-    return Page(items=items, total=total or 0, page=page, per_page=per_page)
 
 
 def scope_filter(actor: User) -> Any:
@@ -129,7 +98,7 @@ def users_page(
         query = query.where(User.active.is_(False), User.erased_at.is_(None))
     elif status == "erased":
         query = query.where(User.erased_at.is_not(None))
-    return _paginate(db_session, query.order_by(User.name, User.id), page, per_page)
+    return paginate(db_session, query.order_by(User.name, User.id), page, per_page)
 
 
 def organisation_in_scope(db_session: Session, actor: User, code: str) -> Organisation:
@@ -198,7 +167,7 @@ def audit_page(
         query = query.where(
             AuditEntry.at < datetime.combine(until + timedelta(days=1), clock.min, UTC)
         )
-    return _paginate(
+    return paginate(
         db_session, query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()), page, per_page
     )
 

@@ -25,7 +25,7 @@ def test_catalogue_search_folds_and_shows_and_filters_languages(client, session,
     # Each course says its language, in the reader's language.
     assert "Language: Polish" in page and "Language: Norwegian Bokmål" in page
     # The filter is a labelled select offering every course language.
-    assert '<label for="language">Language</label>' in page
+    assert '<label for="language">Course language</label>' in page
     assert '<option value="nb">Norwegian Bokmål</option>' in page
 
     page = client.get("/courses?q=LODZ").get_data(as_text=True)

@@ -207,7 +207,10 @@ PATHS: dict[str, Any] = {
                     "in": "query",
                     "required": False,
                     "schema": {"type": "string"},
-                    "description": "search in titles",
+                    "description": (
+                        "search: every word in the title, the summary or an item's title, "
+                        "without case or diacritics, as plain text"
+                    ),
                 }
             ],
             "responses": {

@@ -70,6 +70,7 @@ def test_a_learner_sees_her_competencies_and_a_trainer_rates_one(open_site, worl
     site.follow(page.get_by_role("button", name="Change", exact=True))
     expect(page.locator("html")).to_have_attribute("lang", "lt")
     no_sideways_scroll(page)
+    open_header(page)
     page.get_by_label("Kalba", exact=True).select_option("en")
     site.follow(page.get_by_role("button", name="Keisti", exact=True))
     _log_out(site)

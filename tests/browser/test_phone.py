@@ -6,6 +6,8 @@ quiz's sticky status bar never covers the element that has the focus."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
@@ -108,6 +110,39 @@ def test_main_pages_fit_a_phone_in_every_language(open_site, world):
                 expect(staff.page.get_by_role("heading", level=1)).to_be_visible()
 
 
+def luminance(css_colour: str) -> float:
+    """Relative luminance (WCAG 2.1) of an `rgb(r, g, b)` colour."""
+    channels = [int(part) / 255 for part in re.findall(r"\d+", css_colour)[:3]]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(one: str, other: str) -> float:
+    high, low = sorted((luminance(one), luminance(other)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def assert_focus_stands_out(page: Page) -> None:
+    """The focused element's outline, or the halo inside it, has 3:1 against the
+    background it sits on (WCAG 2.1 1.4.11)."""
+    colours = page.evaluate(
+        """() => { const e = document.activeElement, style = getComputedStyle(e);
+                   let back = e.parentElement, colour = 'rgba(0, 0, 0, 0)';
+                   while (back && (colour = getComputedStyle(back).backgroundColor) === 'rgba(0, 0, 0, 0)')
+                       back = back.parentElement;
+                   return {outline: style.outlineStyle === 'none' ? null : style.outlineColor,
+                           halo: (style.boxShadow.match(/rgba?\\([^)]*\\)/) || [null])[0],
+                           background: back ? colour : 'rgb(255, 255, 255)'}; }"""
+    )
+    assert colours["outline"], "the focused element has no outline"
+    best = max(
+        contrast(colours[part], colours["background"])
+        for part in ("outline", "halo")
+        if colours[part]
+    )
+    assert best >= 3, f"focus indicator {colours}: contrast {best:.2f}:1"
+
+
 def header_height(page: Page) -> float:
     return page.locator(".site-header").bounding_box()["height"]
 
@@ -124,6 +159,7 @@ def test_the_phone_header_folds_and_opens_by_keyboard(open_site, world):
     assert folded < PHONE["height"] / 5, f"the folded header is {folded}px high"
 
     tab_to(page, toggle)
+    assert_focus_stands_out(page)  # on the grey header
     page.keyboard.press("Enter")
     expect(toggle).to_have_attribute("aria-expanded", "true")
     expect(page.get_by_text("Ona Petraitienė")).to_be_visible()
@@ -184,4 +220,6 @@ def test_the_quiz_status_bar_never_covers_the_focus(open_site, world):
                 break
         else:
             pytest.fail(f"{key} never reached the end of its way")
+    submit.focus()  # after keys, so :focus-visible
+    assert_focus_stands_out(page)  # on the white page
     assert checked >= 10, "the bar never stuck: the page is too short to test anything"

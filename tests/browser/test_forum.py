@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_quiz import log_in_by_keyboard, press_to_go, tab_to
+from vle.community import forums
 from vle.learning import services as learning
 
 pytestmark = pytest.mark.browser
@@ -60,3 +61,38 @@ def test_a_learner_starts_a_thread_and_another_replies_quoting_it(
     reply = page.locator("article").filter(has_text="Size 4 is right")
     expect(reply.locator("blockquote")).to_contain_text("Which size of needles")
     expect(reply.get_by_role("heading", level=2)).to_contain_text("Ben Learner")
+
+
+def test_a_report_reaches_the_moderators_queue(open_site, session, make_user, make_course):
+    trainer = make_user("trainer", name="Tess Trainer")
+    course = make_course(title="Knitting for beginners", trainers=[trainer])
+    ann = make_user(name="Ann Learner")
+    ben = make_user(name="Ben Learner")
+    learning.enrol(session, ann, course)
+    learning.enrol(session, ben, course)
+    session.commit()
+    forum = forums.course_forum(session, ann, course)
+    thread = forums.start_thread(session, ann, forum, "Rude thread", "Rude words")
+    session.commit()
+
+    learner = open_site()
+    page = learner.page
+    log_in_by_keyboard(learner, ben.email)
+    learner.visit(f"/network/threads/{thread.id}")
+    learner.follow(page.get_by_role("link", name="Report the post by Ann Learner"))
+    page.get_by_label("Reason").fill("Rude")
+    learner.follow(page.get_by_role("button", name="Report"))
+    expect(page.get_by_text("the moderators will look at this post")).to_be_visible()
+    learner.visit("/network/forums/")
+
+    moderator = open_site()
+    page = moderator.page
+    log_in_by_keyboard(moderator, trainer.email)
+    moderator.visit("/network/forums/reports")
+    expect(page.get_by_text("Reason: Rude")).to_be_visible()
+    moderator.follow(page.get_by_role("button", name="Hide the post"))
+    expect(page.get_by_text("No reported posts are waiting.")).to_be_visible()
+    moderator.visit(f"/network/threads/{thread.id}")
+    expect(page.get_by_role("heading", name="Moderation")).to_be_visible()
+    moderator.follow(page.get_by_role("button", name="Lock"))
+    expect(page.get_by_text("This thread is locked: no one can reply to it.")).to_be_visible()

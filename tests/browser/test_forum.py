@@ -96,3 +96,17 @@ def test_a_report_reaches_the_moderators_queue(open_site, session, make_user, ma
     expect(page.get_by_role("heading", name="Moderation")).to_be_visible()
     moderator.follow(page.get_by_role("button", name="Lock"))
     expect(page.get_by_text("This thread is locked: no one can reply to it.")).to_be_visible()
+
+
+def test_a_network_administrator_creates_a_network_forum(site, make_user):
+    boss = make_user("admin", network=True)
+    page = site.page
+    log_in_by_keyboard(site, boss.email)
+    site.visit("/network/forums/")
+    site.follow(page.get_by_role("link", name="New forum"))
+    page.get_by_label("Title").fill("Cross-border café")
+    page.get_by_label("Kind").select_option("qa")
+    page.get_by_label("Lock threads after this many idle days").fill("30")
+    site.follow(page.get_by_role("button", name="Create forum"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cross-border café")
+    expect(page.get_by_text("No one has started a thread here yet.")).to_be_visible()

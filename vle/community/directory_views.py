@@ -121,7 +121,7 @@ def organisation_logo(code: str) -> Any:
     except (OSError, ValueError):
         abort(404)
     media_type = uploads.detect(data)
-    if media_type not in directory.LOGO_TYPES:
+    if media_type not in uploads.IMAGE_TYPES:
         abort(404)  # only ever an image, whatever was stored
     response = Response(data, mimetype=media_type)
     response.headers["Cache-Control"] = "private, max-age=3600"

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from sqlalchemy import delete, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from vle.accounts.models import Organisation, User
@@ -376,8 +376,8 @@ def delete_event(db_session: Session, actor: User, event: Event, address: str | 
     if not may_change(actor, event.organisers):
         raise Forbidden(_("You may not change this event."))
     _audit(db_session, actor, "event.delete", event, address, {})
-    db_session.execute(delete(Event).where(Event.id == event.id))
-    db_session.expunge(event)
+    db_session.delete(event)
+    db_session.flush()
 
 
 @dataclass
@@ -454,8 +454,8 @@ def delete_agreement(
     if not may_change(actor, agreement.parties):
         raise Forbidden(_("You may not change this agreement."))
     _audit(db_session, actor, "agreement.delete", agreement, address, {})
-    db_session.execute(delete(Agreement).where(Agreement.id == agreement.id))
-    db_session.expunge(agreement)
+    db_session.delete(agreement)
+    db_session.flush()
 
 
 # --- Who cooperates with whom ----------------------------------------------------------

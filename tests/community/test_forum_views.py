@@ -354,3 +354,52 @@ def test_attachments_download_only_to_readers(client, world, session):
         content_type="multipart/form-data",
     )
     assert refused.status_code == 422 and "not accepted" in _text(refused)
+
+
+def test_in_a_qa_forum_a_learner_sees_answers_after_answering(client, world, session):
+    forum = forums.course_forum(session, world["ann"], world["course"])
+    forum.kind = "qa"
+    thread = forums.start_thread(session, world["trainer"], forum, "Quiz", "Why wool?")
+    forums.reply(session, world["ann"], thread, "Ann says warmth")
+    session.commit()
+    login(client, world["ben"].email)
+    page = f"/network/threads/{thread.id}"
+    before = _text(client.get(page))
+    assert "Why wool?" in before and "Ann says warmth" not in before
+    assert "post your own answer to see the others' answers" in before
+    post_form(client, f"{page}/reply", {"message": "Ben says softness"}, page=page)
+    after = _text(client.get(page))
+    assert "Ann says warmth" in after and "Ben says softness" in after
+
+
+def test_network_forums_are_moderated_by_administrators(client, world, make_user, session):
+    boss = make_user("admin", network=True)
+    forum = forums.create_forum(session, boss, title="Café")
+    thread = forums.start_thread(session, world["ann"], forum, "Hi", "Text")
+    session.commit()
+    page = f"/network/threads/{thread.id}"
+    login(client, world["trainer"].email)
+    assert "Moderation" not in _text(client.get(page))
+    assert post_form(client, f"{page}/moderate", {"act": "pin"}, page=page).status_code == 403
+    _switch(client, make_user("admin").email)
+    assert "Moderation" in _text(client.get(page))
+    assert post_form(client, f"{page}/moderate", {"act": "pin"}, page=page).status_code == 303
+    session.commit()
+    session.refresh(thread)
+    assert thread.pinned
+
+
+def test_odd_addresses_get_a_clear_answer_not_an_error(client, world, session):
+    forum = forums.course_forum(session, world["ann"], world["course"])
+    thread = forums.start_thread(session, world["ann"], forum, "Hi", "Text")
+    session.commit()
+    login(client, world["ben"].email)
+    assert client.get(f"/network/forums/{forum.id}?page=abc").status_code == 200
+    assert client.get(f"/network/forums/{forum.id}?page=99999").status_code == 200
+    assert client.get(f"/network/threads/{thread.id}/reply?quote=abc").status_code == 400
+    assert client.get(f"/network/threads/{thread.id}/reply?quote=999").status_code == 404
+    assert client.get("/network/threads/999").status_code == 404
+    assert client.get("/network/forums/999").status_code == 404
+    page = f"/network/threads/{thread.id}"
+    moved = post_form(client, f"{page}/move", {"forum": "nope"}, page=page)
+    assert moved.status_code == 422

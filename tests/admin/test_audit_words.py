@@ -233,7 +233,7 @@ def test_the_log_says_each_action_in_words(client, world, logged):
         assert words in seen
     assert "Extra time (minutes): 0 → 15" in seen
     assert "Extra attempts: 0 → 1" in seen
-    assert "Mark: — → 75 %" in seen
+    assert "Mark: — → 75%" in seen
     assert "Role: learner → trainer" in seen
     assert "Changed: Role, Name" in seen
     assert "Status: in progress → completed" in seen

@@ -529,6 +529,6 @@ def test_my_plans_show_their_progress_and_lead_to_the_plan(client, session, worl
         '<progress max="100" value="50" aria-label="Progress in Municipal social worker">' in plans
     )
     text = _text(plans)
-    assert "Active · Due" in text and "Proficient in 50 % of the plan's competencies." in text
+    assert "Active · Due" in text and "Proficient in 50% of the plan's competencies." in text
     assert "Competencies: PS-COOP, PS-INT" in text
     assert client.get(f"/plans/{plan.id}").status_code == 200

@@ -182,7 +182,7 @@ def test_the_plan_page_and_its_actions(app, client, session, world):
     path = f"/plans/{plan.id}"
     login(client, "ona@city.lt")
     own = text(client.get(path))
-    assert "Social worker" in own and "draft" in own and "33 %" in own
+    assert "Social worker" in own and "draft" in own and "33%" in own
     assert "✓ yes" in own and "✗ not yet" in own
     assert "Activate" not in own  # the learner reads, does not manage
     assert _post(client, f"{path}/activate", page=path).status_code == 403
@@ -235,7 +235,7 @@ def test_the_gap_view_and_its_csv(app, client, session, world):
     assert page.status_code == 200
     body = text(page)
     assert "<svg" in body and "Proficient, per competency, of 2 people</caption>" in body
-    assert "✓ yes" in body and "✗ no" in body and "100 %" in body and "50 %" in body
+    assert "✓ yes" in body and "✗ no" in body and "100%" in body and "50%" in body
     school = text(client.get(f"/admin/plans/{template.id}/gap?organisation=SCHOOL"))
     assert "Sam School" in school and "Ona Onaitė" not in school
     assert client.get(f"/admin/plans/{template.id}/gap?organisation=OTHER").status_code == 403

@@ -43,6 +43,9 @@ ACTION_WORDS: dict[str, Any] = {
     "post.unhide": _l("Forum post shown again"),
     "post.report": _l("Forum post reported to the moderators"),
     "post.report_resolve": _l("Report of a forum post resolved"),
+    "announcement.create": _l("Announcement made"),
+    "announcement.update": _l("Announcement changed"),
+    "announcement.delete": _l("Announcement deleted"),
     "user.create": _l("Account created"),
     "user.update": _l("Account changed"),
     "user.deactivate": _l("Account deactivated"),
@@ -124,6 +127,7 @@ TARGET_WORDS: dict[str, Any] = {
     "forum": _l("Forum"),
     "forum_thread": _l("Forum thread"),
     "forum_post": _l("Forum post"),
+    "announcement": _l("Announcement"),
 }
 
 FIELD_WORDS: dict[str, Any] = {
@@ -226,6 +230,8 @@ FIELD_WORDS: dict[str, Any] = {
     "thread": _l("Thread"),
     "from_forum": _l("Moved from forum"),
     "outcome": _l("Outcome"),
+    "everyone": _l("For everyone in the network"),
+    "send_mail": _l("Send by e-mail too"),
 }
 
 # Values that are codes too (a role, a status, a way in), said in words; other
@@ -349,7 +355,7 @@ def _value(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, float) and key == "mark":
-        return f"{value:g} %"
+        return format_percent(value / 100, 2)  # one unit: "75%", "75 %" (a no-break space)
     if isinstance(value, list):
         return ", ".join(_value(key, item) for item in value)
     if isinstance(value, dict):

@@ -30,9 +30,11 @@ def _helpers() -> dict[str, Any]:
 
 def _download_formats() -> tuple[tuple[str, str], ...]:
     """The report's downloads: CSV for Excel in the reader's language, plain CSV,
-    Excel (XLSX) and JSON (README: "Reports")."""
+    Excel (XLSX) and JSON (README: "Reports"). No name holds another: "Download CSV"
+    and "Download Excel" each find one link, also where a name is matched as a part
+    (as Playwright's get_by_role does)."""
     return (
-        ("csv-excel", _("Download CSV for Excel")),
+        ("csv-excel", _("Download for Excel (CSV)")),
         ("csv", _("Download CSV")),
         ("xlsx", _("Download Excel")),
         ("json", _("Download JSON")),

@@ -850,11 +850,21 @@ def subscribers(db_session: Session, post: Post) -> list[tuple[User, str]]:
         .where(User.id.in_(candidates), User.active.is_(True), User.erased_at.is_(None))
         .order_by(User.id)
     )
+    # may_see_post's rules, with what they read fetched once for everyone.
+    learners = set(_roles.learner_ids(db_session, forum.course)) if forum.course else None
+    qa = ForumKind(forum.kind) == ForumKind.QA
+    posters = set(db_session.scalars(select(Post.author_id).where(Post.thread_id == thread.id)))
+    first = _first_post_id(db_session, thread)
     answer = []
     for person in people:
         own = chosen.get(person.id, {})
-        delivery = own.get("thread", own.get("forum", _default_delivery(forum)))
-        delivery = _forced(forum, delivery)
-        if delivery != Delivery.OFF and may_see_post(db_session, person, post):
-            answer.append((person, delivery))
+        delivery = _forced(forum, own.get("thread", own.get("forum", _default_delivery(forum))))
+        if delivery == Delivery.OFF:
+            continue
+        if not can_moderate(db_session, person, forum):
+            if learners is not None and person.id not in learners:
+                continue  # not (or no longer) in the course
+            if qa and person.id not in posters and post.id != first:
+                continue  # has not answered yet
+        answer.append((person, delivery))
     return answer

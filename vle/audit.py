@@ -75,10 +75,15 @@ ACTIONS = (
     "post.unhide",
     "post.report",
     "post.report_resolve",
+    "announcement.create",
+    "announcement.update",
+    "announcement.delete",
+    "indicators.freeze",
+    "course.joint_training",
 )
 TARGET_TYPES = (
     "user", "organisation", "enrolment", "course", "report", "event", "agreement",
-    "forum", "forum_thread", "forum_post",
+    "forum", "forum_thread", "forum_post", "indicator_snapshot",
 )  # fmt: skip
 
 

@@ -153,16 +153,13 @@ def trainers_of(db_session: Session, org: Organisation) -> list[User]:
 
 def courses_of(db_session: Session, org: Organisation) -> list[Course]:
     """Published courses one of whose trainers belongs to the organisation."""
-    trainer_ids = select(User.id).where(User.organisation_id == org.id)
+    taught = select(course_trainers.c.course_id).where(
+        course_trainers.c.user_id.in_(select(User.id).where(User.organisation_id == org.id))
+    )
     return list(
         db_session.scalars(
             select(Course)
-            .join(course_trainers, course_trainers.c.course_id == Course.id)
-            .where(
-                Course.status == CourseStatus.PUBLISHED,
-                course_trainers.c.user_id.in_(trainer_ids),
-            )
-            .distinct()
+            .where(Course.status == CourseStatus.PUBLISHED, Course.id.in_(taught))
             .order_by(Course.title)
         )
     )

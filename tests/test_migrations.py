@@ -9,10 +9,20 @@ from vle import db
 from vle.db import Base
 
 
+def _not_the_search_index(_object, name, type_, _reflected, _compare_to):
+    """The search's FTS5 table (and its shadow tables) on SQLite and its GIN
+    index on PostgreSQL exist only in migration 0017, not in the models."""
+    if type_ == "table" and name and name.startswith("search_fts"):
+        return False
+    return not (type_ == "index" and name == "ix_search_documents_terms")
+
+
 def test_models_and_migrations_agree(app):
     engine = db.get_database(app).engine
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": _not_the_search_index}
+        )
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
 

@@ -94,6 +94,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     import vle.community.directory_views  # noqa: F401 - /network/ and its organisations
     import vle.community.event_views  # noqa: F401 - /network/events and /network/agreements
     import vle.community.forum_views  # noqa: F401 - /network/forums, threads and posts
+    import vle.community.search_views  # noqa: F401 - /network/search
     import vle.community.models  # noqa: F401 - the network's tables, ahead of its pages
     import vle.monitoring.models  # noqa: F401 - indicator snapshots
     from vle.accounts.views import bp as accounts_bp

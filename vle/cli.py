@@ -839,6 +839,23 @@ def badges_new_key() -> None:
     )
 
 
+@cli.group("search")
+def search_group() -> None:
+    """The search over posts, courses and the directory."""
+
+
+@search_group.command("reindex")
+@with_appcontext
+@fail_cleanly
+def search_reindex() -> None:
+    """Index every course, organisation and post afresh (existing data, after upgrades)."""
+    from vle.community import search
+
+    with db.transaction() as db_session:
+        count = search.reindex(db_session)
+    click.echo(f"indexed {count} documents")
+
+
 def main() -> None:
     # `vle demo` runs on the demo settings (SQLite, its own secret key) unless told otherwise.
     if len(sys.argv) > 1 and sys.argv[1] == "demo":

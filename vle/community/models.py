@@ -342,3 +342,42 @@ class Agreement(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     parties: Mapped[list[Organisation]] = relationship(secondary=agreement_parties)
+
+
+class SearchDocument(Base):
+    """One searchable thing (a post, a course, an organisation) as the search
+    sees it: its terms already tokenised, lemmatised and folded by
+    vle.community.search, and what deciding who may see it needs. The database
+    only matches terms: an FTS5 table `search_fts` on SQLite, a GIN index on
+    `to_tsvector('simple', terms)` on PostgreSQL (migration 0017)."""
+
+    __tablename__ = "search_documents"
+    __table_args__ = (
+        UniqueConstraint("kind", "ref_id"),
+        CheckConstraint("kind IN ('post', 'course', 'organisation')", name="kind_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    ref_id: Mapped[int]
+    # The course's slug, the organisation's code; "" for a post.
+    key: Mapped[str] = mapped_column(String(100), default="")
+    language: Mapped[str] = mapped_column(String(8), default="")
+    title: Mapped[str] = mapped_column(String(300))
+    snippet: Mapped[str] = mapped_column(Text, default="")
+    title_terms: Mapped[str] = mapped_column(Text, default="")
+    terms: Mapped[str] = mapped_column(Text, default="")
+    # A course: itself; a post: its forum's course (None in a network forum).
+    course_id: Mapped[int | None] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), index=True
+    )
+    forum_id: Mapped[int | None] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
+    thread_id: Mapped[int | None] = mapped_column(
+        ForeignKey("forum_threads.id", ondelete="CASCADE")
+    )
+    author_id: Mapped[int | None]
+    # A reply in a Q&A forum: seen by a learner only after posting in the thread.
+    qa_reply: Mapped[bool] = mapped_column(default=False, server_default=false())
+    hidden: Mapped[bool] = mapped_column(default=False, server_default=false())
+    status: Mapped[str] = mapped_column(String(16), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

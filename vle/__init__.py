@@ -97,6 +97,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     import vle.community.search_views  # noqa: F401 - /network/search
     import vle.community.models  # noqa: F401 - the network's tables, ahead of its pages
     import vle.monitoring.models  # noqa: F401 - indicator snapshots
+    import vle.monitoring.views  # noqa: F401 - /network/picture and /network/monitoring
     from vle.accounts.views import bp as accounts_bp
     from vle.admin.plan_views import bp as plans_bp
     from vle.admin.views import bp as admin_bp

@@ -1,0 +1,210 @@
+"""The network picture and the monitoring pages, under /network/ (issue 19
+points 2 and 7). The picture is for everyone signed in (it names
+organisations only); the indicator panel and its evidence, which name
+people, are for network administrators."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from vle import db
+from vle.catalog.models import Course
+from vle.community import directory
+from vle.community.views import bp
+from vle.db import utcnow
+from vle.errors import DomainError
+from vle.formats import format_date
+from vle.monitoring import cooperation, indicators, picture
+from vle.monitoring.forms import FreezeForm, JointTrainingForm
+from vle.reports import writers
+from vle.reports.views import stream_download
+from vle.security import require
+
+SOURCE_WORDS: dict[str, Any] = {
+    "course": _l("Shared course"),
+    "forum": _l("Forum thread"),
+    "event": _l("Joint event"),
+    "agreement": _l("Agreement"),
+}
+
+SORTS = ("organisation", "partner", "links", "since")
+
+
+def _countries() -> dict[str, str]:
+    return directory.country_names(str(get_locale() or "en"))
+
+
+def links_text(pair: cooperation.CooperationPair) -> str:
+    """'Shared course (since 1 March 2026); Joint event (since …)' as words."""
+    return "; ".join(
+        _("%(link)s (since %(date)s)", link=SOURCE_WORDS[via], date=format_date(day, "long"))
+        for via, day in pair.links.items()
+    )
+
+
+def _sorted_pairs(pairs: list[cooperation.CooperationPair], sort: str, descending: bool) -> Any:
+    keys = {
+        "organisation": lambda p: (p.org_a.name.casefold(), p.org_b.name.casefold()),
+        "partner": lambda p: (p.org_b.name.casefold(), p.org_a.name.casefold()),
+        "links": lambda p: (len(p.links), list(p.links)),
+        "since": lambda p: (p.since, p.org_a.name.casefold()),
+    }
+    return sorted(pairs, key=keys[sort], reverse=descending)
+
+
+@bp.get("/picture")
+@login_required
+def network_picture() -> str:
+    db_session = db.session()
+    pairs = cooperation.cooperating_pairs(db_session)
+    partners = list({o.id: o for o in cooperation.partners(db_session).values()}.values())
+    sort = request.args.get("sort", "organisation")
+    sort = sort if sort.lstrip("-") in SORTS else "organisation"
+    descending = sort.startswith("-")
+    return render_template(
+        "monitoring/picture.html",
+        picture=picture.layout(pairs, partners),
+        pairs=_sorted_pairs(pairs, sort.lstrip("-"), descending),
+        partners_of=cooperation.partners_of(pairs),
+        organisations=sorted(partners, key=lambda o: o.name.casefold()),
+        countries=_countries(),
+        links_text=links_text,
+        sort=sort,
+        source_words=SOURCE_WORDS,
+    )
+
+
+@bp.get("/picture/pairs.csv")
+@login_required
+def network_pairs_csv() -> Any:
+    pairs = cooperation.cooperating_pairs(db.session())
+    headers = [_("Organisation"), _("Country"), _("Partner"), _("Partner's country"),
+               _("What links them"), _("Since")]  # fmt: skip
+    rows: list[list[writers.Cell]] = [
+        [p.org_a.name, p.org_a.country, p.org_b.name, p.org_b.country, links_text(p), p.since]
+        for p in pairs
+    ]
+    return stream_download("csv", writers.csv_chunks(headers, rows), "cooperating-pairs.csv")
+
+
+# --- The indicator panel ------------------------------------------------------------
+
+
+def _reporting_date() -> date:
+    try:
+        return date.fromisoformat(request.args.get("date", ""))
+    except ValueError:
+        return utcnow().date()
+
+
+@bp.get("/monitoring/indicators")
+@login_required
+def indicator_panel() -> str:
+    require(current_user.is_network_admin)
+    db_session = db.session()
+    until = min(_reporting_date(), utcnow().date())
+    courses = db_session.scalars(
+        select(Course).where(Course.status == "published").order_by(Course.title)
+    ).all()
+    return render_template(
+        "monitoring/indicators.html",
+        until=until,
+        panel=indicators.panel(db_session, until),
+        snapshots=indicators.snapshots(db_session),
+        courses=courses,
+        freeze_form=FreezeForm(data={"reporting_date": until}),
+        joint_form=JointTrainingForm(),
+    )
+
+
+def _evidence_download(code: str, rows: list[dict[str, Any]], name: str) -> Any:
+    columns = indicators.COLUMNS[code]
+    headers = [str(indicators.COLUMN_WORDS[c]) for c in columns]
+    return stream_download(
+        "csv", writers.csv_chunks(headers, [[r.get(c, "") for c in columns] for r in rows]), name
+    )
+
+
+@bp.get("/monitoring/indicators/<code>.csv")
+@login_required
+def indicator_evidence_csv(code: str) -> Any:
+    require(current_user.is_network_admin)
+    until = min(_reporting_date(), utcnow().date())
+    rows = indicators.evidence(db.session(), code, until)
+    return _evidence_download(code, rows, f"{code}-{until.isoformat()}.csv")
+
+
+@bp.post("/monitoring/indicators/joint-training")
+@login_required
+def indicator_joint_training() -> Any:
+    require(current_user.is_network_admin)
+    form = JointTrainingForm()
+    if not form.validate_on_submit():
+        flash(_("The form has expired: please try again."), "error")
+        return redirect(url_for("community.indicator_panel"))
+    db_session = db.session()
+    chosen = set(request.form.getlist("course"))
+    for course in db_session.scalars(select(Course).where(Course.status == "published")):
+        indicators.set_joint_training(
+            db_session, current_user, course, str(course.id) in chosen, request.remote_addr
+        )
+    db_session.commit()
+    flash(_("The joint training schemes are saved."), "success")
+    return redirect(url_for("community.indicator_panel"))
+
+
+@bp.post("/monitoring/indicators/freeze")
+@login_required
+def indicator_freeze() -> Any:
+    require(current_user.is_network_admin)
+    form = FreezeForm()
+    db_session = db.session()
+    if not form.validate_on_submit() or form.reporting_date.data is None:
+        flash(_("Give the reporting date as a date."), "error")
+        return redirect(url_for("community.indicator_panel"))
+    try:
+        snapshot = indicators.freeze(
+            db_session, current_user, form.reporting_date.data, utcnow().date(),
+            request.remote_addr,
+        )  # fmt: skip
+    except DomainError as error:
+        db_session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("community.indicator_panel"))
+    db_session.commit()
+    flash(_("The snapshot is frozen."), "success")
+    return redirect(url_for("community.indicator_snapshot", snapshot_id=snapshot.id))
+
+
+@bp.get("/monitoring/snapshots/<int:snapshot_id>")
+@login_required
+def indicator_snapshot(snapshot_id: int) -> str:
+    require(current_user.is_network_admin)
+    db_session = db.session()
+    snapshot = indicators.get_snapshot(db_session, snapshot_id)
+    return render_template(
+        "monitoring/snapshot.html",
+        snapshot=snapshot,
+        codes=indicators.CODES,
+        names=indicators.NAMES,
+    )
+
+
+@bp.get("/monitoring/snapshots/<int:snapshot_id>/<code>.csv")
+@login_required
+def indicator_snapshot_csv(snapshot_id: int, code: str) -> Any:
+    require(current_user.is_network_admin)
+    db_session = db.session()
+    snapshot = indicators.get_snapshot(db_session, snapshot_id)
+    rows = indicators.snapshot_evidence(db_session, snapshot, code)
+    return _evidence_download(
+        code, rows, f"{code}-snapshot-{snapshot.reporting_date.isoformat()}.csv"
+    )

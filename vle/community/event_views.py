@@ -6,6 +6,7 @@ administrators of one of its organisations)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -151,6 +152,26 @@ def _saved(form: Any, save: Any, target: Any) -> Any:
     return redirect(target(result))
 
 
+def _form_page(template: str, form: Any, **context: Any) -> Any:
+    """The form, again after a POST that was not accepted (422)."""
+    status = 422 if request.method == "POST" else 200
+    return render_template(template, form=form, **context), status
+
+
+def _confirm_delete(
+    remove: Callable[[Any], None], question: str, done: str, back: str, listing: str
+) -> Any:
+    """Ask first (GET); the confirmed POST deletes, says so and goes to the list."""
+    form = DeleteForm()
+    if form.validate_on_submit():
+        db_session = db.session()
+        remove(db_session)
+        db_session.commit()
+        flash(done, "success")
+        return redirect(listing)
+    return render_template("community/delete.html", form=form, question=question, back=back)
+
+
 # --- Events --------------------------------------------------------------------------
 
 
@@ -206,8 +227,7 @@ def _edit_event(item: Event | None) -> Any:
         saved = _saved(form, save, lambda e: url_for("community.event", event_id=e.id))
         if saved is not None:
             return saved
-    status = 422 if request.method == "POST" else 200
-    return render_template("community/event_form.html", form=form, event=item), status
+    return _form_page("community/event_form.html", form, event=item)
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
@@ -230,20 +250,12 @@ def edit_event(event_id: int) -> Any:
 def delete_event(event_id: int) -> Any:
     item = _event(event_id)
     require(events.may_change(current_user, item.organisers))
-    form = DeleteForm()
-    if form.validate_on_submit():
-        db_session = db.session()
-        title = item.title
-        events.delete_event(db_session, current_user, item, request.remote_addr)
-        db_session.commit()
-        flash(_("The event %(title)s is deleted.", title=title), "success")
-        return redirect(url_for("community.events"))
-    return render_template(
-        "community/delete.html",
-        form=form,
-        title=item.title,
+    return _confirm_delete(
+        lambda db_session: events.delete_event(db_session, current_user, item, request.remote_addr),
         question=_("Delete the event %(title)s?", title=item.title),
+        done=_("The event %(title)s is deleted.", title=item.title),
         back=url_for("community.event", event_id=item.id),
+        listing=url_for("community.events"),
     )
 
 
@@ -277,8 +289,7 @@ def _edit_agreement(item: Agreement | None) -> Any:
         saved = _saved(form, save, lambda a: url_for("community.agreement", agreement_id=a.id))
         if saved is not None:
             return saved
-    status = 422 if request.method == "POST" else 200
-    return render_template("community/agreement_form.html", form=form, agreement=item), status
+    return _form_page("community/agreement_form.html", form, agreement=item)
 
 
 @bp.route("/agreements/new", methods=["GET", "POST"])
@@ -301,18 +312,12 @@ def edit_agreement(agreement_id: int) -> Any:
 def delete_agreement(agreement_id: int) -> Any:
     item = _agreement(agreement_id)
     require(events.may_change(current_user, item.parties))
-    form = DeleteForm()
-    if form.validate_on_submit():
-        db_session = db.session()
-        title = item.title
-        events.delete_agreement(db_session, current_user, item, request.remote_addr)
-        db_session.commit()
-        flash(_("The agreement %(title)s is deleted.", title=title), "success")
-        return redirect(url_for("community.agreements"))
-    return render_template(
-        "community/delete.html",
-        form=form,
-        title=item.title,
+    return _confirm_delete(
+        lambda db_session: events.delete_agreement(
+            db_session, current_user, item, request.remote_addr
+        ),
         question=_("Delete the agreement %(title)s?", title=item.title),
+        done=_("The agreement %(title)s is deleted.", title=item.title),
         back=url_for("community.agreement", agreement_id=item.id),
+        listing=url_for("community.agreements"),
     )

@@ -169,7 +169,8 @@ def test_grid_sort_filter_and_download(client, session, desk):
     session.commit()
     texts = sheet_texts(client.get(url + "/progress.xlsx").get_data())
     assert texts[:3] == ["Besimokantysis", "El. paštas", "Organizacija"]
-    assert "'=Bob Formula" in texts
+    # Text is written as text in XLSX (never a formula): no apostrophe added.
+    assert "=Bob Formula" in texts and "'=Bob Formula" not in texts
     rows = list(
         csv.reader(io.StringIO(client.get(url + "/progress.csv").get_data().decode("utf-8-sig")))
     )

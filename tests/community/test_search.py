@@ -10,9 +10,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from tests.conftest import login
-from vle.accounts.models import Organisation
 from vle.community import forums, search
-from vle.community.models import SearchDocument
+from vle.community.models import ForumKind, SearchDocument
 from vle.learning import services as learning
 
 
@@ -145,12 +144,32 @@ def test_the_search_page(world, client, session):
     page = client.get("/network/search", query_string={"q": 'nothing"here AND *'})
     assert page.status_code == 200
     assert "No results for" in page.get_data(as_text=True)
+    # A control character: no match, and a message saying why (as the other searches).
     refused = client.get("/network/search", query_string={"q": "skole\x07"})
-    assert refused.status_code == 400
+    assert refused.status_code == 200
     assert "control characters" in refused.get_data(as_text=True)
     assert 'label for="network-search-q">Search<' in client.get("/network/").get_data(as_text=True)
+
+    assert client.get(f"/network/search?q=skole&page={10**30}").status_code == 200
+    assert client.get("/network/search?q=skole&page=-3&kind=nonsense").status_code == 200
 
 
 def test_the_search_page_needs_a_sign_in(client):
     assert client.get("/network/search?q=x").status_code in (302, 401)
-    _ = Organisation
+
+
+def test_a_qa_reply_only_after_posting_in_the_thread(world, session, make_user):
+    admin = make_user("admin", network=True)
+    ben = make_user(name="Ben Learner")
+    qa = forums.create_forum(session, admin, title="Pytania", kind=ForumKind.QA)
+    session.commit()
+    thread = forums.start_thread(session, world["ann"], qa, "Pytanie", "Gdzie są szkoły?")
+    session.commit()
+    forums.reply(session, ben, thread, "Odpowiedź: w Gdańsku")
+    session.commit()
+    assert _found(session, world["olga"], "gdansk") == []
+    assert _found(session, ben, "gdansk") == [("post", "Pytanie")]
+    assert _found(session, admin, "gdansk") == [("post", "Pytanie")]
+    forums.reply(session, world["olga"], thread, "Też pytam")
+    session.commit()
+    assert _found(session, world["olga"], "gdansk") == [("post", "Pytanie")]

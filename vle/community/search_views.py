@@ -50,4 +50,4 @@ def search() -> Any:
         refused=refused,
         page=page,
         args=args,
-    ), (400 if refused else 200)
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -53,6 +53,23 @@ _ANY_KIND = _l("these notifications")
 # How long an unsubscribe link works: a mail may be read months after it came.
 UNSUBSCRIBE_MAX_AGE_S = 180 * 24 * 3600
 _KIND = re.compile(r"[a-z][a-z0-9_]{0,49}")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """How a floor above narrows a kind's unsubscribe link to one thing (a
+    forum's posts: that forum's or thread's subscription, not every forum):
+    `of_key` names the thing from the mail's key (None: the whole kind);
+    `describe(db_session, address, scope)` says what the link stops (None:
+    the thing is gone) and `stop(db_session, address, scope)` stops it."""
+
+    of_key: Callable[[str], str | None]
+    describe: Callable[[Session, str, str], Any]
+    stop: Callable[[Session, str, str], None]
+
+
+# Kind → its Scope (registered by the floor that queues that kind).
+SCOPES: dict[str, Scope] = {}
 
 
 @dataclass(frozen=True)
@@ -128,7 +145,11 @@ def _queue_mails(
         locale = _locale(mail.locale)
         content = rendered.get(mail.key)
         if content is None:
-            unsubscribe = unsubscribe_url(mail.to_address, mail.kind) if mail.notification else None
+            unsubscribe = (
+                unsubscribe_link(mail.to_address, mail.kind, mail.key)
+                if mail.notification
+                else None
+            )
             content = renderer.render(mail.kind, locale, mail.context, mail.to_name, unsubscribe)
         subject, text, html = content
         rows.append(
@@ -192,6 +213,15 @@ def render_mail(kind: str, locale: str, context: dict[str, Any]) -> tuple[str, s
 
 # Plain values a mail's context is compared by (anything else: rendered alone).
 _PLAIN = (str, int, float, bool, type(None), date, datetime, time, timedelta, Decimal)
+
+
+def _plain(value: Any) -> bool:
+    """A plain value, or a tuple of them (a digest's lines)."""
+    if isinstance(value, tuple):
+        return all(_plain(item) for item in value)
+    return isinstance(value, _PLAIN)
+
+
 _RENDERER: ContextVar[_Renderer | None] = ContextVar("vle.mail.renderer", default=None)
 
 
@@ -226,7 +256,7 @@ class _Renderer:
         """What `render_mail` gives for this context and person."""
         whole = {**context, "to_name": to_name, "unsubscribe_url": unsubscribe}
         kind_key = (kind, locale, unsubscribe is not None)
-        plain = all(isinstance(value, _PLAIN) for value in context.values())
+        plain = all(_plain(value) for value in context.values())
         if not plain or not to_name or _FILLS_LIKE_ALONE.get(kind_key) is False:
             return render_mail(kind, locale, whole)
         key = (*kind_key, tuple((n, type(v).__name__, repr(v)) for n, v in sorted(context.items())))
@@ -291,11 +321,23 @@ def unsubscribe_url(address: str, kind: str) -> str:
     return external_url("mail.unsubscribe", token=token)
 
 
-def read_unsubscribe_token(token: str) -> tuple[str, str]:
-    """(address, kind) of an unsubscribe link's token, or Invalid when it
-    was altered or has expired."""
+def unsubscribe_link(address: str, kind: str, key: str) -> str:
+    """The unsubscribe link of the mail `key`: narrowed to one thing when its
+    kind has a Scope (see SCOPES), else `unsubscribe_url`."""
+    scope = SCOPES[kind].of_key(key) if kind in SCOPES else None
+    if scope is None:
+        return unsubscribe_url(address, kind)
+    token = _unsubscribe_signer().dumps([address.lower(), kind, scope])
+    return external_url("mail.unsubscribe", token=token)
+
+
+def read_unsubscribe_token(token: str) -> tuple[str, str, str | None]:
+    """(address, kind, scope or None) of an unsubscribe link's token, or
+    Invalid when it was altered or has expired."""
     try:
-        address, kind = _unsubscribe_signer().loads(token, max_age=UNSUBSCRIBE_MAX_AGE_S)
+        address, kind, *rest = _unsubscribe_signer().loads(token, max_age=UNSUBSCRIBE_MAX_AGE_S)
+        if len(rest) > 1 or any(not isinstance(part, str) for part in rest):
+            raise ValueError("not a scope")
     except SignatureExpired:
         raise Invalid(
             _l("This unsubscribe link has expired. Use the link in a more recent mail.")
@@ -307,7 +349,7 @@ def read_unsubscribe_token(token: str) -> tuple[str, str]:
                 "or copy the whole link."
             )
         ) from None
-    return str(address), str(kind)
+    return str(address), str(kind), (rest[0] if rest else None)
 
 
 def kind_label(kind: str) -> Any:
@@ -340,6 +382,9 @@ class Notice:
     context: dict[str, Any]
     key: str
     url: str | None = None
+    # MAIL_EACH or MAIL_DIGEST whatever the person chose for the kind (a
+    # forum's subscription says it); a kind they stopped stays stopped.
+    mode: str | None = None
 
 
 def notify(
@@ -381,8 +426,14 @@ def notify_many(db_session: Session, notices: Sequence[Notice]) -> None:
         taken.add(notice.key)
         locale = _locale(notice.locale)
         mode = modes[notice.to_address.lower(), notice.kind]
+        if notice.mode is not None and mode != MAIL_NONE:
+            mode = notice.mode
         # The mail's own rendering (with its unsubscribe link) gives the title.
-        unsubscribe = unsubscribe_url(notice.to_address, notice.kind) if mode == MAIL_EACH else None
+        unsubscribe = (
+            unsubscribe_link(notice.to_address, notice.kind, notice.key)
+            if mode == MAIL_EACH
+            else None
+        )
         content = renderer.render(notice.kind, locale, notice.context, notice.to_name, unsubscribe)
         rows.append(
             {
@@ -551,40 +602,84 @@ def mark_read(db_session: Session, user_id: int, ids: list[int] | None = None) -
     )
 
 
+# Kind → what puts its notifications under headings in the digest: their
+# keys → (heading, subheading), as a forum's posts by forum and thread.
+DIGEST_GROUPS: dict[str, Callable[[Session, Sequence[str]], dict[str, tuple[str, str]]]] = {}
+# Digest mails queued per statement; notifications marked sent per statement.
+DIGEST_BATCH = 2_000
+_UPDATE_CHUNK = 5_000
+
+
 def queue_digests(db_session: Session) -> int:
     """One mail per address listing its notifications waiting for the digest
-    (keyed by its last notification); they wait no more. How many mails."""
-    pending = list(
-        db_session.scalars(
-            select(Notification)
-            .where(Notification.digest_pending.is_(True))
-            .order_by(Notification.to_address, Notification.created_at, Notification.id)
+    (keyed by its last notification), those of a grouped kind under their
+    headings; they wait no more. Set-based: one read, the mails written in
+    batches (identical digests rendered once), the rows marked in chunks.
+    How many mails."""
+    pending = db_session.execute(
+        select(
+            Notification.id,
+            Notification.to_address,
+            Notification.to_name,
+            Notification.locale,
+            Notification.kind,
+            Notification.key,
+            Notification.title,
+            Notification.url,
         )
-    )
-    by_address: dict[str, list[Notification]] = {}
+        .where(Notification.digest_pending.is_(True))
+        .order_by(Notification.to_address, Notification.created_at, Notification.id)
+    ).all()
+    groups: dict[str, tuple[str, str]] = {}
+    for kind, grouper in DIGEST_GROUPS.items():
+        keys = [row.key for row in pending if row.kind == kind]
+        if keys:
+            groups.update(grouper(db_session, keys))
+    by_address: dict[str, list[Any]] = {}
     for row in pending:
         by_address.setdefault(row.to_address.lower(), []).append(row)
     preferences_url = external_url("mail.preferences")
-    mails = []
-    for address, rows in by_address.items():
-        first = rows[0]
-        mails.append(
-            Mail(
-                key=f"digest:{address}:{rows[-1].id}",
-                to_address=first.to_address,
-                to_name=first.to_name,
-                locale=first.locale,
-                kind="digest",
-                context={
-                    "items": [{"title": row.title, "url": row.url} for row in rows],
-                    "preferences_url": preferences_url,
-                },
+    sent = 0
+    mails: list[Mail] = []
+    with rendering_once():
+        for address, rows in by_address.items():
+            sections: dict[tuple[str, str], list[tuple[str, str]]] = {}
+            for row in rows:
+                if row.key in groups:
+                    sections.setdefault(groups[row.key], []).append((row.title, row.url or ""))
+            first = rows[0]
+            mails.append(
+                Mail(
+                    key=f"digest:{address}:{rows[-1].id}",
+                    to_address=first.to_address,
+                    to_name=first.to_name,
+                    locale=first.locale,
+                    kind="digest",
+                    context={
+                        "count": len(rows),
+                        "items": tuple(
+                            (row.title, row.url or "") for row in rows if row.key not in groups
+                        ),
+                        "sections": tuple(
+                            (heading, subheading, tuple(lines))
+                            for (heading, subheading), lines in sorted(sections.items())
+                        ),
+                        "preferences_url": preferences_url,
+                    },
+                )
             )
+            if len(mails) >= DIGEST_BATCH:
+                sent += sum(queue_mails(db_session, mails))
+                mails = []
+        sent += sum(queue_mails(db_session, mails))
+    ids = [row.id for row in pending]
+    for start in range(0, len(ids), _UPDATE_CHUNK):
+        db_session.execute(
+            update(Notification)
+            .where(Notification.id.in_(ids[start : start + _UPDATE_CHUNK]))
+            .values(digest_pending=False)
+            .execution_options(synchronize_session=False)
         )
-        for row in rows:
-            row.digest_pending = False
-    sent = sum(queue_mails(db_session, mails))
-    db_session.flush()
     return sent
 
 

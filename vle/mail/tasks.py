@@ -33,7 +33,7 @@ from vle import db
 from vle.db import utcnow
 from vle.mail import queue
 from vle.mail.models import OutboxMail
-from vle.mail.services import QUEUED, queue_digests, unsubscribe_url
+from vle.mail.services import QUEUED, queue_digests, unsubscribe_link
 
 logger = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ def _message(mail: OutboxMail, now: datetime) -> EmailMessage:
     message["Message-ID"] = f"<{digest}@{sender_domain}>"
     message["Auto-Submitted"] = "auto-generated"
     if mail.notification:
-        message["List-Unsubscribe"] = f"<{unsubscribe_url(mail.to_address, mail.kind)}>"
+        message["List-Unsubscribe"] = f"<{unsubscribe_link(mail.to_address, mail.kind, mail.key)}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(mail.text_body)
     message.add_alternative(mail.html_body, subtype="html")

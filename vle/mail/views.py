@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from vle import db
@@ -133,41 +134,56 @@ def mark_read() -> Any:
     return redirect(url_for("learning.my_learning") + "#notifications")
 
 
-def _read(token: str) -> tuple[str, str] | tuple[None, Any]:
+def _read(token: str) -> tuple[str, str, str | None] | tuple[None, Any, None]:
     try:
         return services.read_unsubscribe_token(token)
     except Invalid as error:
-        return None, error.message
+        return None, error.message, None
+
+
+def _refused(message: Any) -> Any:
+    return render_template("mail/pages/unsubscribe_refused.html", message=message), 400
+
+
+def _what(address: str, kind: str, scope: str | None) -> Any:
+    """What the link stops; None when its scoped thing is gone."""
+    if scope is None:
+        return services.kind_label(kind)
+    handler = services.SCOPES.get(kind)
+    return handler.describe(db.session(), address, scope) if handler else None
+
+
+_GONE = _l("What this link unsubscribes you from no longer exists.")
 
 
 @bp.get("/mail/unsubscribe/<token>")
 def unsubscribe_page(token: str) -> Any:
     """A person who opens the link sees what it stops and a button: a GET
     changes nothing (mail scanners open links)."""
-    address, kind = _read(token)
+    address, kind, scope = _read(token)
     if address is None:
-        return render_template("mail/pages/unsubscribe_refused.html", message=kind), 400
-    return render_template(
-        "mail/pages/unsubscribe.html",
-        address=address,
-        what=services.kind_label(kind),
-        done=False,
-    )
+        return _refused(kind)
+    what = _what(address, kind, scope)
+    if what is None:
+        return _refused(_GONE)
+    return render_template("mail/pages/unsubscribe.html", address=address, what=what, done=False)
 
 
 @bp.post("/mail/unsubscribe/<token>")
 @csrf.exempt  # RFC 8058: the mail program posts without a session; the link is signed
 def unsubscribe(token: str) -> Any:
-    """The one-click POST (from the mail program, or the page's button)."""
-    address, kind = _read(token)
+    """The one-click POST (from the mail program, or the page's button): a
+    scoped link stops only its thing (a forum's subscription), else the kind."""
+    address, kind, scope = _read(token)
     if address is None:
-        return render_template("mail/pages/unsubscribe_refused.html", message=kind), 400
+        return _refused(kind)
+    what = _what(address, kind, scope)
+    if what is None:
+        return _refused(_GONE)
     db_session = db.session()
-    services.opt_out(db_session, address, kind)
+    if scope is None:
+        services.opt_out(db_session, address, kind)
+    else:
+        services.SCOPES[kind].stop(db_session, address, scope)
     db_session.commit()
-    return render_template(
-        "mail/pages/unsubscribe.html",
-        address=address,
-        what=services.kind_label(kind),
-        done=True,
-    )
+    return render_template("mail/pages/unsubscribe.html", address=address, what=what, done=True)

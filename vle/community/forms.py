@@ -76,7 +76,11 @@ DELIVERY_WORDS = {
 
 
 class SubscriptionForm(Form):
-    delivery = RadioField(_l("Mail me"), validators=[DataRequired()])
+    delivery = RadioField(
+        _l("Mail me"),
+        choices=[choice(d.value, words) for d, words in DELIVERY_WORDS.items()],
+        validators=[DataRequired()],
+    )
 
     def offer(self, deliveries: list[str]) -> SubscriptionForm:
         self.delivery.choices = [choice(d, DELIVERY_WORDS[Delivery(d)]) for d in deliveries]
@@ -113,4 +117,4 @@ class ForumForm(Form):
 
 
 class MoveForm(Form):
-    forum = SelectField(_l("Move to forum"), coerce=int)
+    forum = SelectField(_l("Move to forum"), coerce=int, choices=[])

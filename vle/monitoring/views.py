@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,14 +16,16 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from vle import db
+from vle.accounts.models import Organisation
 from vle.catalog.models import Course
 from vle.community import directory
 from vle.community.views import bp
 from vle.db import utcnow
 from vle.errors import DomainError
 from vle.formats import format_date
-from vle.monitoring import cooperation, indicators, picture
-from vle.monitoring.forms import FreezeForm, JointTrainingForm
+from vle.forms import choice
+from vle.monitoring import cooperation, figures, indicators, picture
+from vle.monitoring.forms import FreezeForm, JointTrainingForm, MonitoringFilterForm
 from vle.reports import writers
 from vle.reports.views import stream_download
 from vle.security import require
@@ -208,3 +210,85 @@ def indicator_snapshot_csv(snapshot_id: int, code: str) -> Any:
     return _evidence_download(
         code, rows, f"{code}-snapshot-{snapshot.reporting_date.isoformat()}.csv"
     )
+
+
+# --- Monitoring --------------------------------------------------------------------
+
+
+def _monitoring_filters() -> tuple[MonitoringFilterForm, figures.Filters | None, list[str]]:
+    """The filter form and what it asks for (None, with messages, when it cannot be)."""
+    db_session = db.session()
+    query = select(Organisation).order_by(Organisation.path)
+    if not current_user.is_network_admin:
+        query = query.where(Organisation.path.startswith(current_user.organisation.path))
+    in_scope = db_session.scalars(query).all()
+    form = MonitoringFilterForm(request.args)
+    names = _countries()
+    everyone = [choice("", _("The whole network"))] if current_user.is_network_admin else []
+    form.organisation.choices = everyone + [choice(o.code, o.name) for o in in_scope]
+    countries = sorted({o.country for o in in_scope if o.country})
+    form.country.choices = [choice("", _("Any country"))] + [
+        choice(c, names.get(c, c)) for c in countries
+    ]
+    today = utcnow().date()
+    index = today.year * 12 + today.month - 1 - 11
+    default_since = date(index // 12, index % 12 + 1, 1)
+    asked = request.args.get("organisation", "")
+    require(not asked or any(o.code == asked for o in in_scope))
+    errors: list[str] = []
+    if not form.validate():
+        errors = [e for messages in form.errors.values() for e in messages]
+        return form, None, errors
+    code = form.organisation.data or ("" if current_user.is_network_admin else None)
+    organisation = None
+    if code is None:
+        organisation = current_user.organisation
+        form.organisation.data = organisation.code
+    elif code:
+        organisation = next((o for o in in_scope if o.code == code), None)
+        require(organisation is not None)
+    since = form.since.data or default_since
+    until = min(form.until.data or today, today)
+    if until < since:
+        return form, None, [_("The period cannot end before it starts.")]
+    if (until.year - since.year) * 12 + until.month - since.month > 120:
+        return form, None, [_("Choose a period of at most ten years.")]
+    return form, figures.Filters(organisation, form.country.data or "", since, until), errors
+
+
+@bp.get("/monitoring")
+@login_required
+def monitoring() -> str:
+    require(current_user.is_admin)
+    form, filters, errors = _monitoring_filters()
+    series = figures.monitoring(db.session(), filters) if filters else []
+    return render_template(
+        "monitoring/monitoring.html",
+        form=form,
+        filters=filters,
+        errors=errors,
+        series=series,
+        computed_at=utcnow(),
+        args={k: v for k, v in request.args.items() if k in form.data},
+    )
+
+
+@bp.get("/monitoring/figures.<fmt>")
+@login_required
+def monitoring_download(fmt: str) -> Any:
+    require(current_user.is_admin)
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    _form, filters, errors = _monitoring_filters()
+    if filters is None:
+        flash(" ".join(errors), "error")
+        return redirect(f"{url_for('community.monitoring')}?{request.query_string.decode()}")
+    headers = [_("Figure"), _("Month"), _("Value")]
+    rows: list[list[writers.Cell]] = [
+        [s.title, month, value] for s in figures.monitoring(db.session(), filters)
+        for month, value in s.months
+    ]  # fmt: skip
+    chunks = (
+        writers.csv_chunks(headers, rows) if fmt == "csv" else writers.xlsx_chunks(headers, rows)
+    )
+    return stream_download(fmt, chunks, f"monitoring-{filters.since}-{filters.until}.{fmt}")

@@ -141,6 +141,9 @@ def test_the_search_page(world, client, session):
     login(client, world["ann"].email)
     page = client.get("/network/search?q=lodz").get_data(as_text=True)
     assert "Szkoła w Łódź" in page and 'href="/courses/' in page
+    thread = session.scalar(select(forums.Thread))
+    page = client.get("/network/search?q=rasti").get_data(as_text=True)
+    assert f'href="/network/threads/{thread.id}#post-' in page
     page = client.get("/network/search", query_string={"q": 'nothing"here AND *'})
     assert page.status_code == 200
     assert "No results for" in page.get_data(as_text=True)

@@ -286,6 +286,8 @@ class Result:
     snippet: str
     thread_id: int | None
     created_at: datetime
+    # A post: the page of its thread it is on.
+    page: int = 1
 
 
 def _match(session: Session, alternatives: list[set[str]], column: str) -> ColumnElement[bool]:
@@ -359,6 +361,20 @@ def _visible(session: Session, user: Any, matched: ColumnElement[bool]) -> Colum
     )
 
 
+def _page_of(session: Session, doc: SearchDocument) -> int:
+    """The page of its thread a post is on (hidden posts counted only for a hidden one)."""
+    if doc.kind != "post":
+        return 1
+    before = (Post.created_at < doc.created_at) | (
+        (Post.created_at == doc.created_at) & (Post.id < doc.ref_id)
+    )
+    shown = Post.thread_id == doc.thread_id
+    if not doc.hidden:
+        shown = shown & ~Post.hidden
+    earlier = session.scalar(select(func.count(Post.id)).where(shown, before)) or 0
+    return earlier // forums.PER_PAGE + 1
+
+
 def search(
     session: Session,
     user: Any,
@@ -385,7 +401,16 @@ def search(
         per_page,
     )
     items = [
-        Result(d.kind, d.ref_id, d.key, d.title, d.snippet, d.thread_id, d.created_at)
+        Result(
+            d.kind,
+            d.ref_id,
+            d.key,
+            d.title,
+            d.snippet,
+            d.thread_id,
+            d.created_at,
+            _page_of(session, d),
+        )
         for d in rows.items
     ]
     return Page(items=items, total=rows.total, page=rows.page, per_page=per_page)

@@ -134,6 +134,9 @@ TARGET_WORDS: dict[str, Any] = {
 }
 
 FIELD_WORDS: dict[str, Any] = {
+    "figures": _l("Figures"),
+    "joint_training": _l("Joint training scheme"),
+    "reporting_date": _l("Reporting date"),
     "assignment": _l("Assignment"),
     "attempt": _l("Attempt"),
     "changed": _l("Changed"),

@@ -14,8 +14,9 @@ Each source is one grouped query (per course, thread, event or agreement:
 each organisation's first date in it); the pairing of the partners within
 each group is done here. Computed on request, so a pair appears as soon as
 the activity is saved. Measured: 100,000 learners in 300,000 enrolments
-over 60 organisations take 2.5 s on SQLite (1.8 s of it SQLite's grouping
-of the enrolments); a per-minute cache is the next step if that is too slow.
+over 60 organisations take 1 s on PostgreSQL and 2.5 s on SQLite (1.8 s of
+it SQLite's grouping of the enrolments); a per-minute cache is the next step
+if that is too slow.
 """
 
 from __future__ import annotations

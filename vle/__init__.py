@@ -91,13 +91,13 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     import vle.authoring.file_views  # noqa: F401 - file items
     import vle.authoring.quiz_views  # noqa: F401 - quizzes and their question bank
     import vle.authoring.zip_views  # noqa: F401 - Download as .zip, Upload .zip
-    import vle.community.directory_views  # noqa: F401 - /network/ and its organisations
     import vle.community.announcement_views  # noqa: F401 - /network/announcements
+    import vle.community.directory_views  # noqa: F401 - /network/ and its organisations
     import vle.community.event_views  # noqa: F401 - /network/events and /network/agreements
     import vle.community.forum_mail  # noqa: F401 - forum posts by mail (the worker's task)
     import vle.community.forum_views  # noqa: F401 - /network/forums, threads and posts
-    import vle.community.search_views  # noqa: F401 - /network/search
     import vle.community.models  # noqa: F401 - the network's tables, ahead of its pages
+    import vle.community.search_views  # noqa: F401 - /network/search
     import vle.monitoring.models  # noqa: F401 - indicator snapshots
     import vle.monitoring.views  # noqa: F401 - /network/picture and /network/monitoring
     from vle.accounts.views import bp as accounts_bp

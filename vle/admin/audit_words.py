@@ -24,7 +24,9 @@ ACTION_WORDS: dict[str, Any] = {
     "organisation.sso": _l("Organisation's sign-in provider set"),
     "organisation.sso_remove": _l("Organisation's sign-in provider removed"),
     "organisation.profile": _l("Organisation's directory profile changed"),
-    "organisation.certificate": _l("Organisation's logo, signature or signatory on certificates changed"),
+    "organisation.certificate": _l(
+        "Organisation's logo, signature or signatory on certificates changed"
+    ),
     "event.create": _l("Event added to the register"),
     "event.update": _l("Event changed"),
     "event.delete": _l("Event deleted"),

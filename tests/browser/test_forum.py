@@ -79,9 +79,9 @@ def test_a_report_reaches_the_moderators_queue(open_site, session, make_user, ma
     page = learner.page
     log_in_by_keyboard(learner, ben.email)
     learner.visit(f"/network/threads/{thread.id}")
-    learner.follow(page.get_by_role("link", name="Report the post by Ann Learner"))
+    learner.follow(page.get_by_role("link", name="Report this post by Ann Learner"))
     page.get_by_label("Reason").fill("Rude")
-    learner.follow(page.get_by_role("button", name="Report"))
+    learner.follow(page.get_by_role("button", name="Send report"))
     expect(page.get_by_text("the moderators will look at this post")).to_be_visible()
     learner.visit("/network/forums/")
 

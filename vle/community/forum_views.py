@@ -431,6 +431,8 @@ def attachment(attachment_id: int) -> Any:
 @bp.get("/forums/reports")
 @login_required
 def reports() -> Any:
+    if not current_user.is_staff:  # only trainers and administrators moderate
+        abort(403)
     reports = forums.open_reports(db.session(), current_user)
     return render_template("community/reports.html", reports=reports, title=_("Reported posts"))
 

@@ -224,7 +224,7 @@ def test_reporting_twice_and_the_moderation_queue(client, world, session):
     post_form(client, path, {"reason": "Again"}, page=path)
     assert "already reported" in _text(client.get(f"/network/threads/{thread.id}"))
     assert _count(session, PostReport) == 1
-    assert "No reported posts are waiting." in _text(client.get("/network/forums/reports"))
+    assert client.get("/network/forums/reports").status_code == 403  # a learner moderates nothing
     _switch(client, world["trainer"].email)
     queue = _text(client.get("/network/forums/reports"))
     assert "Rude words" in queue and "Reason: Rude" in queue

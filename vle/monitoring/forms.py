@@ -21,7 +21,7 @@ class MonitoringFilterForm(Form):
     class Meta:
         csrf = False
 
-    organisation = SelectField(_l("Organisation"), validators=[Optional()])
-    country = SelectField(_l("Country"), validators=[Optional()])
+    organisation = SelectField(_l("Organisation"), choices=[], validators=[Optional()])
+    country = SelectField(_l("Country"), choices=[], validators=[Optional()])
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("To"), validators=[Optional()])

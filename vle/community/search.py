@@ -142,8 +142,22 @@ def _joined(found: set[str]) -> str:
     return " ".join(sorted(found))
 
 
+def _outline(session: Session, course: Course) -> list[str]:
+    """The course's module titles, then its item titles, in order: one query
+    (walking `course.modules` would load each module's items one by one)."""
+    rows = session.execute(
+        select(Module.id, Module.title, Item.title)
+        .outerjoin(Item, Item.module_id == Module.id)
+        .where(Module.course_id == course.id)
+        .order_by(Module.position, Module.id, Item.position, Item.id)
+    ).all()
+    modules = {module_id: title for module_id, title, _item in rows}
+    return [*modules.values(), *(item for _m, _t, item in rows if item is not None)]
+
+
 def index_course(session: Session, course: Course) -> None:
-    lessons = [module.title for module in course.modules] + [item.title for item in course.items]
+    with session.no_autoflush:
+        lessons = _outline(session, course)
     body = " ".join([course.summary, *lessons])
     _store(
         session,

@@ -11,6 +11,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-x tests/learning"`.
 PYTEST_ARGS ?=
+# The suite runs in one process per core (pytest-xdist; docs/decisions/0024-tests-in-parallel.md);
+# `make test PYTEST_PARALLEL=` runs it in one process.
+PYTEST_PARALLEL ?= -n auto --dist worksteal
 # Extra `vle demo` arguments, e.g. `make demo DEMO_ARGS="--port 8000"` or "--no-serve".
 DEMO_ARGS ?=
 
@@ -24,7 +27,7 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o vle/translations/messages.pot .

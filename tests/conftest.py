@@ -12,6 +12,7 @@ import re
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from email import message_from_bytes
 from email import policy as email_policy
 from email.message import EmailMessage
@@ -21,7 +22,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, select, text
+from sqlalchemy import create_engine, event, make_url, select, text
 from sqlalchemy.orm import Session
 
 from vle import create_app, db
@@ -37,16 +38,45 @@ PASSWORD = "correct horse battery"
 SHARED_TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 
 
+@contextmanager
+def _database_of_this_worker(url: str) -> Iterator[str]:
+    """The PostgreSQL database this test process uses. Run in parallel (pytest-xdist:
+    `-n auto`, as `make test` and .ci/run do), each worker makes a fresh database
+    of its own beside the given one (`<name>_gw0`, …) and drops it afterwards; a
+    single process uses the given database as it is."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        yield url
+        return
+    given = make_url(url)
+    name = f"{given.database}_{worker}"
+    server = create_engine(given, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield given.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
 @pytest.fixture(scope="session")
 def _database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     instance = tmp_path_factory.mktemp("instance")
-    url = os.environ.get("VLE_TEST_DATABASE_URL") or f"sqlite:///{instance / 'test.sqlite3'}"
-    settings = {"INSTANCE_PATH": str(instance), "DATABASE_URL": url}
-    app = create_app(settings, env="test")
-    with app.app_context():
-        upgrade(app)
-    db.get_database(app).engine.dispose()
-    yield settings
+    given = os.environ.get("VLE_TEST_DATABASE_URL")
+    with (
+        _database_of_this_worker(given)
+        if given
+        else nullcontext(f"sqlite:///{instance / 'test.sqlite3'}") as url
+    ):
+        settings = {"INSTANCE_PATH": str(instance), "DATABASE_URL": url}
+        app = create_app(settings, env="test")
+        with app.app_context():
+            upgrade(app)
+        db.get_database(app).engine.dispose()
+        yield settings
 
 
 def _empty_tables(app: Flask) -> None:

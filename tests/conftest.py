@@ -7,6 +7,7 @@ tables.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import socket
@@ -24,6 +25,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, make_url, select, text
 from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
 
 from vle import create_app, db
 from vle.accounts import services as accounts
@@ -36,6 +38,26 @@ from vle.sanitize import markdown_to_html
 
 PASSWORD = "correct horse battery"
 SHARED_TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
+
+
+# Tests hash passwords with scrypt at 1/32 of the work (N=2**10 where werkzeug's
+# default, which vle uses, is 2**15): still a real salted scrypt hash, checked for
+# real at sign-in, but a test making twenty accounts no longer spends seconds on them.
+TEST_HASH_METHOD = "scrypt:1024:8:1"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _quick_password_hashes() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            accounts,
+            "generate_password_hash",
+            functools.partial(generate_password_hash, method=TEST_HASH_METHOD),
+        )
+        patch.setattr(
+            accounts, "_DUMMY_HASH", generate_password_hash("dummy", method=TEST_HASH_METHOD)
+        )
+        yield
 
 
 @contextmanager

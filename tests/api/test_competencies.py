@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from tests.competencies.world import quick_password_hashes, world_fixture  # noqa: F401
+from tests.competencies.world import world_fixture  # noqa: F401
 from tests.conftest import csrf_token, login
 from vle.audit import AuditEntry
 from vle.competencies import services

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import no_sideways_scroll, open_header
 from tests.browser.test_learner import log_in
-from tests.competencies.world import quick_password_hashes, world_fixture  # noqa: F401
+from tests.competencies.world import world_fixture  # noqa: F401
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_learner import log_in
-from tests.reports.conftest import _quick_password_hashes, enrol_at, network  # noqa: F401
+from tests.reports.conftest import enrol_at, network  # noqa: F401
 
 pytestmark = pytest.mark.browser
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from tests.competencies.world import make_framework, quick_password_hashes, world_fixture  # noqa: F401
+from tests.competencies.world import make_framework, world_fixture  # noqa: F401
 from tests.conftest import csrf_token, login
 from vle.audit import AuditEntry
 from vle.competencies import services

@@ -15,9 +15,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from werkzeug.security import generate_password_hash
 
-from vle.accounts import services as accounts
 from vle.competencies.models import Competency, CompetencyLink, Framework
 
 SCALE = ["not_yet_competent", "competent", "proficient"]
@@ -51,15 +49,6 @@ def make_framework(session, code="PSCI", children=2, title="Public-sector cooper
     session.add_all(kids)
     session.flush()
     return framework, parent, kids
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashes(monkeypatch):
-    """Many accounts: scrypt for each would take seconds (as tests/reports does)."""
-    monkeypatch.setattr(
-        accounts, "hash_password",
-        lambda password: generate_password_hash(password, "pbkdf2:sha256:1"),
-    )  # fmt: skip
 
 
 @pytest.fixture(name="world")

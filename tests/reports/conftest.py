@@ -26,9 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from werkzeug.security import generate_password_hash
 
-from vle.accounts import services as accounts
 from vle.accounts.models import Organisation, User
 from vle.catalog.models import Course, Item
 from vle.competencies.models import (
@@ -52,17 +50,6 @@ class Network:
     courses: dict[str, Course] = field(default_factory=dict)
     competencies: dict[str, Competency] = field(default_factory=dict)
     frameworks: dict[str, Framework] = field(default_factory=dict)
-
-
-@pytest.fixture(autouse=True)
-def _quick_password_hashes(monkeypatch):
-    """These tests make many accounts; scrypt for each would take seconds. Sign-in
-    still checks the (cheaper) hash for real."""
-    monkeypatch.setattr(
-        accounts,
-        "hash_password",
-        lambda password: generate_password_hash(password, "pbkdf2:sha256:1"),
-    )
 
 
 @pytest.fixture

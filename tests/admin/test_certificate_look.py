@@ -70,13 +70,22 @@ def test_an_administrator_uploads_a_logo_and_signature_and_names_the_signatory(
     }
     page = client.get(f"/admin/organisations/{org.id}").get_data(as_text=True)
     assert "The logo now" in page and "Remove the logo" in page
-    image = client.get(f"/admin/organisations/{org.id}/images/logo")
+    # The page shows the directory's logo (one route serves it) and its own signature.
+    logo_url = f"/network/organisations/{org.code}/logo"
+    assert f'src="{logo_url}"' in page
+    image = client.get(logo_url)
     assert image.status_code == 200 and image.mimetype == "image/png" and image.data == png
+    signature_url = f"/admin/organisations/{org.id}/signature"
+    assert f'src="{signature_url}"' in page
+    image = client.get(signature_url)
+    assert image.status_code == 200 and image.mimetype == "image/jpeg" and image.data == jpeg
+    assert client.get(f"/admin/organisations/{org.id}/images/logo").status_code == 404
     # Removed: the certificates go without it.
     assert _post(client, org, remove_logo="y", signatory=org.signatory).status_code == 302
     org = _fresh(session, world.sch)
     assert org.logo is None and org.signature is not None
-    assert client.get(f"/admin/organisations/{org.id}/images/logo").status_code == 404
+    assert client.get(logo_url).status_code == 404
+    assert "The logo now" not in client.get(f"/admin/organisations/{org.id}").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -104,14 +113,17 @@ def test_anything_but_a_readable_png_or_jpeg_is_refused_and_changes_nothing(
 
 
 def test_only_administrators_with_the_organisation_in_scope(app, client, session, world):
+    world.sch.signature = uploads.store(app.instance_path, _image("PNG"))
+    session.commit()
     login(client, "kra-admin@example.org")
     assert _post(client, world.sch, signatory="Intruder").status_code == 404
-    assert client.get(f"/admin/organisations/{world.sch.id}/images/logo").status_code == 404
+    assert client.get(f"/admin/organisations/{world.sch.id}/signature").status_code == 404
     with pytest.raises(Forbidden):
         services.update_certificate_look(
             session, world.kra_admin, world.sch, app.instance_path, signatory="x"
         )
     assert _fresh(session, world.sch).signatory == ""
     login(client, "net@example.org")  # a network administrator: any organisation
+    assert client.get(f"/admin/organisations/{world.sch.id}/signature").status_code == 200
     assert _post(client, world.sch, signatory="Ona").status_code == 302
     assert _fresh(session, world.sch).signatory == "Ona"

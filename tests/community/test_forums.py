@@ -39,7 +39,8 @@ def world(app: Flask, session: Any, make_user: Any, make_course: Any) -> dict[st
     session.commit()
     return {
         "trainer": trainer, "course": course, "ann": ann, "ben": ben,
-        "outsider": outsider, "forum": forum, "session": session, "app": app,
+        "outsider": outsider, "outsider_course": other_course, "forum": forum,
+        "session": session, "app": app,
     }  # fmt: skip
 
 
@@ -274,6 +275,29 @@ def test_reporting_twice_makes_one_report_and_resolving_hides(world):
     assert reports[0].outcome == "hidden"
     with pytest.raises(Forbidden):
         forums.report_post(s, world["outsider"], post)
+
+
+def test_a_moderator_sees_only_the_reports_of_the_forums_they_moderate(world, make_user):
+    s = world["session"]
+    boss = make_user("admin", network=True)
+    moderated = _thread(world)
+    other = forums.course_forum(s, world["outsider"], world["outsider_course"])
+    network = forums.create_forum(s, boss, title="Café")
+    s.commit()
+    unmoderated = [
+        forums.start_thread(s, world["outsider"], other, "Elsewhere", "Mine"),
+        forums.start_thread(s, world["ann"], network, "Everyone", "Ours"),
+    ]
+    s.commit()
+    learning.enrol(s, world["ben"], world["outsider_course"])
+    reasons = [(moderated, "Rude"), (unmoderated[0], "Spam"), (unmoderated[1], "Off topic")]
+    for thread, reason in reasons:
+        post = s.scalars(select(Post).where(Post.thread_id == thread.id)).one()
+        assert forums.report_post(s, world["ben"], post, reason)
+        s.commit()
+    assert [r.reason for r in forums.open_reports(s, world["trainer"])] == ["Rude"]
+    assert [r.reason for r in forums.open_reports(s, boss)] == ["Rude", "Spam", "Off topic"]
+    assert forums.open_reports(s, world["ben"]) == []
 
 
 def test_attachments_follow_the_upload_rules(world):

@@ -147,3 +147,28 @@ def test_queue_mails_says_which_it_queued(app, session):
         assert mail.queue_mails(session, [first, again, again]) == [False, True, False]
         session.commit()
     assert sorted(session.scalars(select(OutboxMail.key))) == ["digest:a", "digest:b"]
+
+
+def test_notify_people_tells_everyone_in_chunks_by_the_mode_given(
+    app, session, make_user, monkeypatch
+):
+    monkeypatch.setattr(mail, "NOTICE_CHUNK", 2)
+    people = [make_user(name=f"Person {n}") for n in range(5)]
+    modes = [None, None, mail.MAIL_DIGEST, mail.MAIL_EACH, None]
+    with app.app_context():
+        mail.opt_out(session, people[4].email, "course_assigned")
+        told = mail.notify_people(
+            session,
+            list(zip(people, modes, strict=True)),
+            kind="course_assigned",
+            context=CONTEXT,
+            key="thing:7",
+            url="https://vle.test/c",
+        )
+        session.commit()
+    assert told == 5
+    noted = {row.key: row for row in session.scalars(select(Notification))}
+    assert set(noted) == {f"thing:7:{person.id}" for person in people}
+    assert noted[f"thing:7:{people[2].id}"].digest_pending
+    mailed = {row.to_address for row in session.scalars(select(OutboxMail))}
+    assert mailed == {people[0].email, people[1].email, people[3].email}  # 4 stopped them

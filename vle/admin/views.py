@@ -235,15 +235,15 @@ def organisation_certificate(org_id: int) -> Any:
     return _organisation_page(org, _organisation_form(org), look, 422)
 
 
-@bp.get("/admin/organisations/<int:org_id>/images/<kind>")
-def organisation_image(org_id: int, kind: str) -> Response:
-    """The organisation's logo or signature image, for its administrators' page."""
+@bp.get("/admin/organisations/<int:org_id>/signature")
+def organisation_signature(org_id: int) -> Response:
+    """The organisation's signature image, for its administrators' page (its
+    logo is the directory's: /network/organisations/<code>/logo)."""
     org = _organisation(org_id)
-    sha256 = {"logo": org.logo, "signature": org.signature}.get(kind)
-    if not sha256:
+    if not org.signature:
         abort(404)
     try:
-        data = uploads.read(current_app.instance_path, sha256)
+        data = uploads.read(current_app.instance_path, org.signature)
     except (OSError, ValueError):
         abort(404)
     response = Response(data, mimetype=uploads.detect(data) or "application/octet-stream")

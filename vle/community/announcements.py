@@ -30,7 +30,6 @@ from vle.sanitize import markdown_to_html
 KIND = "announcement"
 MAX_TITLE = 300
 MAX_MESSAGE = 20_000
-_NOTICE_CHUNK = 5_000
 
 mail.KIND_LABELS[KIND] = _l("announcements")
 
@@ -89,10 +88,6 @@ def _taught_course_ids(db_session: Session, user: User) -> list[int]:
     )
 
 
-def _roles() -> forums.CourseRoles:
-    return forums._roles  # the learners' answers, handed over at start-up
-
-
 # ------------------------------------------------------------------ reading
 
 
@@ -100,7 +95,8 @@ def _meant_for(db_session: Session, user: User) -> Any:
     """The condition "meant for `user`": everyone's, their organisation's or
     an ancestor's, or a course they learn in or teach."""
     ancestors = [int(part) for part in user.organisation.path.strip("/").split("/") if part]
-    courses = set(_roles().course_ids(db_session, user)) | set(_taught_course_ids(db_session, user))
+    courses = set(forums.course_roles().course_ids(db_session, user))
+    courses |= set(_taught_course_ids(db_session, user))
     return or_(
         and_(Announcement.organisation_id.is_(None), Announcement.course_id.is_(None)),
         Announcement.organisation_id.in_(ancestors) if ancestors else false(),
@@ -265,7 +261,7 @@ def recipients(db_session: Session, item: Announcement) -> list[User]:
     """Everyone the announcement is meant for (active, not erased)."""
     query = select(User).where(User.active.is_(True), User.erased_at.is_(None))
     if item.course is not None:
-        ids = set(_roles().learner_ids(db_session, item.course))
+        ids = set(forums.course_roles().learner_ids(db_session, item.course))
         ids |= {trainer.id for trainer in item.course.trainers}
         query = query.where(User.id.in_(sorted(ids)))
     elif item.organisation is not None:
@@ -296,23 +292,10 @@ def mail_announcement(db_session: Session, announcement_id: int) -> int:
         "author_name": item.author.name if item.author else "",
         "url": url,
     }
-    notices = [
-        mail.Notice(
-            user_id=person.id,
-            to_address=person.email,
-            to_name=person.name,
-            locale=person.locale,
-            kind=KIND,
-            context=context,
-            key=f"announcement:{item.id}:{person.id}",
-            url=url,
-        )
-        for person in recipients(db_session, item)
-    ]
-    with mail.rendering_once():
-        for start in range(0, len(notices), _NOTICE_CHUNK):
-            mail.notify_many(db_session, notices[start : start + _NOTICE_CHUNK])
-    return len(notices)
+    people = [(person, None) for person in recipients(db_session, item)]
+    return mail.notify_people(
+        db_session, people, kind=KIND, context=context, key=f"announcement:{item.id}", url=url
+    )
 
 
 def due_mailings(db_session: Session, now: datetime | None = None) -> list[int]:

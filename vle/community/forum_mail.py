@@ -25,16 +25,12 @@ from vle.mail.queue import crontab, periodic_task
 
 KIND = "forum_post"
 BATCH = 50  # posts per run (each its own transaction)
-_NOTICE_CHUNK = 5_000  # subscribers per notify_many
 
 mail.KIND_LABELS[KIND] = _l("new posts in the forums you follow")
 
 
-def post_key(post_id: int, user_id: int) -> str:
-    return f"forum-post:{post_id}:{user_id}"
-
-
 def _post_id(key: str) -> int | None:
+    """The post a notice's key names: `forum-post:<post id>:<user id>` (notify_post)."""
     parts = key.split(":")
     if len(parts) == 3 and parts[0] == "forum-post" and parts[1].isdigit():
         return int(parts[1])
@@ -81,24 +77,18 @@ def notify_post(db_session: Session, post_id: int) -> int:
         "thread_url": f"{thread_url}#post-{post.id}",
         "subscription_url": thread_url,
     }
-    notices = [
-        mail.Notice(
-            user_id=person.id,
-            to_address=person.email,
-            to_name=person.name,
-            locale=person.locale,
-            kind=KIND,
-            context=context,
-            key=post_key(post.id, person.id),
-            url=f"{thread_url}#post-{post.id}",
-            mode=mail.MAIL_DIGEST if delivery == Delivery.DIGEST else mail.MAIL_EACH,
-        )
+    modes = [
+        (person, mail.MAIL_DIGEST if delivery == Delivery.DIGEST else mail.MAIL_EACH)
         for person, delivery in people
     ]
-    with mail.rendering_once():
-        for start in range(0, len(notices), _NOTICE_CHUNK):
-            mail.notify_many(db_session, notices[start : start + _NOTICE_CHUNK])
-    return len(notices)
+    return mail.notify_people(
+        db_session,
+        modes,
+        kind=KIND,
+        context=context,
+        key=f"forum-post:{post.id}",
+        url=context["thread_url"],
+    )
 
 
 @periodic_task(crontab(minute="*"))

@@ -86,6 +86,13 @@ def register_course_roles(roles: CourseRoles) -> None:
     _roles = roles
 
 
+def course_roles() -> CourseRoles:
+    """Who learns in a course and who is its staff, as learning and quizzes
+    answer it (handed over at start-up by `register_course_roles`; until
+    then nobody learns and a course's editors are its staff)."""
+    return _roles
+
+
 # ----------------------------------------------------------------- permissions
 
 
@@ -102,7 +109,8 @@ def may_open_course_forum(db_session: Session, user: Any, course: Course) -> boo
     """A course's forum is for its learners and its staff."""
     if not getattr(user, "is_authenticated", False):
         return False
-    return _roles.is_learner(db_session, user, course) or _roles.is_staff(db_session, user, course)
+    roles = course_roles()
+    return roles.is_learner(db_session, user, course) or roles.is_staff(db_session, user, course)
 
 
 def can_moderate(db_session: Session, user: Any, forum: Forum) -> bool:
@@ -111,7 +119,7 @@ def can_moderate(db_session: Session, user: Any, forum: Forum) -> bool:
         return False
     if forum.course is None:
         return bool(user.is_admin)
-    return _roles.is_staff(db_session, user, forum.course)
+    return course_roles().is_staff(db_session, user, forum.course)
 
 
 def can_create_forum(user: Any) -> bool:
@@ -254,7 +262,7 @@ def forums_for(db_session: Session, user: User) -> ForumLists:
         )
     )
     trained = select(course_trainers.c.course_id).where(course_trainers.c.user_id == user.id)
-    course_ids = set(_roles.course_ids(db_session, user)) | set(db_session.scalars(trained))
+    course_ids = set(course_roles().course_ids(db_session, user)) | set(db_session.scalars(trained))
     courses = (
         list(
             db_session.scalars(
@@ -709,18 +717,35 @@ def report_post(
 
 
 def open_reports(db_session: Session, user: User) -> list[PostReport]:
-    """The open reports of posts in forums `user` moderates, oldest first."""
-    reports = db_session.scalars(
-        select(PostReport)
+    """The open reports of posts in forums `user` moderates, oldest first (the
+    first 500). Only the forums with an open report are asked whether `user`
+    moderates them; the reports are then read in one query over those."""
+    reported = (
+        select(Thread.forum_id)
+        .join(Post, Post.thread_id == Thread.id)
+        .join(PostReport, PostReport.post_id == Post.id)
         .where(PostReport.resolved_at.is_(None))
-        .options(
-            selectinload(PostReport.post).selectinload(Post.thread).selectinload(Thread.forum),
-            selectinload(PostReport.post).selectinload(Post.author),
-        )
-        .order_by(PostReport.created_at, PostReport.id)
-        .limit(500)
     )
-    return [r for r in reports if can_moderate(db_session, user, r.post.thread.forum)]
+    candidates = db_session.scalars(
+        select(Forum).where(Forum.id.in_(reported)).options(selectinload(Forum.course))
+    )
+    moderated = [forum.id for forum in candidates if can_moderate(db_session, user, forum)]
+    if not moderated:
+        return []
+    return list(
+        db_session.scalars(
+            select(PostReport)
+            .join(Post, PostReport.post_id == Post.id)
+            .join(Thread, Post.thread_id == Thread.id)
+            .where(PostReport.resolved_at.is_(None), Thread.forum_id.in_(moderated))
+            .options(
+                selectinload(PostReport.post).selectinload(Post.thread).selectinload(Thread.forum),
+                selectinload(PostReport.post).selectinload(Post.author),
+            )
+            .order_by(PostReport.created_at, PostReport.id)
+            .limit(500)
+        )
+    )
 
 
 def resolve_report(
@@ -840,7 +865,7 @@ def subscribers(db_session: Session, post: Post) -> list[tuple[User, str]]:
         if forum.course is None:
             candidates |= set(db_session.scalars(select(User.id).where(User.active.is_(True))))
         else:
-            candidates |= set(_roles.learner_ids(db_session, forum.course))
+            candidates |= set(course_roles().learner_ids(db_session, forum.course))
             candidates |= {t.id for t in forum.course.trainers}
     candidates.discard(post.author_id or -1)
     if not candidates:
@@ -851,7 +876,7 @@ def subscribers(db_session: Session, post: Post) -> list[tuple[User, str]]:
         .order_by(User.id)
     )
     # may_see_post's rules, with what they read fetched once for everyone.
-    learners = set(_roles.learner_ids(db_session, forum.course)) if forum.course else None
+    learners = set(course_roles().learner_ids(db_session, forum.course)) if forum.course else None
     qa = ForumKind(forum.kind) == ForumKind.QA
     posters = set(db_session.scalars(select(Post.author_id).where(Post.thread_id == thread.id)))
     first = _first_post_id(db_session, thread)

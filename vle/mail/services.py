@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, Protocol, cast
 from urllib.parse import urlsplit
 
 from flask import current_app, g, render_template
@@ -463,6 +463,57 @@ def notify_many(db_session: Session, notices: Sequence[Notice]) -> None:
             rendered[notice.key] = content
     written = _insert_keyed(db_session, Notification, rows)
     _queue_mails(db_session, [mail for mail in mails if mail.key in written], renderer, rendered)
+
+
+class Person(Protocol):
+    """Whom `notify_people` tells (a user: mail sits below accounts)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def locale(self) -> str | None: ...
+
+
+NOTICE_CHUNK = 5_000  # people per notify_many in notify_people
+
+
+def notify_people(
+    db_session: Session,
+    people: Sequence[tuple[Person, str | None]],
+    *,
+    kind: str,
+    context: dict[str, Any],
+    key: str,
+    url: str | None = None,
+) -> int:
+    """Tell each of `people` of one thing (an announcement, a forum post):
+    `notify_many` with the same `kind`, `context` and `url` for all, keyed
+    `<key>:<user id>`, NOTICE_CHUNK people a call, each language's mail
+    rendered once. With each person, the mode their mail goes by (MAIL_EACH,
+    MAIL_DIGEST: a subscription says it) or None for what they chose for
+    `kind`. How many people."""
+    notices = [
+        Notice(
+            user_id=person.id,
+            to_address=person.email,
+            to_name=person.name,
+            locale=person.locale,
+            kind=kind,
+            context=context,
+            key=f"{key}:{person.id}",
+            url=url,
+            mode=mode,
+        )
+        for person, mode in people
+    ]
+    with rendering_once():
+        for start in range(0, len(notices), NOTICE_CHUNK):
+            notify_many(db_session, notices[start : start + NOTICE_CHUNK])
+    return len(notices)
 
 
 def mail_choice(db_session: Session, address: str, kind: str) -> str:

@@ -20,8 +20,10 @@ class _Server(BaseApplication):
     def load(self) -> Any:
         # Each worker builds its own app (and database engine) after the fork.
         from vle import create_app
+        from vle.community.search import load_dictionaries
 
         app = create_app()
+        load_dictionaries()  # before the freeze: they are held for the worker's life
         _settle_garbage_collector()
         return app
 

@@ -69,6 +69,14 @@ def _languages(language: str) -> tuple[str, ...]:
     return (language,) if language in LANGUAGES else LANGUAGES
 
 
+def load_dictionaries() -> None:
+    """Load simplemma's dictionaries of the four languages now (about 4 s, most
+    of it Polish) rather than in the first request that indexes or searches;
+    `vle serve` does it as each worker starts."""
+    for language in LANGUAGES:
+        simplemma.lemmatize("a", lang=language)
+
+
 def _folded(form: str) -> list[str]:
     return _WORD.findall(fold(form))
 

@@ -267,3 +267,27 @@ def test_kinds_are_offered_in_words_and_a_free_kind_is_kept(app):
         assert "ZZ" not in directory.country_names("en") and "001" not in directory.country_names(
             "en"
         )
+
+
+@pytest.mark.parametrize(
+    ("email", "sees"),
+    [
+        ("learner@example.org", False),
+        ("trainer@example.org", False),
+        ("city@example.org", True),
+        ("net@example.org", True),
+    ],
+)
+def test_the_network_navigation_offers_monitoring_to_those_it_opens_to(client, world, email, sees):
+    login(client, email)
+    link = '<a href="/network/monitoring"'
+    for page in ("/network/", "/network/events", "/network/agreements/new", "/network/search"):
+        response = client.get(page)
+        html = response.get_data(as_text=True)
+        if response.status_code == 200:
+            assert (link in html) is sees, (email, page)
+    opens = client.get("/network/monitoring").status_code == 200
+    assert opens is sees
+    if sees:
+        html = client.get("/network/monitoring").get_data(as_text=True)
+        assert f'{link} aria-current="page">Monitoring</a>' in html

@@ -856,6 +856,23 @@ def search_reindex() -> None:
     click.echo(f"indexed {count} documents")
 
 
+@cli.group("monitoring")
+def monitoring_group() -> None:
+    """The network's monitoring figures."""
+
+
+@monitoring_group.command("refresh")
+@with_appcontext
+@fail_cleanly
+def monitoring_refresh() -> None:
+    """Count the monitoring figures and the cooperating pairs afresh now (the
+    worker does every five minutes)."""
+    from vle.monitoring import precomputed
+
+    count = precomputed.refresh(everything=True)
+    click.echo(f"counted {count} sets of figures")
+
+
 def main() -> None:
     # `vle demo` runs on the demo settings (SQLite, its own secret key) unless told otherwise.
     if len(sys.argv) > 1 and sys.argv[1] == "demo":

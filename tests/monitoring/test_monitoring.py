@@ -25,7 +25,7 @@ def test_a_network_administrator_counts_the_whole_network_per_month(client, worl
     login(client, "net@example.org")
     page = client.get("/network/monitoring?since=2026-01-01&until=2026-07-31")
     text = page.get_data(as_text=True)
-    assert page.status_code == 200 and 'role="img"' in text and "Counted on" in text
+    assert page.status_code == 200 and 'role="img"' in text and "Figures as of" in text
     rows = _rows(client, "since=2026-01-01&until=2026-07-31")
     figures = {(r[0], r[1]): r[2] for r in rows[1:]}
     assert figures[("Completions", "2026-04")] == "1"

@@ -3,18 +3,25 @@ organisation's subtree (and a country), how many learners were active, were
 assigned courses and completed them, achieved competencies, wrote in the
 forums, and how many events were held and attended and pairs began.
 
-Each series is one grouped query (months cut in UTC); computed on request.
+Months are calendar months of the reader's time zone, as on the dashboard: a
+moment counts in the month whose first local midnight it is at or after (a
+completion at 23:30 UTC on 31 March is in April for a reader in Vilnius), by
+comparison with the months' first instants — the same SQL on every database.
+Events count by their own date, a new pair by the day it began in that zone.
+Each series is one grouped query; the pages read them as counted ahead, per
+question asked (`vle.monitoring.precomputed`).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import distinct, func, select, union_all
+from sqlalchemy import case, distinct, func, select, union_all
 from sqlalchemy.orm import Session
 
 from vle.accounts.models import Organisation, User
@@ -22,6 +29,7 @@ from vle.community.models import Event, EventAttendance, Post, event_organisers
 from vle.competencies.models import UserCompetency
 from vle.learning.models import AssignmentMember, Enrolment
 from vle.monitoring import cooperation
+from vle.reports.scope import period_bounds, zone
 
 SERIES: dict[str, Any] = {
     "active": _l("Active learners (enrolled or completed in the month)"),
@@ -41,6 +49,52 @@ class Filters:
     country: str
     since: date
     until: date
+    tz: tzinfo = UTC  # whose calendar months
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The figures as a reader asks for them: an organisation's code ("": the
+    whole network), a country, the period as given (None: the last twelve
+    months, to today) and the reader's time zone. Resolved against the day
+    when they are counted (`resolve`)."""
+
+    organisation: str
+    country: str
+    since: date | None
+    until: date | None
+    zone: str
+
+    @property
+    def key(self) -> str:
+        days = [d.isoformat() if d else "" for d in (self.since, self.until)]
+        return "figures " + json.dumps([self.organisation, self.country, *days, self.zone])
+
+    @classmethod
+    def from_key(cls, key: str) -> Asked:
+        organisation, country, since, until, zone_name = json.loads(key.split(" ", 1)[1])
+        days = [date.fromisoformat(d) if d else None for d in (since, until)]
+        return cls(organisation, country, days[0], days[1], zone_name)
+
+
+def resolve(db_session: Session, asked: Asked, today: date) -> tuple[Filters | None, str]:
+    """The filters `asked` means on `today` (in the reader's zone), or None and
+    why not."""
+    organisation = None
+    if asked.organisation:
+        organisation = db_session.scalar(
+            select(Organisation).where(Organisation.code == asked.organisation)
+        )
+        if organisation is None:
+            return None, str(_l("There is no such organisation."))
+    index = today.year * 12 + today.month - 1 - 11
+    since = asked.since or date(index // 12, index % 12 + 1, 1)
+    until = min(asked.until or today, today)
+    if until < since:
+        return None, str(_l("The period cannot end before it starts."))
+    if (until.year - since.year) * 12 + until.month - since.month > 120:
+        return None, str(_l("Choose a period of at most ten years."))
+    return Filters(organisation, asked.country, since, until, zone(asked.zone)), ""
 
 
 @dataclass
@@ -63,18 +117,23 @@ def months_between(since: date, until: date) -> list[str]:
     return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(first, last + 1)]
 
 
-def _month(db_session: Session, column: Any) -> Any:
-    if db_session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
-    return func.strftime("%Y-%m", column)
+def _month(filters: Filters, column: Any, dates: bool = False) -> Any:
+    """The month ("YYYY-MM") of `column` in the filters' period: the latest month
+    whose first day (for `dates`) or first local midnight it is at or after."""
+    branches = []
+    for month in reversed(months_between(filters.since, filters.until)):
+        first = date(int(month[:4]), int(month[5:]), 1)
+        start = first if dates else datetime(first.year, first.month, 1, tzinfo=filters.tz)
+        branches.append((column >= start, month))
+    return case(*branches, else_=None)
 
 
 def _bounds(filters: Filters) -> tuple[datetime, datetime]:
-    end = filters.until
-    return (
-        datetime(filters.since.year, filters.since.month, 1, tzinfo=UTC),
-        datetime(end.year, end.month, end.day, 23, 59, 59, 999999, tzinfo=UTC),
-    )
+    """The period as UTC instants: [the first local midnight of `since`'s month,
+    the local midnight after `until`)."""
+    start, end = period_bounds(filters.since.replace(day=1), filters.until, filters.tz)
+    assert start is not None and end is not None  # noqa: S101 - both days are given
+    return start, end
 
 
 def _in_scope(query: Any, org_column: Any, filters: Filters) -> Any:
@@ -89,12 +148,12 @@ def _in_scope(query: Any, org_column: Any, filters: Filters) -> Any:
 def _people_series(db_session: Session, filters: Filters, column: Any, user_column: Any,
                    extra: Sequence[Any] = (), count: Any = None) -> dict[str, int]:  # fmt: skip
     start, end = _bounds(filters)
-    month = _month(db_session, column)
+    month = _month(filters, column)
     query = (
         select(month, count if count is not None else func.count())
         .select_from(column.table)
         .join(User, User.id == user_column)
-        .where(column >= start, column <= end, *extra)
+        .where(column >= start, column < end, *extra)
     )
     query = _in_scope(query, User.organisation_id, filters).group_by(month)
     return {m: n for m, n in db_session.execute(query)}
@@ -104,11 +163,11 @@ def _active(db_session: Session, filters: Filters) -> dict[str, int]:
     start, end = _bounds(filters)
     parts = []
     for column in (Enrolment.enrolled_at, Enrolment.completed_at):
-        month = _month(db_session, column)
+        month = _month(filters, column)
         part = (
             select(Enrolment.user_id.label("user_id"), month.label("month"))
             .join(User, User.id == Enrolment.user_id)
-            .where(column >= start, column <= end)
+            .where(column >= start, column < end)
         )
         parts.append(_in_scope(part, User.organisation_id, filters))
     both = union_all(*parts).subquery()
@@ -121,7 +180,7 @@ def _events(db_session: Session, filters: Filters, attendance: bool) -> dict[str
     in_scope = _in_scope(
         select(event_organisers.c.event_id), event_organisers.c.organisation_id, filters
     )
-    month = _month(db_session, Event.starts_on)
+    month = _month(filters, Event.starts_on, dates=True)
     query = select(month, func.count(EventAttendance.id if attendance else Event.id))
     if attendance:
         query = query.select_from(EventAttendance).join(Event)
@@ -129,9 +188,18 @@ def _events(db_session: Session, filters: Filters, attendance: bool) -> dict[str
     return {m: n for m, n in db_session.execute(query.group_by(month))}
 
 
-def _pairs(db_session: Session, filters: Filters) -> dict[str, int]:
+def _pairs(
+    db_session: Session, filters: Filters, pairs: list[cooperation.CooperationPair] | None
+) -> dict[str, int]:
+    """New pairs per month. `pairs`, when given, are all the pairs (days in the
+    filters' zone) and stand for those as they stood at `until`: a pair's first
+    day is the same whenever it is counted, once it has begun."""
     result: dict[str, int] = {}
-    for pair in cooperation.cooperating_pairs(db_session, filters.until):
+    if pairs is None:
+        pairs = cooperation.cooperating_pairs(db_session, filters.until, tz=filters.tz)
+    for pair in pairs:
+        if pair.since > filters.until:
+            continue
         orgs = (pair.org_a, pair.org_b)
         if filters.organisation is not None and not any(
             filters.organisation.contains(o) or o.contains(filters.organisation) for o in orgs
@@ -145,7 +213,11 @@ def _pairs(db_session: Session, filters: Filters) -> dict[str, int]:
     return result
 
 
-def monitoring(db_session: Session, filters: Filters) -> list[Series]:
+def monitoring(
+    db_session: Session,
+    filters: Filters,
+    pairs: list[cooperation.CooperationPair] | None = None,
+) -> list[Series]:
     proficient = (UserCompetency.proficient.is_(True),)
     visible = (Post.hidden.is_(False),)
     counted = {
@@ -162,7 +234,7 @@ def monitoring(db_session: Session, filters: Filters) -> list[Series]:
         "posts": _people_series(db_session, filters, Post.created_at, Post.author_id, visible),
         "events": _events(db_session, filters, False),
         "attendance": _events(db_session, filters, True),
-        "pairs": _pairs(db_session, filters),
+        "pairs": _pairs(db_session, filters, pairs),
     }
     months = months_between(filters.since, filters.until)
     return [

@@ -47,3 +47,19 @@ class IndicatorEvidence(Base):
     row: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     snapshot: Mapped[IndicatorSnapshot] = relationship(back_populates="evidence")
+
+
+class MonitoringFigures(Base):
+    """Figures counted ahead of the pages that show them (issue 19: the whole
+    network's monitoring page under 1 s): one row per question — `key` names it
+    (the monitoring filters as asked, with the reader's time zone; or the
+    cooperating pairs in a time zone) — with what was counted (`result`), when
+    (`computed_at`: the figures are as of then) and when a page last read it
+    (`read_at`: a question nobody asks any more is forgotten)."""
+
+    __tablename__ = "monitoring_figures"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    computed_at: Mapped[datetime]
+    read_at: Mapped[datetime]

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -24,9 +24,10 @@ from vle.db import utcnow
 from vle.errors import DomainError
 from vle.formats import format_date
 from vle.forms import choice
-from vle.monitoring import cooperation, figures, indicators, picture
+from vle.monitoring import cooperation, figures, indicators, picture, precomputed
 from vle.monitoring.forms import FreezeForm, JointTrainingForm, MonitoringFilterForm
 from vle.reports import writers
+from vle.reports.scope import zone
 from vle.reports.views import stream_download
 from vle.security import require
 
@@ -66,7 +67,7 @@ def _sorted_pairs(pairs: list[cooperation.CooperationPair], sort: str, descendin
 @login_required
 def network_picture() -> str:
     db_session = db.session()
-    pairs = cooperation.cooperating_pairs(db_session)
+    pairs, counted = precomputed.pairs(db_session, _zone_name())
     partners = list({o.id: o for o in cooperation.partners(db_session).values()}.values())
     sort = request.args.get("sort", "organisation")
     sort = sort if sort.lstrip("-") in SORTS else "organisation"
@@ -81,13 +82,14 @@ def network_picture() -> str:
         links_text=links_text,
         sort=sort,
         source_words=SOURCE_WORDS,
+        counted=counted,
     )
 
 
 @bp.get("/picture/pairs.csv")
 @login_required
 def network_pairs_csv() -> Any:
-    pairs = cooperation.cooperating_pairs(db.session())
+    pairs, _counted = precomputed.pairs(db.session(), _zone_name())
     headers = [_("Organisation"), _("Country"), _("Partner"), _("Partner's country"),
                _("What links them"), _("Since")]  # fmt: skip
     rows: list[list[writers.Cell]] = [
@@ -215,8 +217,15 @@ def indicator_snapshot_csv(snapshot_id: int, code: str) -> Any:
 # --- Monitoring --------------------------------------------------------------------
 
 
-def _monitoring_filters() -> tuple[MonitoringFilterForm, figures.Filters | None, list[str]]:
-    """The filter form and what it asks for (None, with messages, when it cannot be)."""
+def _zone_name() -> str:
+    return str(zone(get_timezone()))
+
+
+def _monitoring_filters() -> tuple[
+    MonitoringFilterForm, figures.Asked | None, figures.Filters | None, list[str]
+]:
+    """The filter form, what it asks and what that means today (None, with
+    messages, when it cannot be counted)."""
     db_session = db.session()
     query = select(Organisation).order_by(Organisation.path)
     if not current_user.is_network_admin:
@@ -230,45 +239,39 @@ def _monitoring_filters() -> tuple[MonitoringFilterForm, figures.Filters | None,
     form.country.choices = [choice("", _("Any country"))] + [
         choice(c, names.get(c, c)) for c in countries
     ]
-    today = utcnow().date()
-    index = today.year * 12 + today.month - 1 - 11
-    default_since = date(index // 12, index % 12 + 1, 1)
-    asked = request.args.get("organisation", "")
-    require(not asked or any(o.code == asked for o in in_scope))
-    errors: list[str] = []
+    asked_code = request.args.get("organisation", "")
+    require(not asked_code or any(o.code == asked_code for o in in_scope))
     if not form.validate():
-        errors = [e for messages in form.errors.values() for e in messages]
-        return form, None, errors
+        return form, None, None, [e for messages in form.errors.values() for e in messages]
     code = form.organisation.data or ("" if current_user.is_network_admin else None)
-    organisation = None
     if code is None:
-        organisation = current_user.organisation
-        form.organisation.data = organisation.code
-    elif code:
-        organisation = next((o for o in in_scope if o.code == code), None)
-        require(organisation is not None)
-    since = form.since.data or default_since
-    until = min(form.until.data or today, today)
-    if until < since:
-        return form, None, [_("The period cannot end before it starts.")]
-    if (until.year - since.year) * 12 + until.month - since.month > 120:
-        return form, None, [_("Choose a period of at most ten years.")]
-    return form, figures.Filters(organisation, form.country.data or "", since, until), errors
+        code = form.organisation.data = current_user.organisation.code
+    asked = figures.Asked(
+        code, form.country.data or "", form.since.data, form.until.data, _zone_name()
+    )
+    today = utcnow().astimezone(zone(asked.zone)).date()
+    filters, why = figures.resolve(db_session, asked, today)
+    return form, asked, filters, [why] if why else []
 
 
 @bp.get("/monitoring")
 @login_required
 def monitoring() -> str:
     require(current_user.is_admin)
-    form, filters, errors = _monitoring_filters()
-    series = figures.monitoring(db.session(), filters) if filters else []
+    form, asked, filters, errors = _monitoring_filters()
+    series: list[figures.Series] = []
+    counted = None
+    if asked is not None and filters is not None:
+        series, counted = precomputed.monitoring(db.session(), asked, filters)
     return render_template(
         "monitoring/monitoring.html",
         form=form,
-        filters=filters,
         errors=errors,
         series=series,
-        computed_at=utcnow(),
+        counted=counted,
+        since=date.fromisoformat(counted.result["since"]) if counted else None,
+        until=date.fromisoformat(counted.result["until"]) if counted else None,
+        counted_zone=asked.zone if asked else "",
         args={k: v for k, v in request.args.items() if k in form.data},
     )
 
@@ -279,16 +282,17 @@ def monitoring_download(fmt: str) -> Any:
     require(current_user.is_admin)
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    _form, filters, errors = _monitoring_filters()
-    if filters is None:
+    _form, asked, filters, errors = _monitoring_filters()
+    if asked is None or filters is None:
         flash(" ".join(errors), "error")
         return redirect(f"{url_for('community.monitoring')}?{request.query_string.decode()}")
+    series, counted = precomputed.monitoring(db.session(), asked, filters)
     headers = [_("Figure"), _("Month"), _("Value")]
     rows: list[list[writers.Cell]] = [
-        [s.title, month, value] for s in figures.monitoring(db.session(), filters)
-        for month, value in s.months
-    ]  # fmt: skip
+        [s.title, month, value] for s in series for month, value in s.months
+    ]
     chunks = (
         writers.csv_chunks(headers, rows) if fmt == "csv" else writers.xlsx_chunks(headers, rows)
     )
-    return stream_download(fmt, chunks, f"monitoring-{filters.since}-{filters.until}.{fmt}")
+    since, until = counted.result["since"], counted.result["until"]
+    return stream_download(fmt, chunks, f"monitoring-{since}-{until}.{fmt}")

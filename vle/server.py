@@ -20,10 +20,8 @@ class _Server(BaseApplication):
     def load(self) -> Any:
         # Each worker builds its own app (and database engine) after the fork.
         from vle import create_app
-        from vle.community.search import load_dictionaries
 
         app = create_app()
-        load_dictionaries()  # before the freeze: they are held for the worker's life
         _settle_garbage_collector()
         return app
 
@@ -66,4 +64,10 @@ def gunicorn_options(
 
 
 def run(host: str, port: int, workers: int, threads: int, connections: int | None = None) -> None:
+    from vle.community.search import load_dictionaries
+
+    # The search's dictionaries (about 500 MB for the four languages, 4 s to load)
+    # are loaded once here, before gunicorn forks its workers: they share the pages
+    # instead of each loading its own copy in the first request that searches.
+    load_dictionaries()
     _Server(gunicorn_options(host, port, workers, threads, connections)).run()

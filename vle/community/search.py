@@ -70,9 +70,9 @@ def _languages(language: str) -> tuple[str, ...]:
 
 
 def load_dictionaries() -> None:
-    """Load simplemma's dictionaries of the four languages now (about 4 s, most
-    of it Polish) rather than in the first request that indexes or searches;
-    `vle serve` does it as each worker starts."""
+    """Load simplemma's dictionaries of the four languages now (about 4 s and
+    500 MB, most of it Polish) rather than in the first request that indexes or
+    searches; `vle serve` does it once, before gunicorn forks its workers."""
     for language in LANGUAGES:
         simplemma.lemmatize("a", lang=language)
 

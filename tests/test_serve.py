@@ -33,7 +33,7 @@ def test_vle_serve_runs_gunicorn_with_workers_and_threads(tmp_path, _database):
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 60  # each worker loads the search dictionaries first
+        deadline = time.monotonic() + 120  # it loads the search dictionaries first
         while True:
             try:
                 with urllib.request.urlopen(
@@ -72,7 +72,7 @@ def _serve(tmp_path, database_url: str, *args: str) -> tuple[subprocess.Popen, i
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60  # each worker loads the search dictionaries first
+    deadline = time.monotonic() + 120  # it loads the search dictionaries first
     while True:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5):

@@ -119,7 +119,7 @@ def months_between(since: date, until: date) -> list[str]:
 
 def _month(filters: Filters, column: Any, dates: bool = False) -> Any:
     """The month ("YYYY-MM") of `column` in the filters' period: the latest month
-    whose first day (for `dates`) or first local midnight it is at or after."""
+    whose first local midnight (for `dates`, first day) it is at or after."""
     branches = []
     for month in reversed(months_between(filters.since, filters.until)):
         first = date(int(month[:4]), int(month[5:]), 1)
@@ -145,6 +145,15 @@ def _in_scope(query: Any, org_column: Any, filters: Filters) -> Any:
     return query
 
 
+def _of_people(query: Any, user_column: Any, filters: Filters) -> Any:
+    """`query` kept to the people of the filters' organisations; for the whole
+    network, no join at all: everyone belongs to an organisation (a post whose
+    author was deleted belongs to no one)."""
+    if filters.organisation is None and not filters.country:
+        return query.where(user_column.is_not(None))
+    return _in_scope(query.join(User, User.id == user_column), User.organisation_id, filters)
+
+
 def _people_series(db_session: Session, filters: Filters, column: Any, user_column: Any,
                    extra: Sequence[Any] = (), count: Any = None) -> dict[str, int]:  # fmt: skip
     start, end = _bounds(filters)
@@ -152,10 +161,9 @@ def _people_series(db_session: Session, filters: Filters, column: Any, user_colu
     query = (
         select(month, count if count is not None else func.count())
         .select_from(column.table)
-        .join(User, User.id == user_column)
         .where(column >= start, column < end, *extra)
     )
-    query = _in_scope(query, User.organisation_id, filters).group_by(month)
+    query = _of_people(query, user_column, filters).group_by(month)
     return {m: n for m, n in db_session.execute(query)}
 
 
@@ -164,12 +172,10 @@ def _active(db_session: Session, filters: Filters) -> dict[str, int]:
     parts = []
     for column in (Enrolment.enrolled_at, Enrolment.completed_at):
         month = _month(filters, column)
-        part = (
-            select(Enrolment.user_id.label("user_id"), month.label("month"))
-            .join(User, User.id == Enrolment.user_id)
-            .where(column >= start, column < end)
+        part = select(Enrolment.user_id.label("user_id"), month.label("month")).where(
+            column >= start, column < end
         )
-        parts.append(_in_scope(part, User.organisation_id, filters))
+        parts.append(_of_people(part, Enrolment.user_id, filters))
     both = union_all(*parts).subquery()
     query = select(both.c.month, func.count(distinct(both.c.user_id))).group_by(both.c.month)
     return {m: n for m, n in db_session.execute(query)}

@@ -270,6 +270,22 @@ def test_kinds_are_offered_in_words_and_a_free_kind_is_kept(app):
 
 
 @pytest.mark.parametrize(
+    ("language", "before", "after"),
+    [
+        ("en", "Åland Islands", "Albania"),  # Å is an A in English
+        ("nb", "Zimbabwe", "Åland"),  # and a letter after Z in Norwegian
+        ("lt", "Čadas", "Danija"),  # Č after C, before D
+        ("lt", "Suomija", "Šveicarija"),
+        ("pl", "Luksemburg", "Łotwa"),  # Ł after L
+    ],
+)
+def test_countries_are_listed_in_the_order_of_the_readers_alphabet(app, language, before, after):
+    with app.test_request_context():
+        names = list(directory.country_names(language).values())
+    assert names.index(before) < names.index(after), names
+
+
+@pytest.mark.parametrize(
     ("email", "sees"),
     [
         ("learner@example.org", False),

@@ -27,6 +27,7 @@ from vle.community.models import Forum
 from vle.db import Page
 from vle.errors import Forbidden, Invalid, NotFound
 from vle.formats import formatting_locale
+from vle.text import collation_key
 
 # The kinds a profile offers (Organisation.kind stays a free string: an older
 # or imported kind is shown as written).
@@ -61,14 +62,15 @@ def kind_label(kind: str) -> str:
 
 
 def country_names(language: str | None) -> dict[str, str]:
-    """ISO 3166-1 alpha-2 code -> the country's name in `language`, by name."""
+    """ISO 3166-1 alpha-2 code -> the country's name in `language`, in the order
+    of that language's alphabet (vle.text.collation_key)."""
     locale: Locale = formatting_locale(language)
     names = {
         code: name
         for code, name in locale.territories.items()
         if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
     }
-    return dict(sorted(names.items(), key=lambda pair: pair[1].casefold()))
+    return dict(sorted(names.items(), key=lambda pair: collation_key(pair[1], str(locale))))
 
 
 def description_in(org: Organisation, language: str) -> str:

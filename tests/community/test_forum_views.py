@@ -79,6 +79,7 @@ def test_a_learner_opens_the_course_forum_starts_a_thread_and_another_replies_qu
     thread_id = int(response.headers["Location"].rsplit("/", 1)[1])
     shown = client.get(f"/network/threads/{thread_id}").get_data(as_text=True)
     assert "Which size?" in shown and "<script>alert" not in shown
+    assert 'aria-current="page">Forums</a>' in shown  # the network's navigation says where
     _switch(client, world["ben"].email)
     listing = _text(client.get(f"/network/forums/{forum_id}"))
     assert "Needles" in listing and "1 new post" in listing

@@ -98,6 +98,11 @@ def test_a_network_administrator_sets_joint_training_and_freezes_a_snapshot(clie
     assert response.headers["Location"].endswith(f"/network/monitoring/snapshots/{snapshot.id}")
     page = client.get(f"/network/monitoring/snapshots/{snapshot.id}").get_data(as_text=True)
     assert "Each enrolment" in page
+    # Frozen by an English reader, read by a Lithuanian: the rules in Lithuanian.
+    in_lithuanian = client.get(
+        f"/network/monitoring/snapshots/{snapshot.id}", headers={"Accept-Language": "lt"}
+    ).get_data(as_text=True)
+    assert "Kiekviena ne vėliau kaip ataskaitinę dieną atlikta registracija" in in_lithuanian
     csv_text = client.get(f"/network/monitoring/snapshots/{snapshot.id}/RCO81.csv").get_data(
         as_text=True
     )

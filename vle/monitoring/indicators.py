@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from flask import current_app, has_app_context
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -38,7 +40,7 @@ NAMES: dict[str, Any] = {
 
 RULES: dict[str, Any] = {
     "RCO81": _l(
-        "Each attendance (a person of vle or a named guest) of an event that a network "
+        "Each attendance (a vle user or a named guest) of an event that a network "
         "administrator marked as a joint action and whose organisers are from at least two "
         "countries, held on or before the reporting date."
     ),
@@ -221,6 +223,26 @@ def snapshot_evidence(
     )
 
 
+def _rules_in_every_language() -> dict[str, dict[str, str]]:
+    """Each counting rule as stated now, in every language of the site: a snapshot
+    shows its reader the rule in their language, whoever froze it."""
+    languages = current_app.config["LANGUAGES"] if has_app_context() else ["en"]
+    rules: dict[str, dict[str, str]] = {code: {} for code in CODES}
+    for language in languages:
+        with force_locale(language):
+            for code in CODES:
+                rules[code][language] = str(RULES[code])
+    return rules
+
+
+def snapshot_rule(snapshot: IndicatorSnapshot, code: str, language: str) -> str:
+    """A snapshot's counting rule for `code` in `language` (else English)."""
+    rule = snapshot.rules.get(code, "")
+    if isinstance(rule, dict):
+        return str(rule.get(language) or rule.get("en") or next(iter(rule.values()), ""))
+    return str(rule)  # frozen when a rule was kept in one language
+
+
 def freeze(
     db_session: Session, actor: User, reporting_date: date, today: date, address: str | None
 ) -> IndicatorSnapshot:
@@ -239,7 +261,7 @@ def freeze(
         reporting_date=reporting_date,
         taken_by_id=actor.id,
         figures={i.code: i.value for i in indicators},
-        rules={i.code: i.rule for i in indicators},
+        rules=_rules_in_every_language(),
     )
     snapshot.evidence = [
         IndicatorEvidence(indicator=i.code, row=row) for i in indicators for row in i.evidence

@@ -199,6 +199,12 @@ def indicator_snapshot(snapshot_id: int) -> str:
         snapshot=snapshot,
         codes=indicators.CODES,
         names=indicators.NAMES,
+        rules={
+            code: indicators.snapshot_rule(
+                snapshot, code, get_locale().language if get_locale() else "en"
+            )
+            for code in indicators.CODES
+        },
     )
 
 

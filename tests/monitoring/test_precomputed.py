@@ -74,7 +74,7 @@ def test_the_page_and_downloads_show_the_stored_figures_as_a_fresh_count_gives_t
 ):
     login(client, "net@example.org")
     before = _csv(client)
-    # Counted once and stored: the figures and the pairs in the reader's zone.
+    # Counted once and stored, under the filters and the reader's zone.
     assert {k.split(" ")[0] for k in _rows(session)} == {"figures"}
     asked = figures.Asked("", "", date(2026, 1, 1), date(2026, 7, 31), "Europe/Vilnius")
     filters, _why = figures.resolve(session, asked, date(2026, 12, 7))

@@ -190,21 +190,13 @@ def tell_learners(
                     "sender_name": sender_name,
                     "course_title": course.title,
                 }
-                mail.notify_many(
+                mail.notify_people(
                     db_session,
-                    [
-                        mail.Notice(
-                            user_id=user.id,
-                            to_address=user.email,
-                            to_name=user.name,
-                            locale=user.locale,
-                            kind="message",
-                            context=context,
-                            key=f"message:{batch}:{user.id}",
-                            url=course_url,
-                        )
-                        for user in people
-                    ],
+                    [(user, None) for user in people],
+                    kind="message",
+                    context=context,
+                    key=f"message:{batch}",
+                    url=course_url,
                 )
             told += len(people)
             after = people[-1].id

@@ -293,7 +293,11 @@ def _renderer() -> _Renderer:
 def rendering_once() -> Iterator[None]:
     """Within the block, `notify_many` and `queue_mails` render each mail kind
     once per language and context, across their calls (the daily reminder
-    run: one batch per transaction, the same courses and dates in each)."""
+    run: one batch per transaction, the same courses and dates in each). Within
+    an outer such block, the outer one's renderings are kept."""
+    if _RENDERER.get() is not None:
+        yield
+        return
     token = _RENDERER.set(_Renderer())
     try:
         yield

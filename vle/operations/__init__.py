@@ -1,0 +1,1 @@
+"""Operations: what an operator runs and watches (health, backups, metrics)."""

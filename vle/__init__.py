@@ -69,6 +69,10 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.add_extension("jinja2.ext.do")
 
+    # First: its hooks run before (and after) every other extension's.
+    from vle.operations import requests as request_log
+
+    request_log.init_app(app)
     db.init_app(app)
     event.listen(db.get_database(app).sessionmaker, "before_flush", inputs.check_text_columns)
     csrf.init_app(app)
@@ -116,6 +120,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     from vle.learning.message_views import bp as messages_bp
     from vle.learning.views import bp as learning_bp
     from vle.mail.views import bp as mail_bp
+    from vle.operations.views import bp as operations_bp
     from vle.quizzes.kind import register as register_quizzes
     from vle.reports.views import bp as reports_bp
     from vle.web import register_web
@@ -139,6 +144,7 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     app.register_blueprint(api_bp)
     app.register_blueprint(mail_bp)
     app.register_blueprint(community_bp)  # /network/…
+    app.register_blueprint(operations_bp)  # /healthz, /readyz
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies
     register_web(app)
     if app.config.get("BENCH_CEILING"):

@@ -6,7 +6,7 @@ Views turn them into flash messages or form errors, the API into JSON errors
 
 from __future__ import annotations
 
-from flask import Response, jsonify
+from flask import Response, g, has_request_context, jsonify
 
 
 class DomainError(Exception):
@@ -53,6 +53,12 @@ HTTP_CODES = {
 
 
 def json_error(status: int, message: str, code: str | None = None) -> tuple[Response, int]:
-    """The API's error shape: {"error": {"code", "message"}} with the right status."""
-    body = {"error": {"code": code or HTTP_CODES.get(status, "error"), "message": str(message)}}
+    """The API's error shape: {"error": {"code", "message"}, "request_id"} with
+    the right status; `request_id` is the response's X-Request-Id
+    (vle.operations.requests), to quote when reporting the error."""
+    body: dict[str, object] = {
+        "error": {"code": code or HTTP_CODES.get(status, "error"), "message": str(message)}
+    }
+    if has_request_context() and "request_id" in g:
+        body["request_id"] = g.request_id
     return jsonify(body), status

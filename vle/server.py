@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import logging
+import sys
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -24,6 +26,18 @@ class _Server(BaseApplication):
         app = create_app()
         _settle_garbage_collector()
         return app
+
+
+def log_requests() -> None:
+    """The request log's lines (vle.operations.requests) on standard output,
+    each as it is: a JSON object per line. Set before gunicorn forks: every
+    worker keeps it."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    request_log = logging.getLogger("vle.request")
+    request_log.handlers[:] = [handler]
+    request_log.setLevel(logging.INFO)
+    request_log.propagate = False
 
 
 def _settle_garbage_collector() -> None:
@@ -55,7 +69,9 @@ def gunicorn_options(
         "workers": workers,
         "threads": threads,
         "worker_class": "gthread" if threads > 1 else "sync",
-        "accesslog": "-",
+        # No access log: vle writes one JSON line per request itself, with its
+        # request id and user (vle.operations.requests), on standard output.
+        "accesslog": None,
         "timeout": 60,
     }
     if connections:
@@ -70,4 +86,5 @@ def run(host: str, port: int, workers: int, threads: int, connections: int | Non
     # are loaded once here, before gunicorn forks its workers: they share the pages
     # instead of each loading its own copy in the first request that searches.
     load_dictionaries()
+    log_requests()
     _Server(gunicorn_options(host, port, workers, threads, connections)).run()

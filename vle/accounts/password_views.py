@@ -140,6 +140,8 @@ _BEFORE_CHANGE = frozenset(
         "accounts.reset_password",
         "accounts.accept_invitation",
         "static",
+        "operations.healthz",  # probes: no session, no user loaded
+        "operations.readyz",
     }
 )
 

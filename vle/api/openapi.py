@@ -49,7 +49,9 @@ SCHEMAS: dict[str, Any] = {
                 "type": "object",
                 "required": ["code", "message"],
                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
-            }
+            },
+            # The response's X-Request-Id: quote it when reporting the error.
+            "request_id": {"type": "string"},
         },
     },
     "Me": {

@@ -12,7 +12,9 @@ from sqlalchemy import select
 from tests.conftest import login
 from vle.community import forums, search
 from vle.community.models import ForumKind, SearchDocument
+from vle.db import utcnow
 from vle.learning import services as learning
+from vle.learning.models import Enrolment
 
 
 def _found(session: Any, user: Any, query: str, **kwargs: Any) -> list[tuple[str, str]]:
@@ -176,3 +178,21 @@ def test_a_qa_reply_only_after_posting_in_the_thread(world, session, make_user):
     forums.reply(session, world["olga"], thread, "Też pytam")
     session.commit()
     assert _found(session, world["olga"], "gdansk") == [("post", "Pytanie")]
+
+
+def test_who_reads_a_course_forum_is_asked_whatever_the_query_matched(world, session, make_user):
+    """The forums a searcher reads are found without going through the matched
+    posts: a network administrator reads every course's forum, a learner whose
+    enrolment ended no longer reads it, and a network forum is everyone's."""
+    admin = make_user("admin", network=True)
+    network = forums.create_forum(session, admin, title="Visų forumas")
+    session.commit()
+    forums.start_thread(session, world["olga"], network, "Mokytojų susitikimas", "Kas ateis?")
+    session.commit()
+    assert ("post", "Klausimas apie mokytojus") in _found(session, admin, "mokytojas")
+    assert ("post", "Mokytojų susitikimas") in _found(session, world["olga"], "mokytojas")
+    enrolment = session.scalar(select(Enrolment).where(Enrolment.user_id == world["ann"].id))
+    enrolment.ended_at = utcnow()
+    session.commit()
+    found = _found(session, world["ann"], "mokytojas", kinds=["post"])
+    assert found == [("post", "Mokytojų susitikimas")]

@@ -87,8 +87,9 @@ class Forum(Base):
 class Thread(Base):
     __tablename__ = "forum_threads"
     __table_args__ = (
-        # A forum's page: pinned first, then the latest activity.
-        Index("ix_forum_threads_listing", "forum_id", "pinned", "last_post_at"),
+        # A forum's page: its shown threads, pinned first, then the latest
+        # activity — counted and paged (a deep page too) in the index alone.
+        Index("ix_forum_threads_listing", "forum_id", "hidden", "pinned", "last_post_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -116,7 +117,11 @@ class Post(Base):
 
     __tablename__ = "forum_posts"
     __table_args__ = (
-        Index("ix_forum_posts_thread_created", "thread_id", "created_at"),
+        # A thread's page, its unread counts, a search result's page: the
+        # thread's posts in order, with what they are filtered on (migration 0019).
+        Index(
+            "ix_forum_posts_thread_order", "thread_id", "created_at", "id", "hidden", "author_id"
+        ),
         Index("ix_forum_posts_notify", "notified", "notify_at"),
     )
 

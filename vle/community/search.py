@@ -41,7 +41,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from vle.accounts.models import Organisation
 from vle.catalog.models import Course, CourseStatus, Item, Module
@@ -335,38 +335,45 @@ def _match(session: Session, alternatives: list[set[str]], column: str) -> Colum
     return func.to_tsvector(simple, target).op("@@")(func.to_tsquery(simple, expression))
 
 
-def _forum_rights(
-    session: Session, user: Any, forum_ids: Iterable[int | None]
-) -> tuple[list[int], list[int]]:
-    """Of these forums, those the user reads and those the user moderates."""
+def _forum_rights(session: Session, user: Any) -> tuple[list[int], list[int]]:
+    """The forums the user reads and those the user moderates. Someone who is
+    no administrator reads the network forums and their own courses' forums
+    (`forums.forums_for`); an administrator's rights are asked forum by forum.
+    Never from the matched documents: going through them all to find their
+    forums cost as much as the search itself."""
+    if user.is_admin:
+        candidates = list(session.scalars(select(Forum).options(selectinload(Forum.course))))
+    else:
+        lists = forums.forums_for(session, user)
+        candidates = [*lists.network, *lists.courses]
+        # Whether they train a course: its trainers for every course at once.
+        course_ids = [forum.course_id for forum in lists.courses]
+        session.scalars(
+            select(Course).where(Course.id.in_(course_ids)).options(selectinload(Course.trainers))
+        ).all()
     readable: list[int] = []
     moderated: list[int] = []
-    for forum_id in forum_ids:
-        forum = session.get(Forum, forum_id) if forum_id is not None else None
-        if forum is not None and forums.can_read(session, user, forum):
-            readable.append(forum.id)
-            if forums.can_moderate(session, user, forum):
-                moderated.append(forum.id)
+    for forum in candidates:
+        if user.is_admin and not forums.can_read(session, user, forum):
+            continue
+        readable.append(forum.id)
+        if forums.can_moderate(session, user, forum):
+            moderated.append(forum.id)
     return readable, moderated
 
 
-def _visible(session: Session, user: Any, matched: ColumnElement[bool]) -> ColumnElement[bool]:
-    """What the user may see among the matched documents: every organisation;
-    courses not in draft, drafts for their editors; posts in forums the user
-    reads, hidden ones for its moderators, Q&A replies by its rule."""
+def _visible(session: Session, user: Any) -> ColumnElement[bool]:
+    """What the user may see: every organisation; courses not in draft, drafts
+    for their editors; posts in forums the user reads, hidden ones for its
+    moderators, Q&A replies by its rule."""
     doc = SearchDocument
     drafts = session.scalars(
-        select(doc.ref_id).where(matched, doc.kind == "course", doc.status == CourseStatus.DRAFT)
-    ).all()
-    editable = [
-        course.id
-        for course in (session.get(Course, ref_id) for ref_id in drafts)
-        if course is not None and course.can_edit(user)
-    ]
-    forum_ids = session.scalars(
-        select(doc.forum_id).where(matched, doc.kind == "post").distinct()
-    ).all()
-    readable, moderated = _forum_rights(session, user, forum_ids)
+        select(Course)
+        .where(Course.status == CourseStatus.DRAFT)
+        .options(selectinload(Course.trainers))
+    )
+    editable = [course.id for course in drafts if course.can_edit(user)]
+    readable, moderated = _forum_rights(session, user)
     own_threads = select(Post.thread_id).where(Post.author_id == user.id)
     return or_(
         doc.kind == "organisation",
@@ -412,7 +419,7 @@ def search(
         return Page(items=[], total=0, page=max(1, page), per_page=per_page)
     doc = SearchDocument
     matched = _match(session, alternatives, "terms")
-    conditions = [matched, _visible(session, user, matched)]
+    conditions = [matched, _visible(session, user)]
     if kinds is not None:
         conditions.append(doc.kind.in_([k for k in kinds if k in KINDS]))
     in_title = case((_match(session, alternatives, "title_terms"), 0), else_=1)

@@ -79,6 +79,8 @@ class Config:
     QUEUE_IMMEDIATE = False  # run each task at once, in the caller (tests)
     # Behind a reverse proxy that sets X-Forwarded-For/-Proto: how many proxies to trust.
     PROXY_COUNT = 0
+    # Who may read /metrics (Prometheus): addresses or networks (CIDR), comma-separated.
+    METRICS_ALLOW = "127.0.0.1"
     PAGE_SIZE = 25
     # bench/ only: serve a do-nothing route at /bench/ceiling (the framework's ceiling).
     BENCH_CEILING = False
@@ -120,6 +122,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "VLE_COURSES_PATH": ("COURSES_PATH", str),
     "VLE_UPLOAD_MAX_MB": ("UPLOAD_MAX_MB", int),
     "VLE_PROXY_COUNT": ("PROXY_COUNT", int),
+    "VLE_METRICS_ALLOW": ("METRICS_ALLOW", str),
     "VLE_MAIL_SERVER": ("MAIL_SERVER", str),
     "VLE_MAIL_PORT": ("MAIL_PORT", int),
     "VLE_MAIL_SENDER": ("MAIL_SENDER", str),

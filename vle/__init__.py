@@ -147,6 +147,9 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
     app.register_blueprint(operations_bp)  # /healthz, /readyz
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies
     register_web(app)
+    from vle.operations import metrics
+
+    metrics.init_app(app)  # /metrics, and each request counted and timed
     if app.config.get("BENCH_CEILING"):
         app.register_blueprint(_bench_ceiling())
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
+import shutil
 import sys
+import tempfile
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -73,13 +76,37 @@ def gunicorn_options(
         # request id and user (vle.operations.requests), on standard output.
         "accesslog": None,
         "timeout": 60,
+        "child_exit": _child_exit,
     }
     if connections:
         options["worker_connections"] = connections
     return options
 
 
+def _child_exit(server: Any, worker: Any) -> None:
+    """A worker ended: its counts stay in /metrics' sums, it no longer counts as live."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def run(host: str, port: int, workers: int, threads: int, connections: int | None = None) -> None:
+    # /metrics adds up every worker's counts (vle/operations/metrics.py): each
+    # writes them to files in this fresh folder. prometheus_client picks its
+    # way of counting when imported, and the CLI has made an app (imported it)
+    # already: it is told to pick again, before the workers fork.
+    from prometheus_client import values
+
+    metrics_dir = tempfile.mkdtemp(prefix="vle-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    values.ValueClass = values.get_value_class()
+    try:
+        _run(host, port, workers, threads, connections)
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _run(host: str, port: int, workers: int, threads: int, connections: int | None) -> None:
     from vle.community.search import load_dictionaries
 
     # The search's dictionaries (about 500 MB for the four languages, 4 s to load)

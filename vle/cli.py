@@ -810,6 +810,39 @@ def worker(threads: int, log_level: str) -> None:
     run_consumer(threads, log_level)
 
 
+@cli.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+@fail_cleanly
+def backup(file: Path) -> None:
+    """Back up the whole database and the instance folder's files (uploads,
+    badge keys) into FILE, while the site runs."""
+    from vle.operations import services as operations
+
+    manifest = operations.backup(db.get_database().engine, current_app.instance_path, file)
+    click.echo(
+        f"Backed up the {manifest.database} database (schema {manifest.revision}) "
+        f"and {manifest.files} files to {file}."
+    )
+
+
+@cli.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that is not empty.")
+@with_appcontext
+@fail_cleanly
+def restore(file: Path, force: bool) -> None:
+    """Restore a backup made by `vle backup`: the database and the instance
+    folder's files. A database that holds any row is replaced only with --force."""
+    from vle.operations import services as operations
+
+    manifest = operations.restore(db.get_database().engine, current_app.instance_path, file, force)
+    click.echo(
+        f"Restored the {manifest.database} database (schema {manifest.revision}, "
+        f"backed up {manifest.created}) and {manifest.files} files from {file}."
+    )
+
+
 @cli.group("badges")
 def badges_group() -> None:
     """Open Badges: the keys that sign the badges' credentials."""

@@ -51,7 +51,7 @@ def _template_gettext() -> dict[str, Any]:
     def gettext(context: Context, string: str, /, **variables: Any) -> str:
         text = translations.ugettext(string)
         if context.eval_ctx.autoescape:
-            text = Markup(text)  # noqa: S704 -- our catalogues, as Jinja treats them
+            text = Markup(text)  # noqa: S704 -- our catalogues, as Jinja treats them  # nosec B704
         return text % variables if variables or "%" in text else text
 
     @pass_context
@@ -64,7 +64,7 @@ def _template_gettext() -> dict[str, Any]:
         variables.setdefault("num", num)
         text = translations.ungettext(singular, plural, num)
         if context.eval_ctx.autoescape:
-            text = Markup(text)  # noqa: S704 -- our catalogues, as Jinja treats them
+            text = Markup(text)  # noqa: S704 -- our catalogues, as Jinja treats them  # nosec B704
         text = text % variables
         if key is not None:
             done[key] = text

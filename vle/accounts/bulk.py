@@ -326,7 +326,7 @@ def plan_import(db_session: Session, actor: User | None, users_file: UsersFile) 
 # Set in a users file waiting on disk in place of a password the rules
 # refused, with the reason, so that its row is refused again for the same
 # reason when planned again on confirming (the password itself is not kept).
-REFUSED_PASSWORD = "password_refused"  # noqa: S105 - a key, not a password
+REFUSED_PASSWORD = "password_refused"  # noqa: S105 - a key, not a password  # nosec B105
 
 
 def _password_weakness(values: dict[str, str]) -> str | None:
@@ -356,7 +356,7 @@ def without_plain_passwords(users_file: UsersFile) -> UsersFile:
                 values["password_hash"] = hash_password(password)
             else:
                 values[REFUSED_PASSWORD] = weakness
-            values["password"] = ""
+            values["password"] = ""  # nosec B105 # an emptied field, not a password
         rows.append(Row(line=row.line, values=values, cells=row.cells))
     return UsersFile(columns=list(users_file.columns), rows=rows)
 

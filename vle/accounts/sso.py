@@ -169,7 +169,7 @@ def configure(
     if provider is None:
         if not client_secret:
             raise Invalid(_l("A new provider needs its client secret."))
-        provider = SsoProvider(organisation=organisation, client_secret_sealed="")
+        provider = SsoProvider(organisation=organisation, client_secret_sealed="")  # nosec B106 # no secret yet: sealed just below
         db_session.add(provider)
         before: dict[str, Any] = {}
     else:

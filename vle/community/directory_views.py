@@ -98,7 +98,7 @@ def organisation(code: str) -> str:
         org=org,
         countries=directory.country_names(_language()),
         kind_label=directory.kind_label,
-        description=Markup(markdown_to_html(description)) if description else "",  # noqa: S704 - sanitised
+        description=Markup(markdown_to_html(description)) if description else "",  # noqa: S704 - sanitised  # nosec B704
         children=directory.children_of(db_session, org),
         trainers=directory.trainers_of(db_session, org),
         courses=courses,

@@ -472,7 +472,7 @@ def _read_quiz(path: Path, prefix: str, slug: str, problems: _Problems) -> ItemS
             )
     else:
         settings = {
-            "pass_mark": 60, "attempts": None, "time_limit_minutes": None, "shuffle": False,
+            "pass_mark": 60, "attempts": None, "time_limit_minutes": None, "shuffle": False,  # nosec B105 # the pass mark, not a password
             "draw": None, "layout": "all_on_one_page", "review": "after_submit", "grading": "highest",
         }  # fmt: skip
     return ItemSpec(
@@ -795,7 +795,7 @@ def _read_framework(path: Path, problems_: _Problems) -> FrameworkSpec | None:
     if text is None:
         return None
     try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 (a SafeLoader)
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 (a SafeLoader)  # nosec B506
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         last_line = max(text.count("\n"), 1)

@@ -225,7 +225,7 @@ def start_worker(app: Flask, log_level: str = "warning") -> subprocess.Popen[byt
     if app.config.get("DATABASE_URL"):
         env["VLE_DATABASE_URL"] = app.config["DATABASE_URL"]
     command = [sys.executable, "-m", "vle.cli", "worker", "--log-level", log_level]
-    return subprocess.Popen(command, env=env, preexec_fn=_end_with_parent)  # noqa: S603
+    return subprocess.Popen(command, env=env, preexec_fn=_end_with_parent)  # noqa: S603  # nosec B603
 
 
 def stop_worker(process: subprocess.Popen[bytes]) -> None:

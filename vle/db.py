@@ -556,9 +556,20 @@ class Page(Generic[T]):
         return self.page < self.pages
 
 
-def paginate(db_session: Session, query: Select[Any], page: int, per_page: int) -> Page[Any]:
-    """The `page`th page (from 1) of a query's rows: one count, one query for the rows."""
-    total = db_session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+def paginate(
+    db_session: Session,
+    query: Select[Any],
+    page: int,
+    per_page: int,
+    count_up_to: int | None = None,
+) -> Page[Any]:
+    """The `page`th page (from 1) of a query's rows: one count, one query for the rows.
+    With `count_up_to`, the count stops past that many rows (a search matching
+    50,000 posts need not count them all): `total` is then at most count_up_to + 1."""
+    counted = query.order_by(None)
+    if count_up_to is not None:
+        counted = counted.limit(count_up_to + 1)
+    total = db_session.scalar(select(func.count()).select_from(counted.subquery()))
     page = max(1, page)
     items: list[Any] = []
     if (page - 1) * per_page < (total or 0):  # a page past the end holds nothing (10**30 too)

@@ -196,3 +196,18 @@ def test_who_reads_a_course_forum_is_asked_whatever_the_query_matched(world, ses
     session.commit()
     found = _found(session, world["ann"], "mokytojas", kinds=["post"])
     assert found == [("post", "Mokytojų susitikimas")]
+
+
+def test_a_word_in_very_many_places_is_counted_up_to_a_limit(world, client, session, monkeypatch):
+    # "mokytojas" is in the thread and the course: with the count stopped at 1, the
+    # page says more than 1 and still lists both.
+    monkeypatch.setattr(search, "MAX_COUNTED", 1)
+    found = search.search(session, world["ann"], "mokytojas")
+    assert found.total == 2 and len(found.items) == 2
+    login(client, world["ann"].email)
+    page = client.get("/network/search?q=mokytojas").get_data(as_text=True)
+    assert "More than 1 results for “mokytojas”: add words to find fewer." in page
+    assert "Mokytojas ir mokinys" in page and "Klausimas apie mokytojus" in page
+    monkeypatch.setattr(search, "MAX_COUNTED", 1000)
+    page = client.get("/network/search?q=mokytojas").get_data(as_text=True)
+    assert "2 results for “mokytojas”" in page

@@ -50,4 +50,5 @@ def search() -> Any:
         refused=refused,
         page=page,
         args=args,
+        max_counted=search_service.MAX_COUNTED,
     )

@@ -66,6 +66,10 @@ def test_a_restore_brings_back_every_table_row_for_row_and_the_uploads(site, tmp
     with engine.begin() as connection:
         fill_every_table(connection)
     sha256 = uploads.store(site.instance_path, b"%PDF-1.4 a trainer's handout")
+    key = Path(site.instance_path) / "badge-keys" / "2026.pem"
+    key.parent.mkdir()
+    key.write_bytes(b"a private key")
+    key.chmod(0o600)
     before = contents(engine)
     assert [table for table, (count, _) in before.items() if count == 0] == []
 
@@ -73,9 +77,11 @@ def test_a_restore_brings_back_every_table_row_for_row_and_the_uploads(site, tmp
     done = vle(site, "backup", str(backup))
     assert done.exit_code == 0, done.output
     assert "Backed up" in done.output
+    assert backup.stat().st_mode & 0o777 == 0o600  # it holds keys and password hashes
 
-    _empty_tables(site)  # the database is lost, and the uploads with it
+    _empty_tables(site)  # the database is lost, and the files with it
     uploads.stored_path(site.instance_path, sha256).unlink()
+    key.unlink()
     done = vle(site, "restore", str(backup))
     assert done.exit_code == 0, done.output
     assert "Restored" in done.output
@@ -83,6 +89,7 @@ def test_a_restore_brings_back_every_table_row_for_row_and_the_uploads(site, tmp
     after = contents(engine)
     assert {t: after[t] for t in before if after[t] != before[t]} == {}
     assert uploads.read(site.instance_path, sha256) == b"%PDF-1.4 a trainer's handout"
+    assert key.read_bytes() == b"a private key" and key.stat().st_mode & 0o777 == 0o600
     with site.app_context(), db.transaction() as db_session:  # new rows take new ids
         db_session.add(Organisation(code="NEW", name="Made after the restore"))
 

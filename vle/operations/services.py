@@ -32,7 +32,6 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from flask_babel import gettext as _
 from sqlalchemy import Engine, inspect, select, text
-from sqlalchemy.engine import URL
 
 from vle.db import Base
 from vle.errors import Conflict, Invalid
@@ -87,6 +86,7 @@ def backup(engine: Engine, instance_path: str | Path, target: Path) -> Manifest:
             archive.add(dump, arcname=name)
             for path in files:
                 archive.add(path, arcname=FILES + path.relative_to(instance).as_posix())
+        partial.chmod(0o600)  # it holds the secret key, badge keys and password hashes
         os.replace(partial, target)
     return manifest
 
@@ -202,29 +202,24 @@ def _load(engine: Engine, dump: Path) -> None:
         with engine.begin() as connection:
             for table in inspect(connection).get_table_names():
                 connection.execute(text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
-        name = engine.url.database or ""
         _run_pg(
             engine,
             ["pg_restore", "--no-owner", "--no-privileges", "--single-transaction",
-             "--exit-on-error", "--dbname", name, str(dump)],
+             "--exit-on-error", str(dump)],
         )  # fmt: skip
     engine.dispose()
 
 
 def _run_pg(engine: Engine, command: list[str]) -> None:
-    """Run pg_dump or pg_restore on the engine's database, reached through
-    libpq's environment (so the password shows in no process list)."""
-    url: URL = engine.url
+    """Run pg_dump or pg_restore on the engine's database: its URL, without
+    SQLAlchemy's driver name, as libpq's connection string, and the password
+    in the environment (so it shows in no process list)."""
+    url = engine.url.set(drivername="postgresql")
     env = dict(os.environ)
-    for name, value in (
-        ("PGHOST", url.host),
-        ("PGPORT", url.port),
-        ("PGUSER", url.username),
-        ("PGPASSWORD", url.password),
-        ("PGDATABASE", url.database),
-    ):
-        if value is not None:
-            env[name] = str(value)
+    if url.password is not None:
+        env["PGPASSWORD"] = str(url.password)
+    conninfo = url.set(password=None).render_as_string(hide_password=False)
+    command = [*command, "--dbname", conninfo]
     try:
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603  # nosec B603
     except FileNotFoundError:
@@ -299,6 +294,7 @@ def _extract(archive: tarfile.TarFile, name: str, to: Path, source: Path) -> Non
     to.parent.mkdir(parents=True, exist_ok=True)
     with member, open(to, "wb") as out:
         shutil.copyfileobj(member, out)
+    to.chmod(archive.getmember(name).mode & 0o777)  # a key (0600) stays its owner's alone
 
 
 def _vle_version() -> str:

@@ -85,7 +85,7 @@ def test_vle_demo_starts_a_worker_beside_the_server_and_stops_it_with_itself(tmp
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # the demo loads the search dictionaries first
         workers: dict[int, str] = {}
         while not workers:
             assert time.monotonic() < deadline and demo.poll() is None, "no worker started"

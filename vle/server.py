@@ -85,9 +85,10 @@ def gunicorn_options(
 
 def _child_exit(server: Any, worker: Any) -> None:
     """A worker ended: its counts stay in /metrics' sums, it no longer counts as live."""
-    from prometheus_client import multiprocess
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # set by run()
+        from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)
+        multiprocess.mark_process_dead(worker.pid)
 
 
 def run(host: str, port: int, workers: int, threads: int, connections: int | None = None) -> None:

@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 
 from tests.conftest import free_port
-from vle import create_app
+from vle import create_app, db
 from vle.db import utcnow
 from vle.mail.models import OutboxMail
 from vle.mail.queue import huey
@@ -85,6 +85,7 @@ def test_allowed_networks_and_the_proxy_s_address(_database):
     assert status("198.51.100.1") == 404
     assert status("not an address") == 404
     assert client.get("/metrics").status_code == 404  # the proxy itself (127.0.0.1)
+    db.get_database(app).engine.dispose()
 
 
 def test_a_setting_that_is_not_an_address_stops_the_app(_database):

@@ -77,21 +77,16 @@ def allowed_networks(setting: str) -> list[ipaddress.IPv4Network | ipaddress.IPv
 
 def init_app(app: Flask) -> None:
     app.extensions["vle.metrics_allow"] = allowed_networks(app.config["METRICS_ALLOW"])
-    # First of the app's before_request functions: a request another one answers
-    # early (the rate limit's 429) is timed too.
-    app.before_request_funcs.setdefault(None, []).insert(0, _start)
     app.after_request(_count)
     app.register_blueprint(bp)
-
-
-def _start() -> None:
-    g.metrics_started = time.perf_counter()
 
 
 def _count(response: Response) -> Response:
     endpoint = request.endpoint or "none"  # no route matched
     REQUESTS.labels(request.method, endpoint, f"{response.status_code // 100}xx").inc()
-    started = g.get("metrics_started")
+    # When the request began: its log line's start (vle.operations.requests), taken
+    # by the app's first before_request hook.
+    started = g.get("request_started")
     if started is not None:
         LATENCY.labels(endpoint).observe(time.perf_counter() - started)
     return response

@@ -123,22 +123,60 @@ def test_restore_refuses_a_file_that_is_not_a_vle_backup(site, tmp_path, kind):
     assert "Traceback" not in done.output
 
 
-def test_restore_refuses_a_backup_of_a_newer_schema(site, tmp_path):
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("revision", "9999", "newer than this vle"),
+        ("database", "other", "restore it into other"),
+        ("format", "zip", "is not a vle backup"),
+    ],
+)
+def test_restore_refuses_a_backup_it_cannot_take(site, tmp_path, field, value, message):
     add_organisation(site, "KEPT")
     backup = tmp_path / "site.backup"
     assert vle(site, "backup", str(backup)).exit_code == 0
     members = untar(backup)
     manifest = json.loads(members["manifest.json"])
-    newer = tmp_path / "newer.backup"
-    newer.write_bytes(
-        tar_of({**members, "manifest.json": json.dumps({**manifest, "revision": "9999"}).encode()})
+    if field == "database":  # the other kind than this site's
+        value = {"sqlite": "postgresql", "postgresql": "sqlite"}[manifest["database"]]
+        message = f"restore it into {value}"
+    changed = tmp_path / "changed.backup"
+    changed.write_bytes(
+        tar_of({**members, "manifest.json": json.dumps({**manifest, field: value}).encode()})
     )
-    _empty_tables(site)
+    add_organisation(site, "LATER")
 
-    done = vle(site, "restore", str(newer))
+    done = vle(site, "restore", "--force", str(changed))
     assert done.exit_code == 1
-    assert "newer than this vle" in done.output
-    assert organisation_codes(site) == []
+    assert message in done.output
+    assert organisation_codes(site) == ["KEPT", "LATER"]
+
+
+def test_restore_refuses_a_cut_off_backup_and_changes_nothing(site, tmp_path):
+    add_organisation(site, "KEPT")
+    backup = tmp_path / "site.backup"
+    assert vle(site, "backup", str(backup)).exit_code == 0
+    add_organisation(site, "LATER")
+    data = backup.read_bytes()
+    backup.write_bytes(data[: len(data) // 2])
+
+    done = vle(site, "restore", "--force", str(backup))
+    assert done.exit_code == 1
+    assert "damaged or incomplete: nothing was restored" in done.output
+    assert organisation_codes(site) == ["KEPT", "LATER"]
+
+
+def test_a_backup_leaves_out_the_queue(site, tmp_path):
+    instance = Path(site.instance_path)
+    instance.mkdir(exist_ok=True)
+    (instance / "queue.sqlite3").write_bytes(b"the queue's tasks")
+    (instance / "queue.sqlite3-wal").write_bytes(b"more of them")
+    (instance / "logo.png").write_bytes(b"a logo")
+    backup = tmp_path / "site.backup"
+    assert vle(site, "backup", str(backup)).exit_code == 0
+    names = set(untar(backup))
+    assert "files/logo.png" in names
+    assert not any("queue" in name for name in names)
 
 
 def add_organisation(site: Flask, code: str) -> None:

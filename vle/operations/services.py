@@ -21,6 +21,7 @@ import subprocess
 import tarfile
 import tempfile
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -73,21 +74,24 @@ def backup(engine: Engine, instance_path: str | Path, target: Path) -> Manifest:
         files=len(files),
     )
     target = target.resolve()
-    with tempfile.TemporaryDirectory(dir=_writable_folder(target.parent)) as work:
-        dump = Path(work) / "database"
-        name = _dump(engine, dump)
-        partial = Path(work) / "backup.tar"
-        with tarfile.open(partial, "w:gz") as archive:
-            data = json.dumps(asdict(manifest), indent=2).encode()
-            info = tarfile.TarInfo(MANIFEST)
-            info.size = len(data)
-            info.mtime = int(time.time())
-            archive.addfile(info, io.BytesIO(data))
-            archive.add(dump, arcname=name)
-            for path in files:
-                archive.add(path, arcname=FILES + path.relative_to(instance).as_posix())
-        partial.chmod(0o600)  # it holds the secret key, badge keys and password hashes
-        os.replace(partial, target)
+    try:
+        with tempfile.TemporaryDirectory(dir=_writable_folder(target.parent)) as work:
+            dump = Path(work) / "database"
+            name = _dump(engine, dump)
+            partial = Path(work) / "backup.tar"
+            with tarfile.open(partial, "w:gz") as archive:
+                data = json.dumps(asdict(manifest), indent=2).encode()
+                info = tarfile.TarInfo(MANIFEST)
+                info.size = len(data)
+                info.mtime = int(time.time())
+                archive.addfile(info, io.BytesIO(data))
+                archive.add(dump, arcname=name)
+                for path in files:
+                    archive.add(path, arcname=FILES + path.relative_to(instance).as_posix())
+            partial.chmod(0o600)  # it holds the secret key, badge keys and password hashes
+            os.replace(partial, target)
+    except (OSError, sqlite3.Error) as error:
+        raise Invalid(_("The backup failed: %(error)s", error=_reason(error))) from None
     return manifest
 
 
@@ -103,6 +107,12 @@ def restore(
     except (OSError, tarfile.TarError):
         raise Invalid(_("%(file)s is not a vle backup.", file=source)) from None
     with archive:
+        try:
+            members = archive.getmembers()  # read to the end: a cut-off file fails here
+        except (OSError, EOFError, zlib.error, tarfile.TarError):
+            raise Invalid(
+                _("%(file)s is damaged or incomplete: nothing was restored.", file=source)
+            ) from None
         manifest = _manifest(archive, source)
         if engine.dialect.name != manifest.database:
             raise Invalid(
@@ -125,16 +135,25 @@ def restore(
         instance = Path(instance_path)
         files = [
             (member.name, _inside(instance, member.name))
-            for member in archive.getmembers()
+            for member in members
             if member.isfile() and member.name.startswith(FILES)
         ]
-        with tempfile.TemporaryDirectory() as work:
-            dump = Path(work) / "database"
-            _extract(archive, _dump_name(manifest), dump, source)
-            _load(engine, dump)
-        for name, to in files:
-            _extract(archive, name, to, source)
+        try:
+            with tempfile.TemporaryDirectory() as work:
+                dump = Path(work) / "database"
+                _extract(archive, _dump_name(manifest), dump, source)
+                _load(engine, dump)
+            for name, to in files:
+                _extract(archive, name, to, source)
+        except (OSError, sqlite3.Error) as error:
+            raise Invalid(_("The restore failed: %(error)s", error=_reason(error))) from None
     return manifest
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.strerror}: {error.filename}" if error.filename else error.strerror
+    return str(error)
 
 
 def _manifest(archive: tarfile.TarFile, source: Path) -> Manifest:

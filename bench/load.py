@@ -446,17 +446,24 @@ def start_server(
         process = subprocess.Popen(
             command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
+    wait_for_port(process, port, log, "vle serve")
+    return process
+
+
+def wait_for_port(process: subprocess.Popen, port: int, log: Path, what: str) -> None:
+    """Once `process` (`what`, writing to `log`) accepts connections on `port`;
+    stopped, and the run ended, if it exits or does not within 60 s."""
     deadline = time.monotonic() + 60
     while True:
         if process.poll() is not None:
-            raise SystemExit(f"vle serve exited with {process.returncode}; see {log}")
+            raise SystemExit(f"{what} exited with {process.returncode}; see {log}")
         try:
             with socket.create_connection((HOST, port), timeout=1):
-                return process
+                return
         except OSError:
             if time.monotonic() > deadline:
                 stop_server(process)
-                raise SystemExit(f"vle serve did not answer within 60 s; see {log}") from None
+                raise SystemExit(f"{what} did not answer within 60 s; see {log}") from None
             time.sleep(0.2)
 
 

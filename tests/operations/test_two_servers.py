@@ -54,15 +54,33 @@ def _redis_answers() -> bool:
         return False
 
 
-def nginx_conf(upstream_a: str, upstream_b: str, listen: str, server_name: str) -> str:
-    """deploy/nginx/vle.conf with its {{ placeholders }} filled in."""
+def nginx_command(prefix: Path, upstream_a: str, upstream_b: str, listen: str) -> list[str]:
+    """nginx in the foreground with deploy/nginx/vle.conf, its {{ placeholders }}
+    filled in, inside a main configuration that keeps its files under `prefix`
+    (as Debian's /etc/nginx/nginx.conf holds conf.d/). Also bench/two_servers.py's."""
     values = {
-        "upstream_a": upstream_a,
-        "upstream_b": upstream_b,
-        "listen": listen,
-        "server_name": server_name,
-    }
-    return re.sub(r"\{\{ (\w+) \}\}", lambda m: values[m.group(1)], NGINX_CONF.read_text())
+        "upstream_a": upstream_a, "upstream_b": upstream_b, "listen": listen,
+        "server_name": "localhost",
+    }  # fmt: skip
+    prefix.mkdir()
+    (prefix / "vle.conf").write_text(
+        re.sub(r"\{\{ (\w+) \}\}", lambda m: values[m.group(1)], NGINX_CONF.read_text())
+    )
+    (prefix / "nginx.conf").write_text(
+        ("user root;\n" if os.geteuid() == 0 else "")
+        + "worker_processes 1;\n"
+        + "events { worker_connections 1024; }\n"
+        + "http {\n"
+        + f"  access_log {prefix}/access.log;\n"
+        + "".join(f"  {kind}_temp_path {prefix}/{kind};\n" for kind in _NGINX_TEMP)
+        + f"  include {prefix}/vle.conf;\n"
+        + "}\n"
+    )
+    return [NGINX or "nginx", "-p", f"{prefix}/", "-e", f"{prefix}/error.log",
+            "-c", f"{prefix}/nginx.conf", "-g", f"daemon off; pid {prefix}/nginx.pid;"]  # fmt: skip
+
+
+_NGINX_TEMP = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
 
 @contextmanager
@@ -120,29 +138,12 @@ def _site(tmp_path: Path, database_url: str) -> Iterator[dict[str, str]]:
     }
     vle = str(Path(sys.executable).parent / "vle")
     ports = {"a": free_port(), "b": free_port(), "nginx": free_port()}
-    prefix = tmp_path / "nginx"
-    prefix.mkdir()
-    (prefix / "vle.conf").write_text(
-        nginx_conf(
-            f"127.0.0.1:{ports['a']}", f"127.0.0.1:{ports['b']}", f"127.0.0.1:{ports['nginx']}",
-            "localhost",
-        )
-    )  # fmt: skip
-    # What the test adds around it, as Debian's /etc/nginx/nginx.conf does around conf.d/.
-    (prefix / "nginx.conf").write_text(
-        ("user root;\n" if os.geteuid() == 0 else "")
-        + "worker_processes 1;\n"
-        + "events { worker_connections 256; }\n"
-        + "http {\n"
-        + f"  access_log {prefix}/access.log;\n"
-        + "".join(f"  {kind}_temp_path {prefix}/{kind};\n" for kind in _NGINX_TEMP)
-        + f"  include {prefix}/vle.conf;\n"
-        + "}\n"
-    )
     logs = [tmp_path / f"{name}.log" for name in ("a", "b", "worker", "nginx")]
     serve = [vle, "serve", "--workers", "1", "--threads", "2", "--port"]
-    nginx = [NGINX or "nginx", "-p", f"{prefix}/", "-e", f"{prefix}/error.log",
-             "-c", f"{prefix}/nginx.conf", "-g", f"daemon off; pid {prefix}/nginx.pid;"]  # fmt: skip
+    prefix = tmp_path / "nginx"
+    nginx = nginx_command(
+        prefix, f"127.0.0.1:{ports['a']}", f"127.0.0.1:{ports['b']}", f"127.0.0.1:{ports['nginx']}"
+    )
     commands = [
         ([*serve, str(ports["a"])], logs[0]),
         ([*serve, str(ports["b"])], logs[1]),
@@ -155,9 +156,6 @@ def _site(tmp_path: Path, database_url: str) -> Iterator[dict[str, str]]:
             _wait_for(f"{url}/login", processes, [*logs, prefix / "error.log"])
         yield urls
         assert processes[2].poll() is None, logs[2].read_text()  # the worker kept running
-
-
-_NGINX_TEMP = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
 
 def _token(browser: requests.Session, url: str) -> str:

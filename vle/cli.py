@@ -841,6 +841,8 @@ def restore(file: Path, force: bool) -> None:
         f"Restored the {manifest.database} database (schema {manifest.revision}, "
         f"backed up {manifest.created}) and {manifest.files} files from {file}."
     )
+    if operations.is_older_than_this_vle(manifest):
+        click.echo("Its schema is older than this vle's: run `vle db upgrade` next.")
 
 
 @cli.group("badges")

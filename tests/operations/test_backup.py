@@ -85,6 +85,7 @@ def test_a_restore_brings_back_every_table_row_for_row_and_the_uploads(site, tmp
     done = vle(site, "restore", str(backup))
     assert done.exit_code == 0, done.output
     assert "Restored" in done.output
+    assert "vle db upgrade" not in done.output  # the schema is this vle's
 
     after = contents(engine)
     assert {t: after[t] for t in before if after[t] != before[t]} == {}
@@ -128,24 +129,27 @@ def test_restore_refuses_a_backup_it_cannot_take(site, tmp_path, field):
     add_organisation(site, "KEPT")
     backup = tmp_path / "site.backup"
     assert vle(site, "backup", str(backup)).exit_code == 0
-    members = untar(backup)
-    manifest = json.loads(members["manifest.json"])
-    other_kind = {"sqlite": "postgresql", "postgresql": "sqlite"}[manifest["database"]]
+    other_kind = {"sqlite": "postgresql", "postgresql": "sqlite"}[db.get_database(site).engine.name]
     value, message = {
         "revision": ("9999", "newer than this vle"),
         "database": (other_kind, f"restore it into {other_kind}"),
         "format": ("zip", "is not a vle backup"),
     }[field]
-    changed = tmp_path / "changed.backup"
-    changed.write_bytes(
-        tar_of({**members, "manifest.json": json.dumps({**manifest, field: value}).encode()})
-    )
+    changed = with_manifest(backup, **{field: value})
     add_organisation(site, "LATER")
 
     done = vle(site, "restore", "--force", str(changed))
     assert done.exit_code == 1
     assert message in done.output
     assert organisation_codes(site) == ["KEPT", "LATER"]
+
+
+def test_restoring_an_older_schema_says_to_upgrade(site, tmp_path):
+    backup = tmp_path / "site.backup"
+    assert vle(site, "backup", str(backup)).exit_code == 0
+    done = vle(site, "restore", str(with_manifest(backup, revision="0001")))
+    assert done.exit_code == 0, done.output
+    assert "run `vle db upgrade` next" in done.output
 
 
 def test_restore_refuses_a_cut_off_backup_and_changes_nothing(site, tmp_path):
@@ -183,6 +187,17 @@ def add_organisation(site: Flask, code: str) -> None:
 def organisation_codes(site: Flask) -> list[str]:
     with db.get_database(site).engine.connect() as connection:
         return list(connection.scalars(select(Organisation.code).order_by(Organisation.code)))
+
+
+def with_manifest(backup: Path, **changes: str) -> Path:
+    """A copy of the backup whose manifest says otherwise."""
+    members = untar(backup)
+    manifest = json.loads(members["manifest.json"])
+    changed = backup.with_name("changed.backup")
+    changed.write_bytes(
+        tar_of({**members, "manifest.json": json.dumps({**manifest, **changes}).encode()})
+    )
+    return changed
 
 
 def tar_of(members: dict[str, bytes]) -> bytes:

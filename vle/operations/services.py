@@ -30,7 +30,6 @@ from pathlib import Path, PurePosixPath
 
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from flask_babel import gettext as _
 from sqlalchemy import Engine, inspect, select, text
 
@@ -45,6 +44,8 @@ FILES = "files/"
 # (vle/mail/queue.py) and, next to it, the SQLite database's, which the
 # backup API copies consistently instead.
 QUEUE_FILE = "queue.sqlite3"
+# The database's file in a backup, by the database's kind.
+_DUMPS = {"sqlite": "database.sqlite3", "postgresql": "database.dump"}
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ def restore(
         try:
             with tempfile.TemporaryDirectory() as work:
                 dump = Path(work) / "database"
-                _extract(archive, _dump_name(manifest), dump, source)
+                _extract(archive, _DUMPS[manifest.database], dump, source)
                 _load(engine, dump)
             for name, to in files:
                 _extract(archive, name, to, source)
@@ -164,13 +165,14 @@ def _manifest(archive: tarfile.TarFile, source: Path) -> Manifest:
         manifest = Manifest(**fields) if isinstance(fields, dict) else None
     except (KeyError, ValueError, TypeError, tarfile.TarError):
         raise not_a_backup from None
-    if manifest is None or manifest.format != FORMAT or manifest.database not in _DUMPS:
+    if (
+        manifest is None
+        or manifest.format != FORMAT
+        or manifest.database not in _DUMPS
+        or not isinstance(manifest.revision, str)
+    ):
         raise not_a_backup
-    try:
-        known = ScriptDirectory(str(MIGRATIONS)).get_revision(manifest.revision)
-    except CommandError:
-        known = None
-    if known is None:
+    if manifest.revision not in _revisions():
         raise Invalid(
             _(
                 "The backup's schema (revision %(revision)s, vle %(version)s) is newer "
@@ -180,13 +182,6 @@ def _manifest(archive: tarfile.TarFile, source: Path) -> Manifest:
             )
         )
     return manifest
-
-
-_DUMPS = {"sqlite": "database.sqlite3", "postgresql": "database.dump"}
-
-
-def _dump_name(manifest: Manifest) -> str:
-    return _DUMPS[manifest.database]
 
 
 def _dump(engine: Engine, dump: Path) -> str:
@@ -248,6 +243,15 @@ def _run_pg(engine: Engine, command: list[str]) -> None:
     if done.returncode != 0:
         lines = done.stderr.strip().splitlines() or [f"exit code {done.returncode}"]
         raise Invalid(_("%(program)s failed: %(error)s", program=command[0], error=lines[-1]))
+
+
+def is_older_than_this_vle(manifest: Manifest) -> bool:
+    """Whether a restored backup's schema needs `vle db upgrade`."""
+    return manifest.revision != ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def _revisions() -> set[str]:
+    return {script.revision for script in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
 
 
 def _revision(engine: Engine) -> str | None:

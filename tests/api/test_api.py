@@ -14,7 +14,7 @@ from vle.learning.models import Enrolment
 def assert_error(response, status, code=None):
     assert response.status_code == status
     body = response.get_json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+    assert set(body) == {"error", "request_id"} and set(body["error"]) == {"code", "message"}
     assert body["error"]["message"]
     if code:
         assert body["error"]["code"] == code

@@ -5,19 +5,35 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from flask import Flask
 
 from tests.conftest import free_port, login
-from vle import create_app
+from vle import create_app, db
 from vle.operations import health
 
 
-def test_healthz_answers_without_the_database_a_session_or_a_sign_in(_database, tmp_path):
+@pytest.fixture
+def make_app(_database: dict[str, Any]) -> Iterator[Callable[..., Flask]]:
+    """Apps of the test database with settings of their own; their
+    connections are closed when the test ends."""
+    apps: list[Flask] = []
+
+    def make(**settings: Any) -> Flask:
+        apps.append(create_app({**_database, **settings}, env="test"))
+        return apps[-1]
+
+    yield make
+    for app in apps:
+        db.get_database(app).engine.dispose()
+
+
+def test_healthz_answers_without_the_database_a_session_or_a_sign_in(make_app, tmp_path):
     # A database that is not there: /healthz does not ask it.
-    app = create_app(_unreachable_database(_database, tmp_path), env="test")
+    app = make_app(**_unreachable_database(tmp_path))
     client = app.test_client()
     client.set_cookie("session", "not-a-session-of-ours")
     answer = client.get("/healthz")
@@ -51,8 +67,8 @@ def test_readyz_answers_200_when_every_part_answers(client):
     assert answer.get_json() == {"status": "ready", "checks": {"database": "ok", "queue": "ok"}}
 
 
-def test_readyz_names_the_database_when_nothing_listens_there(_database, tmp_path):
-    app = create_app(_unreachable_database(_database, tmp_path), env="test")
+def test_readyz_names_the_database_when_nothing_listens_there(make_app, tmp_path):
+    app = make_app(**_unreachable_database(tmp_path))
     started = time.monotonic()
     answer = app.test_client().get("/readyz")
     assert time.monotonic() - started < 5
@@ -63,9 +79,9 @@ def test_readyz_names_the_database_when_nothing_listens_there(_database, tmp_pat
     }
 
 
-def test_readyz_names_redis_when_nothing_listens_there(_database):
+def test_readyz_names_redis_when_nothing_listens_there(make_app):
     closed = f"redis://127.0.0.1:{free_port()}/0"
-    app = create_app({**_database, "QUEUE_URL": closed, "RATELIMIT_STORAGE_URL": closed}, "test")
+    app = make_app(QUEUE_URL=closed, RATELIMIT_STORAGE_URL=closed)
     started = time.monotonic()
     answer = app.test_client().get("/readyz")
     assert time.monotonic() - started < 5
@@ -73,10 +89,10 @@ def test_readyz_names_redis_when_nothing_listens_there(_database):
     assert answer.get_json()["checks"] == {"database": "ok", "redis": "failed", "queue": "ok"}
 
 
-def test_readyz_names_a_stalled_redis_and_the_queue_on_it_within_seconds(_database, stalled):
+def test_readyz_names_a_stalled_redis_and_the_queue_on_it_within_seconds(make_app, stalled):
     """A Redis that takes the connection and then says nothing: the probe
     does not hang with it (nor does a second probe while the first is stuck)."""
-    app = create_app({**_database, "QUEUE_URL": stalled, "QUEUE_IMMEDIATE": False}, "test")
+    app = make_app(QUEUE_URL=stalled, QUEUE_IMMEDIATE=False)
     client = app.test_client()
     for _ in range(2):
         started = time.monotonic()
@@ -119,6 +135,6 @@ def stalled() -> Iterator[str]:
         time.sleep(0.05)
 
 
-def _unreachable_database(settings: dict[str, Any], tmp_path: Any) -> dict[str, Any]:
+def _unreachable_database(tmp_path: Any) -> dict[str, Any]:
     url = f"postgresql+psycopg://vle@127.0.0.1:{free_port()}/vle"
-    return {**settings, "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": url}
+    return {"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": url}

@@ -11,6 +11,7 @@ import pytest
 from flask import abort
 
 from tests.conftest import login
+from vle import create_app, db
 
 FRESH = re.compile(r"[0-9a-f]{32}")
 
@@ -70,11 +71,10 @@ def test_each_request_logs_one_json_line_with_its_id(client, make_user, caplog):
 
 
 def test_the_log_line_has_the_clients_address_behind_the_proxy(_database, caplog):
-    from vle import create_app
-
     app = create_app({**_database, "PROXY_COUNT": 1}, env="test")
     with caplog.at_level(logging.INFO, logger="vle.request"):
         app.test_client().get("/healthz", headers={"X-Forwarded-For": "203.0.113.7"})
+    db.get_database(app).engine.dispose()
     (line,) = [json.loads(r.getMessage()) for r in caplog.records if r.name == "vle.request"]
     assert line["remote_addr"] == "203.0.113.7"
     assert line["user_id"] is None

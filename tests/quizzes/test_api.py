@@ -34,7 +34,7 @@ def learner_quiz(session, make_quiz, make_user, enrol, token_for):
 def assert_error(response, status, code=None):
     assert response.status_code == status, response.get_data(as_text=True)
     body = response.get_json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+    assert set(body) == {"error", "request_id"} and set(body["error"]) == {"code", "message"}
     assert body["error"]["message"]
     if code:
         assert body["error"]["code"] == code

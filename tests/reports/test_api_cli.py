@@ -18,7 +18,7 @@ URL = "/api/v1/reports/completion"
 def assert_error(response, status, code=None):
     assert response.status_code == status
     body = response.get_json()
-    assert set(body) == {"error"} and body["error"]["message"]
+    assert set(body) == {"error", "request_id"} and body["error"]["message"]
     if code:
         assert body["error"]["code"] == code
     return body["error"]["message"]

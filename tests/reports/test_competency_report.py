@@ -398,7 +398,7 @@ def test_a_download_is_audited(client, network, session):
 def assert_error(response, status):
     assert response.status_code == status
     body = response.get_json()
-    assert set(body) == {"error"} and body["error"]["message"]
+    assert set(body) == {"error", "request_id"} and body["error"]["message"]
     return body["error"]["message"]
 
 

@@ -7,6 +7,8 @@ import io
 import json
 import re
 import tarfile
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -93,6 +95,39 @@ def test_a_restore_brings_back_every_table_row_for_row_and_the_uploads(site, tmp
     assert key.read_bytes() == b"a private key" and key.stat().st_mode & 0o777 == 0o600
     with site.app_context(), db.transaction() as db_session:  # new rows take new ids
         db_session.add(Organisation(code="NEW", name="Made after the restore"))
+
+
+def test_a_backup_taken_while_the_site_writes_holds_a_consistent_moment(site, tmp_path):
+    written: list[str] = []
+    errors: list[Exception] = []
+    stop = threading.Event()
+
+    def write() -> None:  # a site at work: one organisation after another
+        try:
+            while not stop.is_set() or len(written) < 5:
+                code = f"ORG{len(written):04d}"
+                add_organisation(site, code)
+                written.append(code)
+        except Exception as error:  # noqa: BLE001 - the test reports it
+            errors.append(error)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        while len(written) < 5:
+            time.sleep(0.01)
+        backup = tmp_path / "site.backup"
+        done = vle(site, "backup", str(backup))
+    finally:
+        stop.set()
+        writer.join()
+    assert done.exit_code == 0, done.output
+    assert errors == []
+
+    assert vle(site, "restore", "--force", str(backup)).exit_code == 0
+    restored = organisation_codes(site)
+    assert 5 <= len(restored) <= len(written)
+    assert restored == written[: len(restored)]  # every row up to a moment, none after
 
 
 def test_restore_refuses_a_database_with_rows_unless_forced(site, tmp_path):

@@ -11,6 +11,7 @@ import tempfile
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.config import KNOWN_SETTINGS
 
 
 class _Server(BaseApplication):
@@ -80,6 +81,11 @@ def gunicorn_options(
     }
     if connections:
         options["worker_connections"] = connections
+    if "control_socket_disable" in {setting.name for setting in KNOWN_SETTINGS}:
+        # Newer gunicorn (27 here) opens a control socket at one path per account
+        # (~/.gunicorn/gunicorn.ctl), shared by every server it runs there: two
+        # `vle serve` on one machine would take each other's. vle does not use it.
+        options["control_socket_disable"] = True
     return options
 
 

@@ -11,7 +11,11 @@ import functools
 import os
 import re
 import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from email import message_from_bytes
@@ -360,6 +364,40 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def start_vle_serve(
+    instance: Path, database_url: str, *args: str, stdout: Any = subprocess.DEVNULL, **env: str
+) -> tuple[subprocess.Popen[bytes], int]:
+    """`vle serve` in production mode on a free port of 127.0.0.1, once it answers
+    /login (within two minutes: it loads the search dictionaries before it binds);
+    `env` adds or overrides VLE_ settings. The caller terminates it."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "VLE_ENV": "production",
+        "VLE_SECRET_KEY": "serve-test-secret",
+        "VLE_INSTANCE_PATH": str(instance),
+        "VLE_DATABASE_URL": database_url,
+        **env,
+    }
+    vle = os.path.join(os.path.dirname(sys.executable), "vle")
+    process = subprocess.Popen(
+        [vle, "serve", "--port", str(port), *args],
+        env=environment,
+        stdout=stdout,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5):
+                return process, port
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.terminate()
+                raise
+            time.sleep(0.3)
 
 
 @pytest.fixture

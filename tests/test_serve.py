@@ -2,86 +2,32 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
-import time
 import urllib.request
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.conftest import free_port, start_vle_serve
 
 
 def test_vle_serve_runs_gunicorn_with_workers_and_threads(tmp_path, _database):
-    port = _free_port()
-    env = {
-        **os.environ,
-        "VLE_ENV": "production",
-        "VLE_SECRET_KEY": "serve-test-secret",
-        "VLE_INSTANCE_PATH": str(tmp_path),
-        "VLE_DATABASE_URL": _database["DATABASE_URL"],
-    }
-    vle = os.path.join(os.path.dirname(sys.executable), "vle")
-    process = subprocess.Popen(
-        [vle, "serve", "--port", str(port), "--workers", "2", "--threads", "2"],
-        env=env,
+    process, port = start_vle_serve(
+        tmp_path,
+        _database["DATABASE_URL"],
+        "--workers",
+        "2",
+        "--threads",
+        "2",
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 120  # it loads the search dictionaries first
-        while True:
-            try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/login", timeout=5
-                ) as response:
-                    assert response.status == 200
-                    assert b"Log in" in response.read()
-                    assert "HttpOnly" in response.headers["Set-Cookie"]
-                    assert "Secure" in response.headers["Set-Cookie"]  # production default
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.3)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as response:
+            assert response.status == 200
+            assert b"Log in" in response.read()
+            assert "HttpOnly" in response.headers["Set-Cookie"]
+            assert "Secure" in response.headers["Set-Cookie"]  # production default
     finally:
         process.terminate()
         output = process.communicate(timeout=30)[0].decode()
     assert "Booting worker" in output and "gthread" in output
-
-
-def _serve(tmp_path, database_url: str, *args: str) -> tuple[subprocess.Popen, int]:
-    """`vle serve` in production mode (plain http) on a free port, once it answers."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "VLE_ENV": "production",
-        "VLE_SECRET_KEY": "serve-test-secret",
-        "VLE_SECURE_COOKIES": "0",
-        "VLE_INSTANCE_PATH": str(tmp_path),
-        "VLE_DATABASE_URL": database_url,
-    }
-    vle = os.path.join(os.path.dirname(sys.executable), "vle")
-    process = subprocess.Popen(
-        [vle, "serve", "--port", str(port), *args],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120  # it loads the search dictionaries first
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5):
-                return process, port
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.terminate()
-                raise
-            time.sleep(0.3)
 
 
 def test_parallel_sign_in_tries_across_workers_get_five_checked(tmp_path, _database, make_user):
@@ -93,7 +39,15 @@ def test_parallel_sign_in_tries_across_workers_get_five_checked(tmp_path, _datab
     from concurrent.futures import ThreadPoolExecutor
 
     make_user(email="ona@example.org")
-    process, port = _serve(tmp_path, _database["DATABASE_URL"], "--workers", "2", "--threads", "4")
+    process, port = start_vle_serve(
+        tmp_path,
+        _database["DATABASE_URL"],
+        "--workers",
+        "2",
+        "--threads",
+        "4",
+        VLE_SECURE_COOKIES="0",
+    )
     base = f"http://127.0.0.1:{port}"
 
     def browser() -> tuple[urllib.request.OpenerDirector, str]:
@@ -153,7 +107,7 @@ def test_a_worker_keeps_its_app_out_of_the_garbage_collectors_passes(
         monkeypatch.setenv(name, value)
     gc.unfreeze()
     try:
-        app = _Server(gunicorn_options("127.0.0.1", _free_port(), 1, 2)).load()
+        app = _Server(gunicorn_options("127.0.0.1", free_port(), 1, 2)).load()
         assert app.name == "vle"
         assert gc.is_tracked(app)
         # gc.get_objects() lists what the collector's passes walk.

@@ -3,18 +3,14 @@ every worker of `vle serve`."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import start_vle_serve
 from vle import create_app, db
 from vle.db import utcnow
 from vle.mail.models import OutboxMail
@@ -137,38 +133,22 @@ def test_outbox_age_is_the_oldest_mail_still_waiting(client, session):
 
 
 def test_vle_serve_sums_the_requests_of_every_worker(tmp_path, _database):
-    port = free_port()
-    env = {
-        **os.environ,
-        "VLE_ENV": "production",
-        "VLE_SECRET_KEY": "metrics-test-secret",
-        "VLE_SECURE_COOKIES": "0",
-        "VLE_INSTANCE_PATH": str(tmp_path / "instance"),
-        "VLE_DATABASE_URL": _database["DATABASE_URL"],
-        "TMPDIR": str(tmp_path),  # where `vle serve` makes the workers' metrics folder
-    }
-    vle = os.path.join(os.path.dirname(sys.executable), "vle")
-    process = subprocess.Popen(
-        [vle, "serve", "--port", str(port), "--workers", "2", "--threads", "1"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    process, port = start_vle_serve(
+        tmp_path / "instance",
+        _database["DATABASE_URL"],
+        "--workers",
+        "2",
+        "--threads",
+        "1",
+        VLE_SECURE_COOKIES="0",
+        TMPDIR=str(tmp_path),  # where `vle serve` makes the workers' metrics folder
     )
 
     def get(path: str) -> str:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
             return response.read().decode()
 
-    try:
-        deadline = time.monotonic() + 120  # it loads the search dictionaries first
-        while True:
-            try:
-                get("/login")
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.3)
+    try:  # start_vle_serve asked for /login once: 21 in all
         # Four at a time to two single-threaded workers: both take some.
         with ThreadPoolExecutor(4) as pool:
             list(pool.map(lambda _: get("/login"), range(20)))

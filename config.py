@@ -56,6 +56,9 @@ class Config:
     # certificate under STARTTLS, for a server with a private CA's or a
     # self-signed certificate; None: the system's. The name is checked either way.
     MAIL_TLS_CA_FILE: str | None = None
+    # Seconds the SMTP server may take to answer, at each step, before the worker
+    # gives up on it for now: the mail waits in the outbox and is tried again.
+    MAIL_TIMEOUT = 10.0
     # The site's name (page titles, the header, mails, certificates) and, optionally,
     # its logo: a PNG, JPEG or SVG file shown in the header instead of the name's text.
     SITE_NAME = "vle"
@@ -77,6 +80,10 @@ class Config:
     # instance folder (queue.sqlite3); redis://… in production.
     QUEUE_URL: str | None = None
     QUEUE_IMMEDIATE = False  # run each task at once, in the caller (tests)
+    # Seconds Redis (rate limits, the queue) may take to answer before a web
+    # request carries on without it: limits then count in each worker's memory
+    # (logged), and mail waits in the outbox for the worker's sweep.
+    REDIS_TIMEOUT = 2.0
     # Behind a reverse proxy that sets X-Forwarded-For/-Proto: how many proxies to trust.
     PROXY_COUNT = 0
     # Who may read /metrics (Prometheus): addresses or networks (CIDR), comma-separated.
@@ -130,6 +137,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "VLE_MAIL_PASSWORD": ("MAIL_PASSWORD", str),
     "VLE_MAIL_TLS": ("MAIL_TLS", _bool),
     "VLE_MAIL_TLS_CA_FILE": ("MAIL_TLS_CA_FILE", str),
+    "VLE_MAIL_TIMEOUT": ("MAIL_TIMEOUT", float),
     "VLE_BASE_URL": ("BASE_URL", str),
     "VLE_SITE_NAME": ("SITE_NAME", str),
     "VLE_SITE_LOGO": ("SITE_LOGO", str),
@@ -138,6 +146,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "VLE_EXPIRY_REMINDER_DAYS": ("EXPIRY_REMINDER_DAYS", str),
     "VLE_DUE_REMINDER_DAYS": ("DUE_REMINDER_DAYS", int),
     "VLE_QUEUE_URL": ("QUEUE_URL", str),
+    "VLE_REDIS_TIMEOUT": ("REDIS_TIMEOUT", float),
     "VLE_BENCH_CEILING": ("BENCH_CEILING", _bool),
     "VLE_SESSION_IDLE_HOURS": ("SESSION_IDLE_HOURS", float),
     "VLE_SESSION_MAX_DAYS": ("SESSION_MAX_DAYS", float),

@@ -50,6 +50,14 @@ def create_app(config: dict[str, Any] | None = None, env: str | None = None) -> 
         REMEMBER_COOKIE_SECURE=settings["SECURE_COOKIES"],
         RATELIMIT_STORAGE_URI=settings["RATELIMIT_STORAGE_URL"],
         RATELIMIT_HEADERS_ENABLED=False,
+        # A Redis that is down or stalled fails within REDIS_TIMEOUT, and the
+        # limits then count in this worker's memory (logged) until it answers.
+        RATELIMIT_STORAGE_OPTIONS={
+            "socket_timeout": settings["REDIS_TIMEOUT"],
+            "socket_connect_timeout": settings["REDIS_TIMEOUT"],
+        },
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
         BABEL_DEFAULT_LOCALE=settings["DEFAULT_LANGUAGE"],
         BABEL_DEFAULT_TIMEZONE=settings["DEFAULT_TIMEZONE"],

@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
 
 from tests.conftest import free_port, login
-from vle import create_app, db
 from vle.operations import health
-
-
-@pytest.fixture
-def make_app(_database: dict[str, Any]) -> Iterator[Callable[..., Flask]]:
-    """Apps of the test database with settings of their own; their
-    connections are closed when the test ends."""
-    apps: list[Flask] = []
-
-    def make(**settings: Any) -> Flask:
-        apps.append(create_app({**_database, **settings}, env="test"))
-        return apps[-1]
-
-    yield make
-    for app in apps:
-        db.get_database(app).engine.dispose()
 
 
 def test_healthz_answers_without_the_database_a_session_or_a_sign_in(make_app, tmp_path):
@@ -105,30 +86,10 @@ def test_readyz_names_a_stalled_redis_and_the_queue_on_it_within_seconds(make_ap
 
 
 @pytest.fixture
-def stalled() -> Iterator[str]:
+def stalled(stalled_server) -> Iterator[str]:
     """redis://… of a server that accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    held: list[socket.socket] = []
-    done = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not done.is_set():
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
-    done.set()
-    thread.join()
-    for connection in held:
-        connection.close()
-    server.close()
+    yield f"redis://127.0.0.1:{stalled_server.port}/0"
+    stalled_server.stop()
     # The checks stuck on it end now, before the next test asks again.
     deadline = time.monotonic() + 5
     while health._running and time.monotonic() < deadline:

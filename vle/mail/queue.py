@@ -38,12 +38,14 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import Any
 
+import redis
 from flask import Flask, current_app, has_app_context
 from huey import Huey, crontab
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
@@ -52,9 +54,23 @@ from sqlalchemy.orm import Session
 
 from vle import db
 
-__all__ = ["after_commit", "crontab", "huey", "init_app", "periodic_task", "run_consumer", "task"]
+__all__ = [
+    "after_commit",
+    "crontab",
+    "enqueue",
+    "huey",
+    "init_app",
+    "periodic_task",
+    "queue_or_run",
+    "run_consumer",
+    "task",
+]
 
 logger = logging.getLogger(__name__)
+
+# After the queue failed to take a task, it is not asked again for this long:
+# a stalled Redis costs one request its REDIS_TIMEOUT, not every call of each.
+UNREACHABLE_PAUSE_S = 30.0
 
 
 class _Queue(Huey):
@@ -63,6 +79,7 @@ class _Queue(Huey):
     opens that storage only when first used: making an app connects nowhere."""
 
     _storage: Any = None
+    _unreachable_until = 0.0  # time.monotonic() before which the queue is not asked
 
     @property
     def storage(self) -> Any:
@@ -74,9 +91,18 @@ class _Queue(Huey):
     def storage(self, value: Any) -> None:
         self._storage = value
 
-    def configure(self, url: str, immediate: bool) -> None:
+    def configure(self, url: str, immediate: bool, timeout: float) -> None:
+        """`timeout`: seconds Redis may take to answer (a stalled one fails
+        the call rather than hang the request)."""
         if url.startswith(("redis://", "rediss://", "unix://")):
-            self.storage_class, self.storage_kwargs = RedisStorage, {"url": url}
+            self.storage_class = RedisStorage
+            self.storage_kwargs = {
+                "connection_pool": redis.ConnectionPool.from_url(
+                    url, socket_timeout=timeout, socket_connect_timeout=timeout
+                ),
+                # The worker's blocking wait for a task, within the socket's timeout.
+                "read_timeout": timeout / 2,
+            }
         elif url.startswith("sqlite:///"):
             filename = Path(url.removeprefix("sqlite:///"))
             self.storage_class = SqliteStorage
@@ -90,6 +116,7 @@ class _Queue(Huey):
             )
         self._immediate = immediate
         self._storage = None
+        self._unreachable_until = 0.0
 
     def get_storage(self, **kwargs: Any) -> Any:
         if self.storage_class is SqliteStorage:
@@ -111,7 +138,9 @@ def init_app(app: Flask) -> None:
     """Point the queue at the app's storage; tasks run in this app's context
     in a worker (in immediate mode, in the caller's app if it has one)."""
     global _app
-    huey.configure(queue_url(app), bool(app.config.get("QUEUE_IMMEDIATE")))
+    huey.configure(
+        queue_url(app), bool(app.config.get("QUEUE_IMMEDIATE")), app.config["REDIS_TIMEOUT"]
+    )
     _app = app
     sessions = db.get_database(app).sessionmaker
     event.listen(sessions, "after_commit", _queue_after_commit)
@@ -135,25 +164,43 @@ def _forget_after_commit(db_session: Session) -> None:
 
 
 def _queue_after_commit(db_session: Session) -> None:
-    """Should the queue be out of reach (Redis down), the task runs here and
-    now rather than be lost: the request that committed is slower, and its
-    change (and the audit entry saying it was made) is not left undone."""
     if db_session.in_nested_transaction():
         return  # SQLAlchemy says "commit" of a savepoint too: wait for the real one
     for queued_task, args in db_session.info.pop(_AFTER_COMMIT, ()):
-        name = queued_task.task_class.__name__
         try:
-            queued_task(*args)
-            continue
-        except Exception:  # the storage's own errors: redis, sqlite3
-            if huey.immediate:  # it ran, and failed: not run twice
-                logger.exception("%s failed", name)
-                continue
-            logger.warning("%s could not be queued: run at once", name, exc_info=True)
-        try:
-            queued_task.call_local(*args)
+            queue_or_run(queued_task, *args)
         except Exception:  # committed already: the request must not fail now
-            logger.exception("%s failed", name)
+            logger.exception("%s failed", _name(queued_task))
+
+
+def _name(queued_task: Any) -> str:
+    return str(queued_task.task_class.__name__)
+
+
+def enqueue(queued_task: Any, *args: Any) -> bool:
+    """Queue `queued_task(*args)` (in immediate mode, run it: its errors are
+    raised). False, logged, when the queue is out of reach (Redis down or
+    stalled), or was less than UNREACHABLE_PAUSE_S ago."""
+    if time.monotonic() < huey._unreachable_until:
+        logger.warning("%s not queued: the queue was out of reach a moment ago", _name(queued_task))
+        return False
+    try:
+        queued_task(*args)
+    except Exception:  # the storage's own errors: redis, sqlite3
+        if huey.immediate:  # it ran, and failed
+            raise
+        huey._unreachable_until = time.monotonic() + UNREACHABLE_PAUSE_S
+        logger.warning("%s could not be queued", _name(queued_task), exc_info=True)
+        return False
+    return True
+
+
+def queue_or_run(queued_task: Any, *args: Any) -> None:
+    """Queue `queued_task(*args)`; should the queue be out of reach, run it
+    here and now rather than lose it: the request is slower, and its change
+    (and the audit entry saying it was made) is not left undone."""
+    if not enqueue(queued_task, *args):
+        queued_task.call_local(*args)
 
 
 @contextmanager

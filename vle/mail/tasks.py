@@ -37,10 +37,9 @@ from vle.mail.services import QUEUED, queue_digests, unsubscribe_link
 
 logger = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=10)  # longer than an SMTP conversation can take (timeout 30 s)
+LEASE = timedelta(minutes=10)  # longer than an SMTP conversation can take (MAIL_TIMEOUT a step)
 MAX_ATTEMPTS = 30  # about a day of retries at most an hour apart
 SWEEP_BATCH = 200
-SMTP_TIMEOUT_S = 30
 
 SENT, FAILED, UNREACHABLE = "sent", "failed", "unreachable"
 
@@ -65,17 +64,21 @@ def _forget_queued(db_session: Session) -> None:
 
 def _send_after_commit(db_session: Session) -> None:
     """The transaction that wrote these mails has committed: queue a task
-    for each. Should the queue be out of reach, the request still succeeds
-    and the sweep sends them within a minute or so."""
+    for each. Should the queue be out of reach (a stalled Redis: REDIS_TIMEOUT
+    once, not once a mail), the request still succeeds and the sweep sends
+    them within a minute or so."""
     if db_session.in_nested_transaction():
         # SQLAlchemy says "commit" of a savepoint too; the mails' rows are not
         # committed yet (and on SQLite, sending now would wait on our own lock).
         return
     for mail_id in db_session.info.pop(QUEUED, ()):
         try:
-            send_mail(mail_id)
-        except Exception:
-            logger.exception("mail %s: could not be queued; the sweep will send it", mail_id)
+            queued = queue.enqueue(send_mail, mail_id)
+        except Exception:  # immediate mode: the sending itself failed
+            logger.exception("mail %s: not sent; the sweep will try again", mail_id)
+            continue
+        if not queued:
+            logger.warning("mail %s: not queued; the sweep will send it", mail_id)
 
 
 @queue.task()
@@ -199,7 +202,8 @@ def _message(mail: OutboxMail, now: datetime) -> EmailMessage:
 
 def _send(message: EmailMessage) -> None:
     config: Any = current_app.config
-    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=SMTP_TIMEOUT_S) as smtp:
+    server, port, timeout = config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_TIMEOUT"]
+    with smtplib.SMTP(server, port, timeout=timeout) as smtp:
         if config["MAIL_TLS"]:
             smtp.starttls(context=ssl.create_default_context(cafile=config["MAIL_TLS_CA_FILE"]))
         if config["MAIL_USERNAME"]:

@@ -367,12 +367,18 @@ def free_port() -> int:
 
 
 def start_vle_serve(
-    instance: Path, database_url: str, *args: str, stdout: Any = subprocess.DEVNULL, **env: str
+    instance: Path,
+    database_url: str,
+    *args: str,
+    stdout: Any = subprocess.DEVNULL,
+    port: int | None = None,
+    **env: str,
 ) -> tuple[subprocess.Popen[bytes], int]:
-    """`vle serve` in production mode on a free port of 127.0.0.1, once it answers
-    /login (within two minutes: it loads the search dictionaries before it binds);
-    `env` adds or overrides VLE_ settings. The caller terminates it."""
-    port = free_port()
+    """`vle serve` in production mode on `port` (a free one if not given) of
+    127.0.0.1, once it answers /login (within two minutes: it loads the search
+    dictionaries before it binds); `env` adds or overrides VLE_ settings. The
+    caller terminates it."""
+    port = port or free_port()
     environment = {
         **os.environ,
         "VLE_ENV": "production",

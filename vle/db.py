@@ -391,6 +391,8 @@ def _asked_for_autocommit(conn: Any) -> bool:
 
 
 def _end_reads(conn: Any) -> None:
+    if conn.invalidated:  # its connection died (a database restart): nothing left to end
+        return
     conn.info.pop(READS_ONLY, None)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, redirect, render_template, request, send_file, url_for
+from flask import Flask, abort, g, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,12 +15,14 @@ from flask_wtf.csrf import CSRFError
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from vle import db
 from vle.accounts.views import LANGUAGE_NAMES, safe_next
 from vle.catalog import services as catalog
 from vle.errors import DomainError, json_error
+from vle.extensions import login_manager
 from vle.formats import format_date, format_datetime, format_decimal, format_percent
 from vle.sanitize import wrap_tables
 
@@ -32,6 +34,7 @@ ERROR_TITLES = {
     413: _l("File too large"),
     422: _l("This cannot be saved"),
     429: _l("Too many attempts"),
+    503: _l("Service unavailable"),
 }
 
 
@@ -182,6 +185,37 @@ def register_web(app: Flask) -> None:
         return render_template(
             "errors/error.html", status=error.status, title=title, message=error.message
         ), error.status
+
+    @app.errorhandler(DBAPIError)
+    def database_unavailable(error: DBAPIError) -> Any:
+        """The database did not answer (restarting, unreachable, its connection
+        cut): 503, to try again in a moment; the pool has dropped the dead
+        connections, so a later request gets a new one. Any other database
+        error stays a 500."""
+        if not (isinstance(error, OperationalError) or error.connection_invalidated):
+            raise error
+        app.logger.warning("database unavailable: %s", error.orig or error)
+        try:
+            db.session().rollback()
+        except DBAPIError:
+            pass  # the connection is gone already
+        # The rollback expired the request's user, whom reading again would need
+        # the database: the error page, its language and the log line do without.
+        g.pop("api_user", None)
+        g._login_user = login_manager.anonymous_user()
+        message = _("The service is briefly unavailable. Please try again in a moment.")
+        headers = {"Retry-After": "5"}
+        if request.path.startswith("/api/"):
+            response, status = json_error(503, message)
+            response.headers.update(headers)
+            return response, status
+        return (
+            render_template(
+                "errors/error.html", status=503, title=ERROR_TITLES[503], message=message
+            ),
+            503,
+            headers,
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:

@@ -127,8 +127,9 @@ def limits_on_a_stalled_redis(stalled_server) -> Iterator[str]:
     # One limiter serves every app of this process: the next test's app,
     # on memory://, counts in its own storage again.
     limiter._storage_dead = False
-    if limiter._fallback_storage is not None:
-        limiter._fallback_storage.reset()
+    fallback = getattr(limiter, "_fallback_storage", None)
+    if fallback is not None:
+        fallback.reset()
 
 
 def test_rate_limits_on_a_stalled_redis_fail_open_to_a_count_in_memory(

@@ -180,6 +180,7 @@ class Run:
     base: str
     acknowledged: dict[tuple[int, int], str] = field(default_factory=dict)
     saved: int = 0  # acknowledged saves so far
+    delayed: int = 0  # of those, saves that had to be sent more than once
     failed: list[tuple[float, float, str]] = field(default_factory=list)  # API: began, ended, what
     pages: list[str] = field(default_factory=list)  # what people's pages got, other than 200
     unclean: list[str] = field(default_factory=list)
@@ -214,7 +215,9 @@ def call(url: str, method: str = "GET", body: Any = None, token: str = "") -> An
 def save_answers(run: Run, learner: Learner, started: float) -> None:
     for turn, question in enumerate(learner.questions):
         value = f"learner {learner.number}, answer {turn}"
+        sends = 0
         while True:
+            sends += 1
             began = time.monotonic()
             url = f"{run.base}/api/v1/attempts/{learner.attempt}/answers/{question}"
             outcome = call(url, "PUT", {"answer": value}, learner.token)
@@ -223,6 +226,7 @@ def save_answers(run: Run, learner: Learner, started: float) -> None:
                 with run.lock:
                     run.acknowledged[(learner.attempt, question)] = value
                     run.saved += 1
+                    run.delayed += sends > 1
                 break
             if isinstance(outcome, tuple):
                 status, kind, text = outcome
@@ -282,12 +286,11 @@ def run_with_fault(run: Run, learners: list[Learner], fault: Callable[[], None])
 
 
 def check_survived(run: Run, app: Flask, learners: list[Learner], name: str) -> None:
-    api_failures = len(run.failed)
+    kinds = ", ".join(sorted({what.split(":")[0] for _b, _e, what in run.failed})) or "none"
     print(
         f"\n{name}: outage {run.outage():.2f} s, fault took {run.fault[1] - run.fault[0]:.2f} s;"
-        f" {run.saved} saves acknowledged, {api_failures} API requests failed"
-        f" ({', '.join(sorted({w.split(':')[0] for _b, _e, w in run.failed})) or 'none'}),"
-        f" {len(run.pages)} page loads failed"
+        f" {run.saved} saves acknowledged, {run.delayed} of them sent again;"
+        f" {len(run.failed)} API requests failed ({kinds}), {len(run.pages)} page loads failed"
     )
     assert not run.unclean, run.unclean[:5]
     assert not run.gave_up, f"{len(run.gave_up)} learners could not save within {GIVE_UP_S} s"
@@ -295,6 +298,7 @@ def check_survived(run: Run, app: Flask, learners: list[Learner], name: str) -> 
     assert len(run.acknowledged) == LEARNERS * SAVES
 
     # Every acknowledged answer is stored with its value ...
+    db.get_database(app).engine.dispose()  # the test's own connections died with a restart
     db_session = db.get_database(app).sessionmaker()
     stored = {
         (a, q): v
@@ -327,57 +331,69 @@ if os.environ.get("VLE_TEST_DATABASE_URL"):  # PostgreSQL is the suite's databas
     FAULTS.append("restart the database")
 
 
+@pytest.fixture(scope="module")
+def server(_database: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server on the suite's database for the module (a start takes seconds)."""
+    instance = tmp_path_factory.mktemp("faults")
+    process, port = start_server(instance, _database["DATABASE_URL"])
+    held = Server(process, port, instance, _database["DATABASE_URL"])
+    yield held
+    stop_server(held.process)
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    port: int
+    instance: Path
+    database_url: str
+
+
 @pytest.mark.parametrize("fault", FAULTS)
 def test_acknowledged_answers_survive_and_saving_recovers(fault, request, tmp_path):
-    with (
-        own_postgresql() if fault == "restart the database" else _suites_database(request) as (
-            url,
-            restart_database,
-        )
-    ):
+    if fault != "restart the database":
+        survive(fault, request.getfixturevalue("app"), request.getfixturevalue("server"))
+        return
+    with own_postgresql() as (url, restart_database):
         app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": url}, env="test")
-        if fault == "restart the database":
-            with app.app_context():
-                upgrade(app)
-        learners = arrange(app)
+        with app.app_context():
+            upgrade(app)
         process, port = start_server(tmp_path, url)
-        run = Run(f"http://127.0.0.1:{port}")
-        server = {"process": process}
-
-        def kill_a_worker() -> None:
-            workers = workers_of(process.pid)
-            assert len(workers) == 2
-            os.kill(min(workers), signal.SIGKILL)
-            server["killed"] = min(workers)
-
-        def restart_server() -> None:
-            stop_server(server["process"])
-            server["process"], _port = start_server(tmp_path, url, port)
-
+        held = Server(process, port, tmp_path, url)
         try:
-            run_with_fault(
-                run,
-                learners,
-                {
-                    "kill -9 a worker": kill_a_worker,
-                    "restart the server": restart_server,
-                    "restart the database": restart_database,
-                }[fault],
-            )
-            check_survived(run, app, learners, fault)
-            if fault == "kill -9 a worker":  # gunicorn started another in its place
-                workers = workers_of(process.pid)
-                assert len(workers) == 2 and server["killed"] not in workers
+            survive(fault, app, held, restart_database)
         finally:
-            stop_server(server["process"])
+            stop_server(held.process)
             db.get_database(app).engine.dispose()
 
 
-@contextmanager
-def _suites_database(request: pytest.FixtureRequest) -> Iterator[tuple[str, Callable[[], None]]]:
-    """The suite's database, emptied (the `app` fixture), and no restart of it."""
-    app = request.getfixturevalue("app")
-    yield app.config["DATABASE_URL"], lambda: None
+def survive(
+    fault: str, app: Flask, server: Server, restart_database: Callable[[], None] = lambda: None
+) -> None:
+    learners = arrange(app)
+    run = Run(f"http://127.0.0.1:{server.port}")
+    killed = []
+
+    def kill_a_worker() -> None:
+        workers = workers_of(server.process.pid)
+        assert len(workers) == 2
+        killed.append(min(workers))
+        os.kill(killed[0], signal.SIGKILL)
+
+    def restart_server() -> None:
+        stop_server(server.process)
+        server.process, _port = start_server(server.instance, server.database_url, server.port)
+
+    faults = {
+        "kill -9 a worker": kill_a_worker,
+        "restart the server": restart_server,
+        "restart the database": restart_database,
+    }
+    run_with_fault(run, learners, faults[fault])
+    check_survived(run, app, learners, fault)
+    if killed:  # gunicorn started another worker in its place
+        workers = workers_of(server.process.pid)
+        assert len(workers) == 2 and killed[0] not in workers
 
 
 def test_a_database_that_does_not_answer_gives_503_never_500(app, client, session, make_user):

@@ -60,7 +60,7 @@ def nginx_command(prefix: Path, upstream_a: str, upstream_b: str, listen: str) -
     (as Debian's /etc/nginx/nginx.conf holds conf.d/). Also bench/two_servers.py's."""
     values = {
         "upstream_a": upstream_a, "upstream_b": upstream_b, "listen": listen,
-        "server_name": "localhost",
+        "server_name": "localhost", "pages": str(NGINX_CONF.parent),
     }  # fmt: skip
     prefix.mkdir()
     (prefix / "vle.conf").write_text(
@@ -120,8 +120,11 @@ def _wait_for(url: str, processes: list[subprocess.Popen], logs: list[Path]) -> 
 
 
 @contextmanager
-def _site(tmp_path: Path, database_url: str) -> Iterator[dict[str, str]]:
-    """Two servers of one worker, a background worker and nginx; their addresses."""
+def _site(
+    tmp_path: Path, database_url: str
+) -> Iterator[tuple[dict[str, str], list[subprocess.Popen]]]:
+    """Two servers of one worker, a background worker and nginx; their addresses
+    and their processes (in that order)."""
     instance = tmp_path / "instance"
     env = {
         **os.environ,
@@ -154,7 +157,7 @@ def _site(tmp_path: Path, database_url: str) -> Iterator[dict[str, str]]:
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         for url in urls.values():
             _wait_for(f"{url}/login", processes, [*logs, prefix / "error.log"])
-        yield urls
+        yield urls, processes
         assert processes[2].poll() is None, logs[2].read_text()  # the worker kept running
 
 
@@ -210,7 +213,7 @@ def test_two_servers_behind_nginx_are_one_site(
 
     store = redis.Redis.from_url(REDIS_URL)
     try:
-        with _site(tmp_path, _database["DATABASE_URL"]) as url:
+        with _site(tmp_path, _database["DATABASE_URL"]) as (url, processes):
             a, b, proxy = url["a"], url["b"], url["nginx"]
 
             # nginx passes the client's request id on, or makes one.
@@ -285,6 +288,23 @@ def test_two_servers_behind_nginx_are_one_site(
                 served = rasa.get(f"{base}/network/organisations/school/logo", timeout=30)
                 assert served.status_code == 200
                 assert served.headers["Content-Type"] == "image/png" and served.content == logo
+
+            # Both servers down (restarting): nginx answers 503 and when to try again,
+            # the API's JSON error for the API and a page for people.
+            for server in processes[:2]:
+                server.terminate()
+                server.wait(timeout=30)
+            api = requests.get(
+                f"{proxy}/api/v1/courses", headers={"X-Request-Id": "down-1"}, timeout=30
+            )
+            assert api.status_code == 503 and api.headers["Retry-After"] == "5"
+            assert api.headers["Content-Type"] == "application/json"
+            assert api.json()["error"]["code"] == "unavailable"
+            assert api.json()["request_id"] == "down-1" == api.headers["X-Request-Id"]
+            page = rasa.get(f"{proxy}/courses/ethics", timeout=30)
+            assert page.status_code == 503 and page.headers["Content-Type"] == "text/html"
+            assert "Please try again in a moment." in page.text
+            assert '<section lang="lt">' in page.text
     finally:
         for key in store.scan_iter(count=1000):
             store.delete(key)

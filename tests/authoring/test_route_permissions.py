@@ -10,17 +10,18 @@ it. For each route and method:
   who asks, not about a wrong id in the URL).
 
 A route with a parameter this test cannot fill fails loudly: teach
-`_value` the new name."""
+`_value` the new name (tests/url_map.py reads the routes)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pytest
-from flask import Flask
-from werkzeug.routing import AnyConverter, Rule
+from werkzeug.routing import Rule
 
-from tests.conftest import login, post_form
+from tests.conftest import login
+from tests.url_map import ask, methods, rules_under, unknown, url_of
 from vle.catalog.models import Item
 from vle.quizzes import services as quizzes
 
@@ -66,16 +67,7 @@ def world(session, make_quiz, make_user, make_org, enrol):
     }
 
 
-def _trainer_rules(app: Flask) -> list[Rule]:
-    rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/trainer")]
-    assert len(rules) > 10, "the authoring routes are missing from the URL map"
-    return sorted(rules, key=lambda r: r.rule)
-
-
 def _value(rule: Rule, name: str, world: dict[str, Any]) -> Any:
-    converter = rule._converters[name]
-    if isinstance(converter, AnyConverter):
-        return sorted(converter.items)[0]
     if name == "slug":
         return world["course"].slug
     if name == "module_id":
@@ -89,32 +81,11 @@ def _value(rule: Rule, name: str, world: dict[str, Any]) -> Any:
             if part in rule.rule:
                 return world[kind].id
         return world["lesson"].id
-    raise AssertionError(f"{rule.rule}: teach this test the parameter “{name}”")
-
-
-def _url(app: Flask, rule: Rule, world: dict[str, Any]) -> str:
-    values = {name: _value(rule, name, world) for name in rule.arguments}
-    with app.test_request_context():
-        adapter = app.url_map.bind("localhost")
-        return adapter.build(rule.endpoint, values, method=next(iter(rule.methods or {"GET"})))
-
-
-def _methods(rule: Rule) -> list[str]:
-    return sorted((rule.methods or set()) & {"GET", "POST"})
-
-
-def _ask(client, method: str, url: str) -> Any:
-    answer = client.get(url) if method == "GET" else post_form(client, url, {})
-    # A streamed download keeps its request's context (and so its signed-in
-    # user) until the response is closed: close it, as a browser's connection
-    # would be, or the next client's request would run as that user.
-    answer.get_data()
-    answer.close()
-    return answer
+    raise unknown(rule, name)
 
 
 def test_every_trainer_route_refuses_those_who_may_not_use_it(app, world):
-    rules = _trainer_rules(app)
+    rules = rules_under(app, "/trainer", at_least=10)
     anonymous = app.test_client()
     learner = app.test_client()
     login(learner, "learner@example.org")
@@ -126,20 +97,20 @@ def test_every_trainer_route_refuses_those_who_may_not_use_it(app, world):
         login(client, person.email)
         outsiders.append(client)
     for rule in rules:
-        url = _url(app, rule, world)
-        for method in _methods(rule):
-            answer = _ask(anonymous, method, url)
+        url = url_of(app, rule, partial(_value, world=world))
+        for method in methods(rule):
+            answer = ask(anonymous, method, url)
             assert answer.status_code in {302, 401, *DENIED}, (method, url, answer.status_code)
             if answer.status_code == 302:
                 assert "/login" in answer.headers["Location"], (method, url)
-            answer = _ask(learner, method, url)
+            answer = ask(learner, method, url)
             assert answer.status_code in DENIED, (method, url, "learner", answer.status_code)
             if not rule.arguments & OBJECTS:
                 continue  # not one course's: any trainer may open it
             for client, person in zip(outsiders, world["outsiders"], strict=True):
-                answer = _ask(client, method, url)
+                answer = ask(client, method, url)
                 assert answer.status_code in DENIED, (method, url, person.email, answer.status_code)
             if method == "GET":
-                answer = _ask(owner, "GET", url)
+                answer = ask(owner, "GET", url)
                 assert answer.status_code < 500, (url, "owner", answer.status_code)
                 assert answer.status_code not in DENIED, (url, "owner", answer.status_code)

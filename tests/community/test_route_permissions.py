@@ -16,14 +16,15 @@ the new name; a new route must be placed in STAFF or MEMBERS below."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
-from flask import Flask
-from werkzeug.routing import AnyConverter, Rule
+from werkzeug.routing import Rule
 
 from tests.community.test_forums import PNG
-from tests.conftest import login, post_form
+from tests.conftest import login
+from tests.url_map import ask, methods, rules_under, unknown, url_of
 from vle import uploads
 from vle.community.models import (
     Agreement,
@@ -109,16 +110,7 @@ def world(app, session, make_org, make_user, make_course):
     }
 
 
-def _network_rules(app: Flask) -> list[Rule]:
-    rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/network")]
-    assert len(rules) > 30, "the network's routes are missing from the URL map"
-    return sorted(rules, key=lambda r: r.rule)
-
-
 def _value(rule: Rule, name: str, world: dict[str, Any]) -> Any:
-    converter = rule._converters[name]
-    if isinstance(converter, AnyConverter):
-        return sorted(converter.items)[0]
     known = {
         "slug": world["course"].slug,
         "forum_id": world["forum"].id,
@@ -137,28 +129,14 @@ def _value(rule: Rule, name: str, world: dict[str, Any]) -> Any:
         return "RCO81"
     if name in known:
         return known[name]
-    raise AssertionError(f"{rule.rule}: teach this test the parameter “{name}”")
-
-
-def _url(app: Flask, rule: Rule, world: dict[str, Any]) -> str:
-    values = {name: _value(rule, name, world) for name in rule.arguments}
-    with app.test_request_context():
-        adapter = app.url_map.bind("localhost")
-        return adapter.build(rule.endpoint, values, method=next(iter(rule.methods or {"GET"})))
-
-
-def _ask(client, method: str, url: str) -> Any:
-    answer = client.get(url) if method == "GET" else post_form(client, url, {})
-    answer.get_data()  # a streamed download holds its request's context until closed
-    answer.close()
-    return answer
+    raise unknown(rule, name)
 
 
 def test_every_network_route_refuses_those_who_may_not_use_it(app, world):
     anonymous = app.test_client()
     outsider = app.test_client()
     login(outsider, "outsider@example.org")
-    rules = _network_rules(app)
+    rules = rules_under(app, "/network", at_least=30)
     gone = (STAFF | MEMBERS) - {rule.endpoint.removeprefix("community.") for rule in rules}
     assert not gone, f"no longer a /network/ route: {sorted(gone)}"
     for rule in rules:
@@ -166,13 +144,13 @@ def test_every_network_route_refuses_those_who_may_not_use_it(app, world):
         assert endpoint in STAFF | MEMBERS or rule.arguments & COURSE_FORUM, (
             f"{rule.rule}: say in this test who may use it (STAFF or MEMBERS)"
         )
-        url = _url(app, rule, world)
-        for method in sorted((rule.methods or set()) & {"GET", "POST"}):
-            answer = _ask(anonymous, method, url)
+        url = url_of(app, rule, partial(_value, world=world))
+        for method in methods(rule):
+            answer = ask(anonymous, method, url)
             assert answer.status_code in {302, 401, *DENIED}, (method, url, answer.status_code)
             if answer.status_code == 302:
                 assert "/login" in answer.headers["Location"], (method, url)
-            answer = _ask(outsider, method, url)
+            answer = ask(outsider, method, url)
             assert answer.status_code < 500, (method, url, answer.status_code)
             if endpoint in STAFF or (endpoint not in MEMBERS and rule.arguments & COURSE_FORUM):
                 assert answer.status_code in DENIED, (method, url, "outsider", answer.status_code)

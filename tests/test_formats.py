@@ -101,3 +101,18 @@ def test_percentages_in_pages_are_one_unit(app, make_user, session):
             '{% from "macros.html" import progress_bar %}{{ progress_bar(100, "x") }}'
         )
     assert f"100{NBSP}%" in html and "100 %" not in html
+
+
+@pytest.mark.parametrize(
+    ("language", "month", "short"),
+    [("en", "December 2026", "Dec"), ("lt", "2026 m. gruodis", "gruod."),
+     ("pl", "grudzień 2026", "gru"), ("nb", "desember 2026", "des")],
+)  # fmt: skip
+def test_a_month_is_named_as_each_language_names_it(app, language, month, short):
+    """The dashboard's and the monitoring page's months: never "2026-12"."""
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        text = render_template_string(
+            "{{ format_month('2026-12') }}|{{ format_month(day) }}|{{ format_month(day, 'LLL') }}",
+            day=date(2026, 12, 6),
+        )
+    assert text == f"{month}|{month}|{short}"

@@ -69,6 +69,23 @@ def format_date(value: date | datetime, format: str = "medium") -> str:  # noqa:
     return _day_text(day, format, formats.locale)
 
 
+@lru_cache(maxsize=1024)
+def _month_text(first_day: date, format: str, locale: Locale) -> str:  # noqa: A002
+    if format.isalpha() and format[0] in "yM":  # a skeleton: the locale's order
+        return dates.format_skeleton(format, first_day, locale=locale)
+    return dates.format_date(first_day, format, locale=locale)
+
+
+def format_month(value: date | str, format: str = "yMMMM") -> str:  # noqa: A002
+    """A calendar month (a day in it, or "2026-12") as the reader's language
+    names it: "December 2026", "2026 m. gruodis", "grudzień 2026", "desember
+    2026"; `format` is a CLDR skeleton ("yMMMM") or a pattern ("LLL": "Dec")."""
+    if isinstance(value, str):
+        year, month = value.split("-")[:2]
+        value = date(int(year), int(month), 1)
+    return _month_text(value.replace(day=1), format, _formats().locale)
+
+
 def format_datetime(value: datetime, format: str = "medium") -> str:  # noqa: A002
     """A moment in the reader's time zone, per locale, to the minute. "medium" (the
     default): the day in words and the time — "6 December 2026, 17:54",

@@ -23,7 +23,13 @@ from vle.accounts.views import LANGUAGE_NAMES, safe_next
 from vle.catalog import services as catalog
 from vle.errors import DomainError, json_error
 from vle.extensions import login_manager
-from vle.formats import format_date, format_datetime, format_decimal, format_percent
+from vle.formats import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_month,
+    format_percent,
+)
 from vle.sanitize import wrap_tables
 
 ERROR_TITLES = {
@@ -122,6 +128,7 @@ def register_web(app: Flask) -> None:
         format_date=format_date,
         format_datetime=format_datetime,
         format_decimal=format_decimal,
+        format_month=format_month,
         format_percent=format_percent,
         get_locale=get_locale,
         site_name=app.config["SITE_NAME"],

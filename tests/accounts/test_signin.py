@@ -65,6 +65,51 @@ def test_a_refused_sign_in_is_the_forms_error_not_the_password_fields(client, ma
     assert 'href="#email"' in summary.group(1) and 'href="#password"' in summary.group(1)
     assert "aria-invalid" not in page  # neither field is marked wrong on its own
     assert 'class="field field-error"' not in page
+    # It takes the focus as the page opens (no script needed), and offers a new password.
+    assert re.search(r'<div class="error-summary" role="alert"[^>]*\bautofocus\b', page)
+    assert 'href="/password/forgotten">Forgotten your password?</a></li>' in summary.group(1)
+
+
+def test_an_empty_sign_in_form_marks_the_fields_that_are_empty(client):
+    page = client.post(
+        "/login", data={"email": "", "password": "", "csrf_token": csrf_token(client)}
+    ).get_data(as_text=True)
+    assert page.count('aria-invalid="true"') == 2  # each field says what is missing
+    assert 'href="#email"' in page and 'href="#password"' in page
+
+
+def test_a_deactivated_account_is_told_without_the_fields_being_blamed(client, make_user, session):
+    user = make_user(email="gone@example.org")
+    user.active = False
+    session.commit()
+    page = login(client, "gone@example.org").get_data(as_text=True)
+    summary = re.search(r'<div class="error-summary" role="alert"[^>]*>(.*?)</div>', page, re.S)
+    assert summary and "Your account has been deactivated" in summary.group(1)
+    assert 'href="#password"' not in summary.group(1) and "aria-invalid" not in page
+
+
+def test_sign_in_errors_are_in_the_readers_language(client, make_user, session):
+    said = {
+        "lt": ("Neteisingas el. pašto adresas arba slaptažodis.", "Jūsų paskyra išjungta."),
+        "pl": ("Nieprawidłowy adres e-mail lub hasło.", "Twoje konto zostało dezaktywowane."),
+        "nb": ("Feil e-postadresse eller passord.", "Kontoen din er deaktivert."),
+    }
+    for language, (wrong, deactivated) in said.items():
+        make_user(email=f"gone-{language}@example.org").active = False
+        session.commit()
+        headers = {"Accept-Language": language}
+        token = csrf_token(client)
+        for password, expected in (("not the password", wrong), (PASSWORD, deactivated)):
+            page = client.post(
+                "/login",
+                data={
+                    "email": f"gone-{language}@example.org",
+                    "password": password,
+                    "csrf_token": token,
+                },
+                headers=headers,
+            ).get_data(as_text=True)
+            assert f'<html lang="{language}">' in page and expected in page, (language, password)
 
 
 def test_sixth_failed_sign_in_within_a_minute_is_refused(client, make_user):
@@ -73,7 +118,14 @@ def test_sixth_failed_sign_in_within_a_minute_is_refused(client, make_user):
         assert login(client, "ona@example.org", "wrong password").status_code == 200
     response = login(client, "ona@example.org", PASSWORD)  # even the right password waits
     assert response.status_code == 429
-    assert "Too many failed attempts" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    # Said on the sign-in form itself, announced, so the person can try again from there.
+    summary = re.search(r'<div class="error-summary" role="alert"[^>]*>(.*?)</div>', page, re.S)
+    assert summary and "Too many failed attempts. Please wait a minute and try again." in (
+        summary.group(1)
+    )
+    assert 'id="password"' in page and "aria-invalid" not in page
+    assert client.get("/my").status_code == 302  # not signed in
 
 
 def test_failed_sign_ins_are_limited_per_email_across_addresses(client, make_user):

@@ -86,7 +86,7 @@ def test_the_page_and_downloads_show_the_stored_figures_as_a_fresh_count_gives_t
     _complete(session, world, datetime(2026, 4, 10, tzinfo=UTC))
     assert _csv(client)[(COMPLETIONS, "2026-04")] == 1
     page = client.get(f"/network/monitoring?{PERIOD}").get_data(as_text=True)
-    assert re.search(r"<th scope=\"row\">2026-04</th><td>1</td>", page)
+    assert re.search(r"<th scope=\"row\">April 2026</th><td>1</td>", page)
     # … and a count older than an hour (no worker running) is counted again on the spot.
     _age(session, hours=2)
     assert _csv(client)[(COMPLETIONS, "2026-04")] == 2

@@ -3,10 +3,11 @@ the first, as every other date vle shows."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from tests.conftest import login
+from tests.conftest import csrf_token, login
 from vle.reports import services
 
 
@@ -34,10 +35,21 @@ def test_the_months_start_at_the_readers_new_year(session, network):
     assert (months[0].year, months[0].month) == (2024, 2)
 
 
-def test_the_dashboard_page_counts_in_the_users_time_zone(client, session, network):
+def test_the_dashboard_page_counts_in_the_users_time_zone(client, session, network, enrol_at):
+    # A completion at 23:00 UTC on the last day of last month: in Vilnius it is
+    # already this month. The page's table counts it in the reader's month and
+    # names the months in words.
+    first = datetime.now(UTC).date().replace(day=1)
+    late = datetime.combine(first - timedelta(days=1), time(23), tzinfo=UTC)
+    enrol_at(network.users["sara"], network.courses["safety"], late, "completed", late)
     admin = network.users["netadmin"]
-    admin.timezone = "Europe/Vilnius"
-    session.commit()
-    assert login(client, admin.email).status_code == 302
-    html = client.get("/reports/dashboard").get_data(as_text=True)
-    assert "(months in Europe/Vilnius)" in html
+    for zone, counted_in in (("UTC", late), ("Europe/Vilnius", first)):
+        admin.timezone = zone
+        session.commit()
+        assert login(client, admin.email).status_code == 302
+        html = client.get("/reports/dashboard").get_data(as_text=True)
+        assert f"(months in {zone})" in html
+        table = html[html.index('id="by-month-table"') :]
+        rows = dict(re.findall(r'<th scope="row">([^<]+)</th><td class="number">(\d+)</td>', table))
+        assert rows[counted_in.strftime("%B %Y")] == "1", (zone, rows)
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/my")})

@@ -143,7 +143,13 @@ def login() -> Response | str | tuple[str, int]:
             per_address=config["SIGN_IN_LIMIT_PER_ADDRESS"],
         )
     if not allowed:
-        abort(429)  # refused before the password is checked
+        # Refused before the password is checked, on the form itself: the person
+        # can try again from here once the minute has passed.
+        return _login_page(
+            form,
+            429,
+            sign_in_error=_("Too many failed attempts. Please wait a minute and try again."),
+        )
     try:
         user = services.authenticate(db.session(), email, password)
     except services.AccountDeactivated as error:

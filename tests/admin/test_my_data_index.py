@@ -4,6 +4,7 @@ language, standing alone (no scripts, no external files), with what it holds esc
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
 from html.parser import HTMLParser
@@ -90,3 +91,74 @@ def test_the_page_is_in_the_users_language(client, session, make_user, make_cour
     html, page = _index(post_form(client, "/my/data", page="/my/data"))
     assert '<html lang="lt">' in html
     assert "Etika darbe" in " ".join(page.text)
+
+
+def _cells(html: str, section: str) -> list[list[str]]:
+    """The rows of the first table after the heading whose id is `section`, as text."""
+    part = html.split(f'id="{section}"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", part, re.S)
+    return [
+        [" ".join(re.sub(r"<[^>]+>", "", cell).split()) for cell in re.findall(
+            r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+        for row in rows
+    ]  # fmt: skip
+
+
+def test_the_page_says_in_words_what_the_json_holds_in_codes(
+    app, client, session, make_user, make_course
+):
+    """The role, the language and the courses are named as a person reads them, in
+    their language; every enrolment, completion and certificate of the JSON is a row."""
+    app.config["BASE_URL"] = "https://mokymai.example.lt"
+    learner = make_user("trainer", email="ona@example.org", name="Ona Žemaitė")
+    learner.locale = "lt"
+    ethics = make_course(slug="etika", title="Etika darbe")
+    law = make_course(slug="teise", title="Viešojo administravimo teisė")
+    for course in (ethics, law):
+        learning.enrol(session, learner, course)
+        for item in course.items:
+            learning.complete_item(session, learner, course, item)
+        certificates.certificate_for(session, learner, course)
+    session.commit()
+    login(client, "ona@example.org")
+    response = post_form(client, "/my/data", page="/my/data")
+    html, _page = _index(response)
+    with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
+        data = json.loads(archive.read("vle-data.json"))
+
+    profile = dict(_cells(html, "profile"))
+    assert profile["Vardas ir pavardė"] == "Ona Žemaitė"  # a person's name, not "Pavadinimas"
+    assert profile["Vaidmuo"] == "lektorius"  # not the code "trainer"
+    assert profile["Kalba"] == "Lietuvių"  # not the code "lt"
+    titles = {"etika": "Etika darbe", "teise": "Viešojo administravimo teisė"}
+    enrolments = _cells(html, "enrolments")[1:]
+    assert sorted(row[0] for row in enrolments) == sorted(
+        e["course_title"] for e in data["enrolments"]
+    )
+    completions = _cells(html, "completions")[1:]
+    assert sorted(row[0] for row in completions) == sorted(
+        titles[c["course"]] for c in data["completions"]
+    )  # the course's title, not its slug
+    certificate_rows = _cells(html, "certificates")[1:]
+    assert sorted((row[0], row[1]) for row in certificate_rows) == sorted(
+        (titles[c["course"]], c["code"]) for c in data["certificates"]
+    )
+    assert len(certificate_rows) == 2
+
+
+def test_a_table_that_scrolls_on_a_phone_is_reached_by_keyboard_and_named(
+    client, session, make_user, make_course
+):
+    learner = make_user(email="jonas@example.org")
+    learning.enrol(session, learner, make_course(title="Etika darbe"))
+    session.commit()
+    login(client, "jonas@example.org")
+    html, page = _index(post_form(client, "/my/data", page="/my/data"))
+    boxes = [
+        attrs for tag, attrs in page.tags if tag == "div" and "scroll" in (attrs.get("class") or "")
+    ]
+    assert boxes and all(
+        box.get("tabindex") == "0" and box.get("role") == "region" and box.get("aria-label")
+        for box in boxes
+    )
+    assert any(box["aria-label"] == "Enrolments and progress" for box in boxes)

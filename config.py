@@ -70,7 +70,7 @@ class Config:
     # published); None: keys generated into the instance folder's badge-keys/.
     BADGE_KEY_FILE: str | None = None
     # The issuer's name in badges (Open Badges' Issuer profile).
-    BADGE_ISSUER_NAME = "vle"
+    BADGE_ISSUER_NAME = ""  # the site's name (SITE_NAME) unless set
     # Recurring training: how many days before a completion expires its
     # learner is reminded, once per threshold (vle/learning/expiry.py).
     EXPIRY_REMINDER_DAYS = "30,7"

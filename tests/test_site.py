@@ -171,3 +171,32 @@ def test_the_expired_form_page_never_returns_to_another_site(client):
 def test_an_expired_sign_in_form_returns_to_the_sign_in_page(client):
     response = client.post("/login", headers={"Referer": "http://localhost/login?next=/my"})
     assert 'href="/login?next=/my"' in response.get_data(as_text=True)
+
+
+def test_the_certificate_pdf_badges_and_events_name_the_site_not_vle(
+    app, session, make_user, make_course
+):
+    import io
+
+    import pypdf
+
+    from tests.certificates.test_certificates import _complete
+    from vle.certificates import services as certificates
+    from vle.certificates.pdf import render_pdf
+    from vle.community.events import RegisterRefused, _attendances
+    from vle.competencies.badges import issuer_profile
+
+    app.config["SITE_NAME"] = "Mokymai LT"
+    learner = make_user()
+    course = make_course()
+    _complete(session, learner, course)
+    certificate = certificates.certificate_for(session, learner, course)
+    with app.test_request_context("/"):
+        pdf = render_pdf(certificate, certificates.verify_url(certificate), compress=False)
+        assert issuer_profile()["name"] == "Mokymai LT"  # a badge's issuer, unless set
+        app.config["BADGE_ISSUER_NAME"] = "Švietimo agentūra"
+        assert issuer_profile()["name"] == "Švietimo agentūra"
+        with pytest.raises(RegisterRefused) as refused:
+            _attendances(session, ["nobody@example.org"], [])
+    assert pypdf.PdfReader(io.BytesIO(pdf)).metadata.author == "Mokymai LT"
+    assert "No one in Mokymai LT has the e-mail address nobody@example.org." in str(refused.value)

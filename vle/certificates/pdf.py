@@ -23,7 +23,7 @@ from fpdf.enums import Align, XPos, YPos
 
 from vle import uploads
 from vle.certificates.models import Certificate
-from vle.certificates.services import issuer_name, length_words
+from vle.certificates.services import issuer_name, length_words, site_name
 from vle.formats import format_date
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
@@ -133,7 +133,7 @@ def render_pdf(
     pdf = CertificatePDF(fonts)
     pdf.set_compression(compress)
     pdf.set_title(f"{lines['title']}: {lines['course']}")
-    pdf.set_author("vle")
+    pdf.set_author(site_name())
     pdf.set_subject(lines["learner"])
     pdf.set_creation_date(certificate.issued_at)
     pdf.add_page()

@@ -63,6 +63,11 @@ def issuer_name(course: Course) -> str:
     """Who issues the course's certificates: its issuing organisation, else the site."""
     if course.issuer is not None:
         return course.issuer.name
+    return site_name()
+
+
+def site_name() -> str:
+    """The site's name (SITE_NAME), as its certificates name it."""
     return str(current_app.config["SITE_NAME"]) if has_app_context() else "vle"
 
 

@@ -19,6 +19,7 @@ from itertools import combinations
 from typing import Any, NamedTuple
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -227,7 +228,11 @@ def _attendances(
     if unknown:
         raise RegisterRefused(
             "attendees",
-            _("No one in vle has the e-mail address %(emails)s.", emails=", ".join(unknown)),
+            _(
+                "No one in %(site)s has the e-mail address %(emails)s.",
+                site=current_app.config["SITE_NAME"] if has_app_context() else "vle",
+                emails=", ".join(unknown),
+            ),
         )
     rows += [EventAttendance(user=users[email]) for email in wanted]
     for guest in guests:

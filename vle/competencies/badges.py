@@ -294,7 +294,7 @@ def issuer_profile() -> dict[str, Any]:
         "@context": OB2_CONTEXT,
         "type": "Issuer",
         "id": issuer_url(),
-        "name": config.get("BADGE_ISSUER_NAME") or "vle",
+        "name": config.get("BADGE_ISSUER_NAME") or config["SITE_NAME"],
         "url": base_url() + "/",
         "email": config.get("MAIL_SENDER"),
         "verification": {"allowedOrigins": [_host(base_url())]},

@@ -106,7 +106,9 @@ def test_signed_in_people_still_go_to_my_learning(client, make_user):
     assert response.status_code == 302 and response.headers["Location"] == "/my"
 
 
-@pytest.mark.parametrize("header", ["no", "nn", "nn-NO", "no-NO,en;q=0.5", "de, nn;q=0.8"])
+@pytest.mark.parametrize(
+    "header", ["no", "nn", "nb-NO", "nn-NO", "no-NO,en;q=0.5", "de, nn;q=0.8", "NO-no", "nb_NO"]
+)
 def test_norwegian_and_nynorsk_readers_get_bokmal(client, header):
     page = client.get("/courses", headers={"Accept-Language": header}).get_data(as_text=True)
     assert '<html lang="nb">' in page
@@ -200,3 +202,21 @@ def test_the_certificate_pdf_badges_and_events_name_the_site_not_vle(
             _attendances(session, ["nobody@example.org"], [])
     assert pypdf.PdfReader(io.BytesIO(pdf)).metadata.author == "Mokymai LT"
     assert "No one in Mokymai LT has the e-mail address nobody@example.org." in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "referer",
+    [
+        "http://localhost//evil.example/phish",  # this host, a path another site's
+        "http://localhost/\\evil.example",
+        "javascript://localhost/%0aalert(1)",
+        "http://localhost.evil.example/x",
+    ],
+)
+def test_the_expired_form_page_reads_no_other_site_out_of_a_referer(client, referer):
+    response = client.post("/logout", headers={"Referer": referer})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    link = re.search(r'href="(/login\?next=[^"]*)"', page)
+    assert link and link.group(1) in ("/login?next=/logout", "/login?next=/")
+    assert "evil" not in page and "javascript" not in page

@@ -192,7 +192,8 @@ def _write_entries(session, world, make_quiz, enrol):  # noqa: F811
         ("course.message",
          {"course": course.slug, "subject": "Room change", "count": 2,
           "to": ["a@example.org", "b@example.org"]}),
-        ("user.update", {"role": ["learner", "trainer"], "changed": ["role", "name"]}),
+        ("user.update", {"role": ["learner", "trainer"], "language": [None, "pl"],
+                         "changed": ["role", "name", "language"]}),
     ):  # fmt: skip
         audit(
             session, world.network, action, "user", world.pupil.id, "192.0.2.1", details,
@@ -235,7 +236,8 @@ def test_the_log_says_each_action_in_words(client, world, logged):
     assert "Extra attempts: 0 → 1" in seen
     assert "Mark: — → 75%" in seen
     assert "Role: learner → trainer" in seen
-    assert "Changed: Role, Name" in seen
+    assert "Changed: Role, Name, Language" in seen
+    assert "Language: — → Polish" in seen  # the language's name, not its code
     assert "Status: in progress → completed" in seen
     assert "Progress: 40% → 100%" in seen
     assert "State: graded → reset" in seen and "Passed: no → —" in seen
@@ -263,3 +265,22 @@ def test_the_log_in_lithuanian_shows_no_action_code(client, world, logged):
     assert "must_change_password" not in seen and "extra_minutes" not in seen
     assert "{" not in seen and "[" not in seen
     assert "→" in seen  # the changes are there, before → after
+    assert "Kalba: — → lenkų" in seen  # a language by its name, in Lithuanian
+
+
+def test_saving_an_account_without_choosing_a_language_logs_no_language_change(
+    client, session, world
+):
+    """The form's "Browser's language" is sent as "": the same as no language (None)."""
+    from vle.accounts import services as accounts
+
+    pupil = world.pupil
+    assert pupil.locale is None
+    changed = accounts.update_user(
+        session, None, pupil, email=pupil.email, name="A new name", role=pupil.role,
+        organisation_code=pupil.organisation.code, locale="",
+    )  # fmt: skip
+    session.commit()
+    assert changed == ["name"]
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "user.update")).one()
+    assert entry.details == {"changed": ["name"]}

@@ -798,7 +798,8 @@ def update_user(
         ("role", user.role, role),
         ("organisation", user.organisation.code, organisation.code),
         ("network", user.network, network),
-        ("language", user.locale, locale if locale is not None else user.locale),
+        # "" and None both mean the browser's language: no change between them.
+        ("language", user.locale or None, (user.locale if locale is None else locale) or None),
         (
             "must_change_password",
             user.must_change_password,

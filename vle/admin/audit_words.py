@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -319,6 +321,10 @@ SORT_WORDS: dict[str, Any] = {
 # Fields whose value is a day, stored as YYYY-MM-DD: shown as the reader writes a date.
 DATE_FIELDS = frozenset({"due", "since", "until"})
 
+# Fields whose value is a language's code ("pl"): shown as the language's name
+# in the reader's language ("Polish", "lenkų").
+LANGUAGE_FIELDS = frozenset({"language"})
+
 # Fields whose value is a list of things, not a [before, after] pair.
 LIST_FIELDS = frozenset({"changed", "to"})
 
@@ -372,6 +378,11 @@ def _value(key: str, value: Any) -> str:
         try:
             return format_date(date.fromisoformat(value))
         except ValueError:
+            return value
+    if isinstance(value, str) and key in LANGUAGE_FIELDS:
+        try:
+            return Locale.parse(value).get_display_name(get_locale()) or value
+        except (ValueError, UnknownLocaleError):
             return value
     if isinstance(value, int | float) and key == "progress":
         return format_percent(value / 100)

@@ -24,9 +24,13 @@ def rules_under(app: Flask, prefix: str, at_least: int) -> list[Rule]:
 
 def url_of(app: Flask, rule: Rule, value: Callable[[Rule, str], Any]) -> str:
     """The rule's URL, each parameter filled by `value(rule, name)`; a parameter
-    that takes one of fixed words (`any(csv, json)`) gets the first of them."""
+    that takes one of fixed words (`any(csv, json)`) gets the first of them, one the
+    rule fixes (`defaults={"fmt": "csv-excel"}`) its value."""
+    fixed = rule.defaults or {}
     values = {
-        name: sorted(converter.items)[0]
+        name: fixed[name]
+        if name in fixed
+        else sorted(converter.items)[0]
         if isinstance(converter := rule._converters[name], AnyConverter)
         else value(rule, name)
         for name in rule.arguments

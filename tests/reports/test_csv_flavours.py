@@ -121,7 +121,8 @@ def test_the_download_buttons_are_named_for_what_they_give(client, session, netw
 
 def test_the_downloads_in_lithuanian(lithuanian_admin):
     excel = lithuanian_admin.get("/reports/completion-excel.csv?course=ethics")
-    assert excel.status_code == 200 and excel.mimetype == "text/csv"
+    assert excel.status_code == 200
+    assert excel.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
     table = read(excel.get_data(), ";")
     assert table[0][0] == "Besimokantysis" and len(table[0]) == 15
     sam = next(row for row in table if row[1] == "sam@example.org")
@@ -191,3 +192,110 @@ def test_the_cli_writes_csv_for_excel_in_its_language(app, runner, network, tmp_
     assert result.exit_code == 0, result.output
     rows = read(target.read_bytes(), ";")
     assert next(row for row in rows if row[1] == "sam@example.org")[10] == "87,5"
+
+
+def _snapshot_and_template(app, session, network):
+    """A frozen indicator snapshot and a plan template over the ethics competencies."""
+    from vle.competencies import plans
+    from vle.db import utcnow
+    from vle.monitoring import indicators
+
+    admin = network.users["netadmin"]
+    with app.app_context(), force_locale("lt"):
+        snapshot = indicators.freeze(session, admin, utcnow().date(), utcnow().date(), None)
+        template = plans.save_template(
+            session, admin, None, name="Etika", description="", due=None,
+            competency_ids=[network.competencies["ETH-1"].id, network.competencies["ETH-2"].id],
+        )  # fmt: skip
+        session.commit()
+    return snapshot, template
+
+
+def test_every_csv_a_person_downloads_comes_for_excel_too(app, session, network, lithuanian_admin):
+    """On every page with a CSV download, each plain CSV link has a twin for Excel in
+    the reader's language (';' in Lithuanian): the same header and rows, read with
+    Python's csv module in the flavour each declares."""
+    snapshot, template = _snapshot_and_template(app, session, network)
+    quiz = next(item for item in network.courses["ethics"].items if item.kind == "quiz")
+    pages = {
+        "/reports": 1,
+        "/reports/competencies": 1,
+        "/trainer/courses/ethics": 3,  # progress, quiz results, quiz responses
+        "/network/monitoring": 1,
+        "/network/picture": 1,
+        "/network/monitoring/indicators": 2,  # evidence of each indicator (two or more)
+        f"/network/monitoring/snapshots/{snapshot.id}": 2,
+        f"/admin/plans/{template.id}/gap": 1,
+        "/admin/users": 1,
+    }
+    for page, at_least in pages.items():
+        response = lithuanian_admin.get(page)
+        assert response.status_code == 200, page
+        html = response.get_data(as_text=True)
+        plain = re.findall(r'href="(/[^"?]*?(?<!-excel)\.csv)(?:\?[^"]*)?"[^>]*download>', html)
+        excel = re.findall(r'href="(/[^"?]*?-excel\.csv)(?:\?[^"]*)?"[^>]*download>', html)
+        assert len(plain) >= at_least, (page, plain)
+        assert sorted(path.replace("-excel.csv", ".csv") for path in excel) == sorted(plain), page
+        for path in excel:
+            plain_path = path.replace("-excel.csv", ".csv")
+            for_excel = lithuanian_admin.get(path)
+            assert for_excel.status_code == 200, path
+            assert for_excel.headers["Content-Type"] == "text/csv; charset=utf-8", path
+            assert for_excel.headers["Content-Disposition"].startswith("attachment; filename="), (
+                path
+            )
+            table = read(for_excel.get_data(), ";")
+            assert all(len(row) == len(table[0]) for row in table), path
+            # The same cells, a decimal written "87,5" rather than "87.5".
+            as_plain = [[_dot(cell) for cell in row] for row in table]
+            assert as_plain == read(lithuanian_admin.get(plain_path).get_data(), ","), path
+    # The quiz's downloads are among the trainer's desk's.
+    assert f'/trainer/courses/ethics/quizzes/{quiz.id}/responses-excel.csv"' in (
+        lithuanian_admin.get("/trainer/courses/ethics").get_data(as_text=True)
+    )
+
+
+def _dot(cell: str) -> str:
+    return cell.replace(",", ".") if re.fullmatch(r"-?\d+,\d+", cell) else cell
+
+
+def test_the_users_file_for_excel_imports_unchanged(session, network, lithuanian_admin):
+    """Downloaded for Excel in Lithuanian (';'), the users file is still the import's
+    file: importing it back changes no one."""
+    from vle.accounts import bulk
+
+    network.users["lina"].name = "=1+2; Lina"
+    session.commit()
+    data = lithuanian_admin.get("/admin/users/export-excel.csv").get_data()
+    table = read(data, ";")
+    assert table[0] == ["email", "name", "role", "organisation", "active", "language"]
+    assert [row[1] for row in table if row[0] == "lina@example.org"] == ["'=1+2; Lina"]
+    plan = bulk.plan_import(session, network.users["netadmin"], bulk.read_users_csv(data))
+    assert {row.action for row in plan.rows} == {"unchanged"}
+    assert len(plan.rows) == len(table) - 1
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/trainer/courses/ethics/progress-excel.csv?organisation=SCHOOL&status=completed",
+         "progress-ethics-school-completed-{today}.csv"),
+        ("/network/monitoring/figures.xlsx?organisation=MUNI&since=2025-01-01&until=2025-06-30",
+         "monitoring-muni-2025-01-01_2025-06-30.xlsx"),
+        ("/network/picture/pairs-excel.csv", "cooperating-pairs-{today}.csv"),
+        ("/admin/users/export-excel.csv?organisation=SCHOOL", "users-school-{today}.csv"),
+    ],
+)  # fmt: skip
+def test_the_other_downloads_are_named_by_their_filters_too(lithuanian_admin, path, name):
+    from zoneinfo import ZoneInfo
+
+    from vle.db import utcnow
+
+    response = lithuanian_admin.get(path)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    # The day is the reader's (Vilnius) or UTC's: around midnight they differ.
+    days = {utcnow().date(), utcnow().astimezone(ZoneInfo("Europe/Vilnius")).date()}
+    names = {name.format(today=day.isoformat()) for day in days}
+    assert response.headers["Content-Disposition"] in {
+        f"attachment; filename=\"{n}\"; filename*=UTF-8''{n}" for n in names
+    }

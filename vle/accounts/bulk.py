@@ -579,11 +579,12 @@ def export_rows(users: Iterable[User]) -> Iterator[list[str]]:
         ]
 
 
-def export_csv_lines(users: Iterable[User]) -> Iterator[str]:
+def export_csv_lines(users: Iterable[User], delimiter: str = ",") -> Iterator[str]:
     """The export as CSV text, a line at a time (UTF-8 with a BOM when encoded,
-    so that Excel shows ą, ł and ø)."""
+    so that Excel shows ą, ł and ø), its fields separated by `delimiter` ("," or
+    ";" as Excel writes it where "," marks decimals: the import reads both)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
     first = True
     for row in export_rows(users):
         writer.writerow(row)

@@ -19,9 +19,9 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -40,6 +40,8 @@ from vle.forms import choice
 from vle.inputs import as_id
 from vle.learning import assignments
 from vle.reports import writers
+from vle.reports.scope import download_name
+from vle.reports.views import stream_download
 
 bp = Blueprint("plans", __name__)
 
@@ -347,10 +349,11 @@ def gap(template_id: int) -> str:
     )
 
 
-@bp.get("/admin/plans/<int:template_id>/gap.csv")
-def gap_csv(template_id: int) -> Response:
+@bp.get("/admin/plans/<int:template_id>/gap.csv", defaults={"fmt": "csv"})
+@bp.get("/admin/plans/<int:template_id>/gap-excel.csv", defaults={"fmt": "csv-excel"})
+def gap_csv(template_id: int, fmt: str) -> Response:
     """The whole gap table as CSV (the spreadsheet module's rules: BOM, formula-safe),
-    streamed."""
+    plain or for Excel in the reader's language, streamed."""
     template = _template(template_id)
     _form, organisation = _gap_filter()
     organisation = plan_gap.gap_scope(current_user, organisation)
@@ -376,11 +379,9 @@ def gap_csv(template_id: int) -> Response:
     headers = [_("Name"), _("Email"), _("Organisation"), _("Status")] + [
         f"{c.code} {c.title}" for c in competencies
     ]
-    response = Response(
-        stream_with_context(writers.csv_chunks(headers, rows())), mimetype="text/csv"
-    )
-    response.headers["Content-Disposition"] = f'attachment; filename="plan-{template.id}-gap.csv"'
-    return response
+    chunks = writers.spreadsheet_chunks(fmt, headers, rows(), get_locale())
+    args = {"organisation": organisation.code if organisation else ""}
+    return stream_download(fmt, chunks, download_name(f"plan-{template.id}-gap", fmt, args))
 
 
 def _status_words(status: str) -> str:

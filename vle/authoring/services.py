@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select, true
@@ -439,10 +440,9 @@ def grid_rows(grid: Grid, tz: Any) -> Iterator[list[writers.Cell]]:
 
 
 def chunks(fmt: str, headers: Sequence[str], rows: Any, sheet: str) -> Iterator[bytes]:
-    """A download through the one spreadsheet module (reports.writers)."""
-    if fmt == "xlsx":
-        return writers.xlsx_chunks(headers, rows, sheet_name=sheet)
-    return writers.csv_chunks(headers, rows)
+    """A download through the one spreadsheet module (reports.writers): XLSX, plain
+    CSV, or CSV for Excel in the reader's language ("csv-excel")."""
+    return writers.spreadsheet_chunks(fmt, headers, rows, get_locale(), sheet)
 
 
 def participants(grid: Grid) -> list[Learner]:

@@ -16,7 +16,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import get_timezone
@@ -30,14 +29,11 @@ from vle.catalog.models import Course
 from vle.db import utcnow
 from vle.errors import DomainError
 from vle.quizzes.models import AnswerScope
+from vle.reports.scope import download_name
 from vle.reports.services import status_label, zone
+from vle.reports.views import stream_download
 
 bp = Blueprint("authoring", __name__, url_prefix="/trainer")
-
-MEDIA = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 def nav_summary() -> tuple[bool, int]:
@@ -74,12 +70,9 @@ def _desk(slug: str) -> tuple[Course, AnswerScope]:
     return services.course_desk(db.session(), slug, current_user)
 
 
-def _download(fmt: str, name: str, chunks: Iterator[bytes]) -> Response:
-    response = Response(stream_with_context(chunks), mimetype=MEDIA[fmt])
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Accel-Buffering"] = "no"
-    return response
+def _download(fmt: str, what: str, args: dict[str, Any], chunks: Iterator[bytes]) -> Response:
+    """Streamed, named by its filters and the day ("progress-etika-aly-2026-12-07.csv")."""
+    return stream_download(fmt, chunks, download_name(what, fmt, args, _today()))
 
 
 @bp.get("/")
@@ -183,6 +176,7 @@ def course(slug: str) -> tuple[str, int]:
 
 
 @bp.get("/courses/<slug>/progress.<any(csv, xlsx):fmt>")
+@bp.get("/courses/<slug>/progress-excel.csv", defaults={"fmt": "csv-excel"})
 @db.reads_first
 @login_required
 def progress_download(slug: str, fmt: str) -> Any:
@@ -197,11 +191,16 @@ def progress_download(slug: str, fmt: str) -> Any:
     shown = {k: v for k, v in args.items() if k in ("organisation", "status")}
     _record(course, "progress", fmt, {**shown, "sort": sort})
     return _download(
-        fmt, f"progress-{course.slug}", services.chunks(fmt, headers, rows, _("Progress"))
-    )
+        fmt, "progress", {"course": course.slug, **shown},
+        services.chunks(fmt, headers, rows, _("Progress")),
+    )  # fmt: skip
 
 
 @bp.get("/courses/<slug>/quizzes/<int:item_id>/<any(results, responses):what>.<any(csv, xlsx):fmt>")
+@bp.get(
+    "/courses/<slug>/quizzes/<int:item_id>/<any(results, responses):what>-excel.csv",
+    defaults={"fmt": "csv-excel"},
+)
 @db.reads_first
 @login_required
 def quiz_download(slug: str, item_id: int, what: str, fmt: str) -> Any:
@@ -216,8 +215,9 @@ def quiz_download(slug: str, item_id: int, what: str, fmt: str) -> Any:
         sheet = _("Responses")
     _record(course, what, fmt, {"quiz": str(item.id)})
     return _download(
-        fmt, f"{what}-{course.slug}-{item.id}", services.chunks(fmt, headers, rows, sheet)
-    )
+        fmt, what, {"course": course.slug, "quiz": str(item.id)},
+        services.chunks(fmt, headers, rows, sheet),
+    )  # fmt: skip
 
 
 def _record(course: Course, what: str, fmt: str, args: dict[str, str]) -> None:

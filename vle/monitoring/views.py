@@ -27,7 +27,7 @@ from vle.forms import choice
 from vle.monitoring import cooperation, figures, indicators, picture, precomputed
 from vle.monitoring.forms import FreezeForm, JointTrainingForm, MonitoringFilterForm
 from vle.reports import writers
-from vle.reports.scope import zone
+from vle.reports.scope import download_name, zone
 from vle.reports.views import stream_download
 from vle.security import require
 
@@ -86,9 +86,10 @@ def network_picture() -> str:
     )
 
 
-@bp.get("/picture/pairs.csv")
+@bp.get("/picture/pairs.csv", defaults={"fmt": "csv"})
+@bp.get("/picture/pairs-excel.csv", defaults={"fmt": "csv-excel"})
 @login_required
-def network_pairs_csv() -> Any:
+def network_pairs_csv(fmt: str) -> Any:
     pairs, _counted = precomputed.pairs(db.session(), _zone_name())
     headers = [_("Organisation"), _("Country"), _("Partner"), _("Partner's country"),
                _("What links them"), _("Since")]  # fmt: skip
@@ -96,7 +97,11 @@ def network_pairs_csv() -> Any:
         [p.org_a.name, p.org_a.country, p.org_b.name, p.org_b.country, links_text(p), p.since]
         for p in pairs
     ]
-    return stream_download("csv", writers.csv_chunks(headers, rows), "cooperating-pairs.csv")
+    return stream_download(
+        fmt,
+        writers.spreadsheet_chunks(fmt, headers, rows, get_locale()),
+        download_name("cooperating-pairs", fmt, {}, utcnow().date()),
+    )
 
 
 # --- The indicator panel ------------------------------------------------------------
@@ -129,21 +134,23 @@ def indicator_panel() -> str:
     )
 
 
-def _evidence_download(code: str, rows: list[dict[str, Any]], name: str) -> Any:
+def _evidence_download(code: str, rows: list[dict[str, Any]], name: str, fmt: str) -> Any:
     columns = indicators.COLUMNS[code]
     headers = [str(indicators.COLUMN_WORDS[c]) for c in columns]
+    table = [[r.get(c, "") for c in columns] for r in rows]
     return stream_download(
-        "csv", writers.csv_chunks(headers, [[r.get(c, "") for c in columns] for r in rows]), name
+        fmt, writers.spreadsheet_chunks(fmt, headers, table, get_locale()), f"{name}.csv"
     )
 
 
-@bp.get("/monitoring/indicators/<code>.csv")
+@bp.get("/monitoring/indicators/<code>.csv", defaults={"fmt": "csv"})
+@bp.get("/monitoring/indicators/<code>-excel.csv", defaults={"fmt": "csv-excel"})
 @login_required
-def indicator_evidence_csv(code: str) -> Any:
+def indicator_evidence_csv(code: str, fmt: str) -> Any:
     require(current_user.is_network_admin)
     until = min(_reporting_date(), utcnow().date())
     rows = indicators.evidence(db.session(), code, until)
-    return _evidence_download(code, rows, f"{code}-{until.isoformat()}.csv")
+    return _evidence_download(code, rows, f"{code}-{until.isoformat()}", fmt)
 
 
 @bp.post("/monitoring/indicators/joint-training")
@@ -208,15 +215,16 @@ def indicator_snapshot(snapshot_id: int) -> str:
     )
 
 
-@bp.get("/monitoring/snapshots/<int:snapshot_id>/<code>.csv")
+@bp.get("/monitoring/snapshots/<int:snapshot_id>/<code>.csv", defaults={"fmt": "csv"})
+@bp.get("/monitoring/snapshots/<int:snapshot_id>/<code>-excel.csv", defaults={"fmt": "csv-excel"})
 @login_required
-def indicator_snapshot_csv(snapshot_id: int, code: str) -> Any:
+def indicator_snapshot_csv(snapshot_id: int, code: str, fmt: str) -> Any:
     require(current_user.is_network_admin)
     db_session = db.session()
     snapshot = indicators.get_snapshot(db_session, snapshot_id)
     rows = indicators.snapshot_evidence(db_session, snapshot, code)
     return _evidence_download(
-        code, rows, f"{code}-snapshot-{snapshot.reporting_date.isoformat()}.csv"
+        code, rows, f"{code}-snapshot-{snapshot.reporting_date.isoformat()}", fmt
     )
 
 
@@ -283,10 +291,11 @@ def monitoring() -> str:
 
 
 @bp.get("/monitoring/figures.<fmt>")
+@bp.get("/monitoring/figures-excel.csv", defaults={"fmt": "csv-excel"})
 @login_required
 def monitoring_download(fmt: str) -> Any:
     require(current_user.is_admin)
-    if fmt not in ("csv", "xlsx"):
+    if fmt not in ("csv", "csv-excel", "xlsx"):
         abort(404)
     _form, asked, filters, errors = _monitoring_filters()
     if asked is None or filters is None:
@@ -297,8 +306,7 @@ def monitoring_download(fmt: str) -> Any:
     rows: list[list[writers.Cell]] = [
         [s.title, month, value] for s in series for month, value in s.months
     ]
-    chunks = (
-        writers.csv_chunks(headers, rows) if fmt == "csv" else writers.xlsx_chunks(headers, rows)
-    )
-    since, until = counted.result["since"], counted.result["until"]
-    return stream_download(fmt, chunks, f"monitoring-{since}-{until}.{fmt}")
+    chunks = writers.spreadsheet_chunks(fmt, headers, rows, get_locale())
+    named = {"organisation": asked.organisation, "country": asked.country}
+    named |= {"since": counted.result["since"], "until": counted.result["until"]}
+    return stream_download(fmt, chunks, download_name("monitoring", fmt, named))

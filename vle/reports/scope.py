@@ -172,7 +172,13 @@ def export_filename(report: str, fmt: str, filters: Any, today: date | None = No
     Without a period, the day of the export ("completion-lpt-2026-12-07.csv"). Only
     letters a-z, digits, ".", "_" and "-": codes folded (vle.text.fold), anything
     else a "-", each part at most 40 characters."""
-    args = filters.as_args() if filters is not None else {}
+    return download_name(report, fmt, filters.as_args() if filters is not None else {}, today)
+
+
+def download_name(report: str, fmt: str, args: dict[str, Any], today: date | None = None) -> str:
+    """`export_filename` for any download: `args` are its filters by name (those
+    empty left out), "since" and "until" the period."""
+    args = {name: str(value) for name, value in args.items() if value}
     parts = [report]
     for name, value in args.items():
         if name == "since":

@@ -158,7 +158,7 @@ def download(fmt: str) -> Any:
 
 def stream_download(fmt: str, chunks: Any, filename: str) -> Response:
     media_type, _ext = services.EXPORT_FORMATS[fmt]
-    response = Response(stream_with_context(chunks), mimetype=media_type)
+    response = Response(stream_with_context(chunks), content_type=media_type)
     response.headers["Content-Disposition"] = attachment(filename)
     # Personal data: never kept by a cache; and sent on as it comes through a proxy.
     response.headers["Cache-Control"] = "no-store"

@@ -120,6 +120,26 @@ def excel_flavour(language: str | Locale | None) -> CsvFlavour:
     return CsvFlavour(";" if mark == "," else ",", mark)
 
 
+def flavour_for(fmt: str, language: str | Locale | None) -> CsvFlavour:
+    """The CSV flavour a download format asks for: "csv-excel" is CSV for Excel in
+    `language`; "csv" (and anything else) plain CSV."""
+    return excel_flavour(language) if fmt == "csv-excel" else PLAIN
+
+
+def spreadsheet_chunks(
+    fmt: str,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Cell]],
+    language: str | Locale | None = None,
+    sheet_name: str = "Report",
+) -> Iterator[bytes]:
+    """A download in `fmt`: "xlsx", "csv-excel" (CSV for Excel in `language`) or
+    "csv" (plain CSV) — one call for every page that offers the three."""
+    if fmt == "xlsx":
+        return xlsx_chunks(headers, rows, sheet_name=sheet_name)
+    return csv_chunks(headers, rows, flavour_for(fmt, language))
+
+
 def _field(value: Cell, flavour: CsvFlavour = PLAIN) -> str:
     """A cell as a CSV field."""
     if type(value) is str:  # most cells: checked first, and without isinstance

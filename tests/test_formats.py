@@ -3,12 +3,14 @@ pages, the mails, the certificates and the exports)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
 from flask import render_template_string
 from flask_login import login_user
 
+from tests.quizzes.conftest import enrol, make_quiz  # noqa: F401 -- fixtures
 from vle.formats import decimal_mark, formatting_locale
 
 MOMENT = datetime(2026, 12, 6, 15, 54, tzinfo=UTC)  # 17:54 in Vilnius, the default zone
@@ -116,3 +118,37 @@ def test_a_month_is_named_as_each_language_names_it(app, language, month, short)
             day=date(2026, 12, 6),
         )
     assert text == f"{month}|{month}|{short}"
+
+
+def test_the_grading_pages_mark_label_writes_its_percentage_as_one_unit(
+    client,
+    session,
+    make_user,
+    make_quiz,
+    enrol,  # noqa: F811
+):
+    """ "(0 to 100 %)" was typed into the text: a plain space in Lithuanian, where
+    the line may break between the number and its sign."""
+    from tests.conftest import login, post_form
+    from tests.quizzes.conftest import ESSAY, GIFT, RIGHT
+    from tests.quizzes.test_views import attempt_url, form_data, start, the_attempt
+
+    trainer = make_user("trainer")
+    course, item = make_quiz(GIFT + "\n" + ESSAY, trainers=[trainer])
+    learner = make_user()
+    enrol(learner, course)
+    login(client, learner.email)
+    start(client, course, item)
+    url = attempt_url(course, item, the_attempt(session, learner).id)
+    post_form(client, f"{url}/answers", form_data(session, item, {**RIGHT, "Reflect": "Yes."}))
+    post_form(client, f"{url}/submit")
+    staff = client.application.test_client()
+    login(staff, trainer.email)
+    attempt = the_attempt(session, learner)
+    for language, full in (("en", "100%"), ("lt", f"100{NBSP}%"), ("nb", f"100{NBSP}%")):
+        page = staff.get(
+            f"/trainer/attempts/{attempt.id}", headers={"Accept-Language": language}
+        ).get_data(as_text=True)
+        labels = re.findall(r'<label for="mark-[^"]+">([^<]+)</label>', page)
+        assert labels and all(f"{full})" in label for label in labels), (language, labels)
+        assert "100 %" not in page

@@ -4,14 +4,19 @@ signature, signatory) and carries its verification address as a QR code."""
 from __future__ import annotations
 
 import io
+import re
 
 import pypdf
+import pytest
 import zxingcpp
 from PIL import Image
+from sqlalchemy import select
 
 from tests.certificates.test_certificates import _complete, pdf_text
+from tests.conftest import csrf_token, login
 from vle import uploads
 from vle.certificates import services
+from vle.certificates.models import Certificate
 from vle.certificates.pdf import render_pdf
 
 
@@ -98,3 +103,45 @@ def test_the_verification_page_shows_hours_and_issuer(
     session.commit()
     page = client.get(f"/certificates/verify/{certificate.code}").get_data(as_text=True)
     assert "1.5 hours" in page and "Vilniaus kolegija" in page
+
+
+@pytest.mark.parametrize(
+    ("locale", "hours", "length", "issued_by"),
+    [
+        ("en", 1.5, "Length: 1.5 hours", "Issued by Kauno kolegija"),
+        ("lt", 1.5, "Trukmė: 1,5 valandos", "Išdavė: Kauno kolegija"),
+        ("lt", 8, "Trukmė: 8 valandos", "Išdavė: Kauno kolegija"),
+        ("lt", 10, "Trukmė: 10 valandų", "Išdavė: Kauno kolegija"),
+        ("pl", 1.5, "Czas trwania: 1,5 godziny", "Wystawca: Kauno kolegija"),
+        ("pl", 8, "Czas trwania: 8 godzin", "Wystawca: Kauno kolegija"),
+        ("nb", 1.5, "Varighet: 1,5 timer", "Utstedt av Kauno kolegija"),
+        ("nb", 1, "Varighet: 1 time", "Utstedt av Kauno kolegija"),
+    ],
+)
+def test_the_downloaded_certificate_states_hours_in_the_learners_language(
+    app, client, session, make_org, make_user, make_course, locale, hours, length, issued_by
+):
+    """The PDF a learner downloads: its text read back by a PDF reader (pypdf), the
+    length in their language's words and number format, the issuer, and a QR code
+    that is the verification address on BASE_URL; the public page says the same."""
+    app.config["BASE_URL"] = "https://mokymai.example.lt"
+    learner = make_user(email="ona@example.org", name="Ona Petraitienė")
+    learner.locale = locale
+    course = make_course(slug="etika", title="Etika darbe")
+    course.hours, course.issuer = hours, make_org("KVK", name="Kauno kolegija")
+    _complete(session, learner, course)
+    login(client, "ona@example.org")
+    response = client.get("/my/certificates/etika")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    pdf = response.get_data()
+    text = " ".join(pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
+    assert length in text and issued_by in text
+    certificate = session.scalar(select(Certificate))
+    url = f"https://mokymai.example.lt/certificates/verify/{certificate.display_code}"
+    assert _decoded_qr_codes(pdf) == [url]
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/courses")})
+    page = client.get(url.removeprefix("https://mokymai.example.lt"),
+                      headers={"Accept-Language": locale})  # fmt: skip
+    facts = " ".join(re.sub(r"<[^>]+>", " ", page.get_data(as_text=True)).split())
+    value = length.split(": ", 1)[1]
+    assert value in facts and "Kauno kolegija" in facts

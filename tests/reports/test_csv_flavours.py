@@ -138,12 +138,18 @@ def test_the_downloads_in_lithuanian(lithuanian_admin):
     assert len(rows) > 1 and all(len(row) == 11 for row in rows)
 
 
-def test_the_xlsx_header_row_filters_and_holds_text_as_it_is(lithuanian_admin):
+def test_the_xlsx_header_row_filters_and_holds_text_as_it_is(session, network, lithuanian_admin):
+    network.users["lina"].name = '=HYPERLINK("x")'
+    session.commit()
     data = lithuanian_admin.get("/reports/completion.xlsx").get_data()
     with zipfile.ZipFile(io.BytesIO(data)) as book:
         xml = book.read("xl/worksheets/sheet1.xml").decode()
     assert '<autoFilter ref="A1:O8"/>' in xml  # the header and its seven rows
+    assert '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>' in xml
     assert "<t>Samas; Šimkus</t>" in xml and "<f>" not in xml
+    # A formula-like name is a text cell as it is: no formula, no apostrophe.
+    assert re.search(r'<c r="A\d+" t="inlineStr"><is><t>=HYPERLINK\("x"\)</t></is></c>', xml)
+    assert "'=HYPERLINK" not in xml
 
 
 @pytest.mark.parametrize(

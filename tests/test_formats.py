@@ -124,10 +124,10 @@ def test_the_grading_pages_mark_label_writes_its_percentage_as_one_unit(
     client,
     session,
     make_user,
-    make_quiz,
+    make_quiz,  # noqa: F811
     enrol,  # noqa: F811
 ):
-    """ "(0 to 100 %)" was typed into the text: a plain space in Lithuanian, where
+    """The mark's "(0 to 100 %)" was typed into the text: a plain space in Lithuanian, where
     the line may break between the number and its sign."""
     from tests.conftest import login, post_form
     from tests.quizzes.conftest import ESSAY, GIFT, RIGHT
@@ -152,3 +152,22 @@ def test_the_grading_pages_mark_label_writes_its_percentage_as_one_unit(
         labels = re.findall(r'<label for="mark-[^"]+">([^<]+)</label>', page)
         assert labels and all(f"{full})" in label for label in labels), (language, labels)
         assert "100 %" not in page
+
+
+def test_the_certificate_pdf_writes_the_day_before_the_month(app, session, make_user, make_course):
+    from tests.certificates.test_certificates import _complete, pdf_text
+    from vle.certificates import services as certificates
+    from vle.certificates.pdf import render_pdf
+
+    learner = make_user()
+    course = make_course()
+    _complete(session, learner, course)
+    certificate = certificates.certificate_for(session, learner, course)
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        pdf = render_pdf(certificate, certificates.verify_url(certificate), compress=False)
+        day = certificate.completion.completed_at
+        expected = render_template_string("{{ format_date(day, 'long') }}", day=day)
+    text = pdf_text(pdf)
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]+ \d{4}", expected)  # "7 December 2026"
+    assert f"on {expected}" in text
+    assert not re.search(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b", text)

@@ -193,6 +193,10 @@ def test_closing_the_page_mid_attempt_loses_no_answer(
     site.follow(nav.get_by_role("button", name="Question 2: answered"))
     expect(question(page, 2).get_by_role("checkbox", name="Green")).to_be_checked()
     expect(question(page, 2).get_by_role("checkbox", name="Yellow")).not_to_be_checked()
+    # Elsewhere in the course, its page offers to continue where the learner was.
+    site.visit(f"/courses/{course.slug}")
+    site.follow(page.get_by_role("link", name="Continue attempt"))
+    expect(page.get_by_text("Page 2 of 6")).to_be_visible()
     site.follow(page.get_by_role("button", name="Next"))
     expect(question(page, 3).get_by_role("radio", name="False")).to_be_checked()
     site.follow(page.get_by_role("button", name="Next"))

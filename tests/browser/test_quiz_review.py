@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_quiz import log_in_by_keyboard, press_to_go, question, tab_to
+from tests.conftest import PASSWORD
 from tests.quizzes import conftest as quiz_fixtures
 from tests.quizzes.conftest import ESSAY, GIFT
 
@@ -47,9 +48,12 @@ def test_flag_confirm_submit_and_review_in_words(site, make_quiz, make_user, enr
     count = page.locator(f"#{essay.get_attribute('aria-describedby').split()[-1]}")
     expect(count).to_have_text("Words: 0")
     expect(count).to_have_attribute("aria-live", "polite")
+    expect(page.get_by_text("Up to 10,000 characters.")).to_be_visible()
     tab_to(page, essay)
     page.keyboard.type("I will ask before I assume.")
     expect(count).to_have_text("Words: 6")
+    page.keyboard.type(" – ąžuolas")  # a dash is no word; a word in any alphabet is one
+    expect(count).to_have_text("Words: 7")
     expect(page.locator("#save-state")).to_have_text("All answers are saved.")
     site.audit()  # the page as the script left it
 
@@ -74,3 +78,73 @@ def test_flag_confirm_submit_and_review_in_words(site, make_quiz, make_user, enr
     expect(options.nth(2)).to_have_text(
         "✗ Blue: Chosen, should not have been chosen. Feedback: No."
     )
+
+
+def test_an_essay_at_its_length_limit_says_so(site, make_quiz, make_user, enrol):
+    course, item = make_quiz(ESSAY)
+    learner = make_user()
+    enrol(learner, course)
+    page = site.page
+    log_in_by_keyboard(site, learner.email)
+    site.visit(f"/courses/{course.slug}/items/{item.id}")
+    site.follow(page.get_by_role("button", name="Start attempt"))
+    essay = question(page, 1).get_by_role("textbox")
+    count = page.locator(".word-count")
+    essay.fill("word " * 1999 + "last")  # 9,999 characters
+    essay.press("End")
+    page.keyboard.type("s and more")  # the box takes one more character, no more
+    expect(essay).to_have_value(re.compile(r" lasts$"))
+    expect(count).to_have_text(
+        "Words: 2000. This answer has reached the limit of 10,000 characters; "
+        "nothing more can be added."
+    )
+    page.keyboard.press("Backspace")
+    expect(count).to_have_text("Words: 2000")
+    expect(page.locator("#save-state")).to_have_text("All answers are saved.")
+    site.audit()
+
+
+PHONE = {"width": 320, "height": 800}
+
+
+@pytest.mark.parametrize("language", ["lt", "pl", "nb"])
+def test_a_quiz_for_a_new_user_in_every_language_on_a_phone(
+    open_site, language, make_quiz, make_user, enrol
+):
+    """The same steps in Lithuanian, Polish and Norwegian, 320 px wide: axe-core
+    checks the question page (a penalty said, a flag, an essay counted), the
+    confirmation and the review; none scrolls sideways."""
+    course, item = make_quiz(GIFT + "\n" + ESSAY)
+    learner = make_user()
+    enrol(learner, course)
+    site = open_site(locale=language)
+    page = site.page
+    page.set_viewport_size(PHONE)
+    site.visit("/login")
+    page.locator("input[name=email]").fill(learner.email)
+    page.locator("input[name=password]").fill(PASSWORD)
+    site.follow(page.locator("form:has(input[name=password]) button[type=submit]"))
+    site.visit(f"/courses/{course.slug}/items/{item.id}")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    site.follow(page.locator("form.start-attempt button"))
+
+    colours = page.locator("section.question").nth(1)
+    expect(colours.locator(".penalty")).to_be_visible()
+    colours.locator("input[name=flag]").check()
+    nav_flag = page.locator(".question-nav li").nth(1).locator(".nav-flag")
+    expect(nav_flag).to_be_visible()
+    expect(nav_flag).not_to_have_text("flagged")  # said in the page's language
+    essay = page.locator("textarea")
+    essay.press_sequentially("Aš paklausiu – prieš darydamas išvadas.")
+    expect(page.locator(".word-count")).to_have_text(re.compile(r"\b5\b"))
+    expect(page.locator(".word-count")).not_to_have_text(re.compile("Words"))
+    saved = page.locator("#save-state")
+    expect(saved).to_have_text(saved.get_attribute("data-saved") or "")
+    site.audit()
+
+    site.follow(page.locator("button[name=action][value=submit]"))
+    expect(page.locator("tbody tr").nth(1).locator(".flagged")).to_be_visible()
+    site.follow(page.locator("form.confirm-actions button[type=submit]"))
+    options = page.locator(".review-options li")
+    expect(options).to_have_count(3)
+    expect(options.first.locator("strong")).not_to_have_text(re.compile("chosen", re.I))

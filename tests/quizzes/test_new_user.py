@@ -8,9 +8,12 @@ from __future__ import annotations
 import html
 import re
 
+from sqlalchemy import update
+
 from tests.conftest import csrf_token, login, post_form
 from tests.quizzes.conftest import ESSAY, GIFT, question_ids
 from tests.quizzes.test_views import attempt_url, form_data, item_url, start, the_attempt
+from vle.catalog.models import Course
 
 SHORT = """\
 ::Process::What do plants do with light?{
@@ -159,15 +162,24 @@ def test_negative_marking_is_said_before_answering(client, session, make_quiz, m
     assert "takes away up to 100% of this question's mark" in page
 
 
-def test_an_essay_shows_its_word_count(client, session, make_quiz, make_user, enrol):
+def test_an_essay_shows_its_word_count_and_its_limit(client, session, make_quiz, make_user, enrol):
     course, item, learner, attempt = taking(
         client, session, make_quiz, make_user, enrol, source=ESSAY
     )
     page = client.get(item_url(course, item)).get_data(as_text=True)
     assert re.search(r'aria-live="polite"[^>]*>Words: 0<', page)
+    # The limit is said in words, without JavaScript too, and the box is described by it.
+    qid = question_ids(session, item)["Reflect"]
+    assert re.search(rf'<p class="help" id="ql-{qid}">Up to 10,000 characters.</p>', page)
+    box = re.search(rf'<textarea name="q{qid}"[^>]*>', page)
+    assert box and f"ql-{qid} qw-{qid}" in box.group(0) and 'maxlength="10000"' in box.group(0)
     post_page(client, session, course, item, attempt,
               {"Reflect": "I will  ask\nbefore I assume."}, action="save", page="1")  # fmt: skip
     assert "Words: 6" in text(client.get(item_url(course, item)).get_data(as_text=True))
+    # A dash between words is no word; words in any alphabet are.
+    post_page(client, session, course, item, attempt,
+              {"Reflect": "Ąžuolas – żółw - blåbær —  ок 2024"}, action="save", page="1")  # fmt: skip
+    assert "Words: 5" in text(client.get(item_url(course, item)).get_data(as_text=True))
 
 
 def test_a_multiple_answer_review_says_each_option_with_its_feedback(
@@ -197,3 +209,72 @@ def test_the_review_never_shows_a_wildcard_pattern(client, session, make_quiz, m
         in review
     )
     assert "*" not in review
+    # Those words are the learner's language, not the course's: marked so for a reader.
+    session.commit()  # end the test's read transaction first
+    session.execute(update(Course).where(Course.id == course.id).values(language="lt"))
+    session.commit()
+    page = client.get(attempt_url(course, item, attempt.id)).get_data(as_text=True)
+    assert re.search(r'<dd lang="en">any answer starting with “photo”', page)
+
+
+def test_the_review_says_number_ranges_in_words(client, session, make_quiz, make_user, enrol):
+    course, item, learner, attempt = taking(
+        client, session, make_quiz, make_user, enrol,
+        source="::Year::When did Lithuania join the EU?{#=2003..2005 =2004:1}",
+    )  # fmt: skip
+    post_page(client, session, course, item, attempt, {"Year": "1990"}, action="save", page="1")
+    post_form(client, f"{attempt_url(course, item, attempt.id)}/submit")
+    review = text(client.get(attempt_url(course, item, attempt.id)).get_data(as_text=True))
+    assert "The right answer 2003 to 2005 or 2004 ± 1" in review
+    assert ".." not in review and "2004:1" not in review
+
+
+def test_the_trainer_sees_every_option_in_words_too(client, session, make_quiz, make_user, enrol):
+    trainer = make_user("trainer")
+    course, item, learner, attempt = taking(
+        client, session, make_quiz, make_user, enrol, trainers=[trainer]
+    )
+    post_page(client, session, course, item, attempt, {"Colours": ["c2", "c3"]}, action="save",
+              page="1")  # fmt: skip
+    post_form(client, f"{attempt_url(course, item, attempt.id)}/submit")
+    staff = client.application.test_client()
+    login(staff, trainer.email)
+    page = staff.get(f"/trainer/attempts/{attempt.id}").get_data(as_text=True)
+    options = re.findall(r'<li class="option-(right|wrong)">(.*?)</li>', page, flags=re.DOTALL)
+    assert [(kind, text(body)) for kind, body in options] == [
+        ("wrong", "✗ Yellow: Not chosen, should have been chosen. Feedback: Yes."),
+        ("right", "✓ Green: Chosen, correct. Feedback: Yes."),
+        ("wrong", "✗ Blue: Chosen, should not have been chosen. Feedback: No."),
+    ]
+    # The marks are drawn, not read out: the words say it all.
+    assert page.count('<span class="option-mark" aria-hidden="true">') == 3
+    assert "Learner's answer" in text(page)
+
+
+def test_flags_stay_across_pages_and_when_the_attempt_is_opened_again(
+    client, session, make_quiz, make_user, enrol
+):
+    course, item, learner, attempt = taking(
+        client, session, make_quiz, make_user, enrol, layout="one_per_page"
+    )
+    ids = question_ids(session, item)
+    post_page(client, session, course, item, attempt, {"Capital": "c1"},
+              flag=[str(ids["Capital"])], action="next", page="1")  # fmt: skip
+    post_page(client, session, course, item, attempt, {"Colours": []},
+              flag=[str(ids["Colours"])], action="next", page="2")  # fmt: skip
+    # Page 3 posted without its flag: pages 1 and 2 keep theirs.
+    post_page(client, session, course, item, attempt, {"Baltic": "true"}, action="next", page="3")
+    assert the_attempt(session, learner).flagged == [ids["Capital"], ids["Colours"]]
+    # Opened again (a new sign-in): page 4 where the learner was, and both flags in the list.
+    assert post_form(client, "/logout", page=item_url(course, item)).status_code in (302, 303)
+    login(client, learner.email)
+    page = text(client.get(item_url(course, item)).get_data(as_text=True))
+    assert "Page 4 of 5" in page
+    assert "Question 1: answered, flagged" in page
+    assert "Question 2: not answered, flagged" in page
+    assert "Question 3: answered Question 4" in page
+    # Back on page 1, the box is ticked; unticked there, only that flag comes off.
+    first = client.get(item_url(course, item, 1)).get_data(as_text=True)
+    assert re.search(rf'id="flag-{ids["Capital"]}" value="{ids["Capital"]}" checked', first)
+    post_page(client, session, course, item, attempt, {"Capital": "c1"}, action="save", page="1")
+    assert the_attempt(session, learner).flagged == [ids["Colours"]]

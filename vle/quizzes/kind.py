@@ -209,8 +209,10 @@ def template_helpers() -> dict[str, Any]:
 
 
 def word_count(text: str | None) -> int:
-    """Words in an essay answer, counted as quiz.js counts them (runs of non-space)."""
-    return len((text or "").split())
+    """Words in an essay answer, counted as quiz.js counts them: runs of non-space
+    with a letter or digit in them (a dash or a lone "–" between words is none),
+    in any alphabet ("ąžuolas", "żółw" and "blåbær" are one word each)."""
+    return sum(1 for run in (text or "").split() if any(ch.isalnum() for ch in run))
 
 
 def answer_url(course: Course, item: Item, attempt: Attempt) -> str:

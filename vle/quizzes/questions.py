@@ -454,6 +454,11 @@ class ShortAnswer(QuestionType):
         return _either([describe_pattern(c.text) for c in question.choices if c.fraction == 1])
 
 
+def is_pattern(text: str) -> bool:
+    """Whether a short answer's accepted text has a `*` wildcard (not an escaped `\\*`)."""
+    return re.search(r"(?<!\\)\*", text) is not None
+
+
 def describe_pattern(pattern: str) -> str:
     """A short answer's accepted pattern in words, never its `*` syntax: "Nemunas",
     "any answer starting with “photo”", "any answer containing “cell” and ending

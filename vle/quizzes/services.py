@@ -951,6 +951,9 @@ class Review:
     comment: str
     # A multiple-answer question's every option, as shown (empty for other types).
     options: list[ReviewOption] = field(default_factory=list)
+    # The right answer is said in the learner's words ("True", "3 to 5", "any answer
+    # starting with “photo”"), not quoted from the course: its language is the learner's.
+    in_words: bool = False
 
 
 @dataclass
@@ -1029,7 +1032,16 @@ def _review(
         else "",
         correct_answer_html=clean_html(correct) if correct else "",
         comment=answer.comment if answer else "",
+        in_words=_in_words(spec),
     )
+
+
+def _in_words(spec: gift.Question) -> bool:
+    """Whether the review's right answer is the learner's words rather than the course's
+    text: true/false, a number range, a short answer accepting a `*` pattern."""
+    if spec.type == "short_answer":
+        return any(questions.is_pattern(c.text) for c in spec.choices if c.fraction == 1)
+    return spec.type in ("true_false", "numerical")
 
 
 def _public(question: Question, spec: gift.Question, order: list[str] | None) -> dict[str, Any]:

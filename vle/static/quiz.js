@@ -201,14 +201,18 @@
     save(id);
   });
 
-  // An essay's word count, said again (politely) once typing pauses.
+  // An essay's word count, said again (politely) once typing pauses, and that
+  // the answer is at its length limit when it is. A word is a run of non-space
+  // with a letter or digit in any alphabet (a lone dash is none), as the server counts.
   var WORDS_DELAY = 1000;
   var wordTimers = {};
+  var WORDY = /[\p{L}\p{N}]/u;
   function countWords(field) {
     var out = document.getElementById("qw-" + questionOf(field));
     if (!out) { return; }
-    var words = field.value.split(/\s+/).filter(function (w) { return w; }).length;
-    var text = out.getAttribute("data-words").replace("{n}", String(words));
+    var words = field.value.split(/\s+/).filter(function (w) { return WORDY.test(w); }).length;
+    var full = field.maxLength > 0 && field.value.length >= field.maxLength;
+    var text = out.getAttribute(full ? "data-full" : "data-words").replace("{n}", String(words));
     if (out.textContent !== text) { out.textContent = text; }
   }
   form.addEventListener("input", function (event) {

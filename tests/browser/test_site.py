@@ -72,6 +72,12 @@ def test_signing_in_in_each_language(open_site, make_course, make_user, session,
     site.visit("/")
     expect(page.locator("html")).to_have_attribute("lang", lang)
     expect(page.get_by_role("heading", level=1)).to_have_text(welcome)
+    page.set_viewport_size({"width": 320, "height": 640})  # the two buttons, wrapped, …
+    first, second = (b.bounding_box() for b in page.locator("main a.button").all()[:2])
+    assert first and second
+    beside = second["x"] >= first["x"] + first["width"]
+    assert beside or second["y"] >= first["y"] + first["height"], "… sit one over the other"
+    page.set_viewport_size({"width": 1280, "height": 720})
 
     site.visit("/login")
     page.get_by_label(re.compile("^(Email|El. paštas|E-mail|E-post)$")).fill("ona@example.org")
@@ -112,3 +118,42 @@ def test_signing_in_in_each_language(open_site, make_course, make_user, session,
     page.locator("#password").fill(PASSWORD)
     site.follow(page.locator("main form button[type=submit]"))
     assert page.url == f"{site.base_url}/courses/{course.slug}"
+
+
+AUDIT_WORDS = {
+    "en-GB": ("Account deactivated", "Language: — → Polish"),
+    "lt": ("Paskyra išjungta", "Kalba: — → lenkų"),
+    "pl": ("Dezaktywowano konto", "Język: — → polski"),
+    "nb": ("Konto deaktivert", "Språk: — → polsk"),
+}
+
+
+@pytest.mark.parametrize("locale", list(AUDIT_WORDS))
+def test_the_audit_log_and_my_data_in_each_language(open_site, make_user, session, locale):
+    """An administrator reads the audit log in their language: actions and changes
+    in words; it, My data and a missing page are axe clean and fit 320 px."""
+    from vle.accounts import services as accounts
+
+    deactivated, language_change = AUDIT_WORDS[locale]
+    admin = make_user("admin", email="ada@example.org", network=True)
+    admin.locale = locale.split("-")[0]
+    jonas = make_user(email="jonas@example.org", name="Jonas Jonaitis")
+    accounts.update_user(
+        session, admin, jonas, email=jonas.email, name=jonas.name, role="trainer",
+        organisation_code=jonas.organisation.code, locale="pl",
+    )  # fmt: skip
+    accounts.set_active(session, admin, jonas, False)
+    session.commit()
+    site = open_site(locale=locale)
+    page = site.page
+    site.visit("/login")
+    page.locator("#email").fill("ada@example.org")
+    page.locator("#password").fill(PASSWORD)
+    site.follow(page.locator("main form button[type=submit]"))
+    site.visit("/admin/audit")
+    rows = page.locator("main table tbody")
+    expect(rows).to_contain_text(deactivated)
+    expect(rows).to_contain_text(language_change)
+    assert "user.deactivate" not in rows.inner_text() and "[" not in rows.inner_text()
+    site.visit("/my/data")
+    site.visit("/no-such-page")

@@ -75,6 +75,7 @@ def test_an_empty_sign_in_form_marks_the_fields_that_are_empty(client):
         "/login", data={"email": "", "password": "", "csrf_token": csrf_token(client)}
     ).get_data(as_text=True)
     assert page.count('aria-invalid="true"') == 2  # each field says what is missing
+    assert re.search(r'<div class="error-summary" role="alert"[^>]*\bautofocus\b', page)
     assert 'href="#email"' in page and 'href="#password"' in page
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Route, expect
 
 from tests.browser.test_quiz import log_in_by_keyboard, press_to_go, question, tab_to
 from tests.conftest import PASSWORD
@@ -47,6 +47,7 @@ def test_flag_confirm_submit_and_review_in_words(site, make_quiz, make_user, enr
     essay = question(page, 6).get_by_role("textbox")
     count = page.locator(f"#{essay.get_attribute('aria-describedby').split()[-1]}")
     expect(count).to_have_text("Words: 0")
+    expect(count).to_be_visible()  # shown by quiz.js, which keeps it counted
     expect(count).to_have_attribute("aria-live", "polite")
     expect(page.get_by_text("Up to 10,000 characters.")).to_be_visible()
     tab_to(page, essay)
@@ -148,3 +149,31 @@ def test_a_quiz_for_a_new_user_in_every_language_on_a_phone(
     options = page.locator(".review-options li")
     expect(options).to_have_count(3)
     expect(options.first.locator("strong")).not_to_have_text(re.compile("chosen", re.I))
+
+
+def test_a_flag_saved_without_a_connection_is_tried_again(site, make_quiz, make_user, enrol):
+    course, item = make_quiz(GIFT)
+    learner = make_user()
+    enrol(learner, course)
+    page = site.page
+    log_in_by_keyboard(site, learner.email)
+    site.visit(f"/courses/{course.slug}/items/{item.id}")
+    site.follow(page.get_by_role("button", name="Start attempt"))
+    tries: list[str] = []
+
+    def first_try_lost(route: Route) -> None:
+        tries.append(route.request.url)
+        if len(tries) == 1:
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    page.route("**/flags/*", first_try_lost)
+    question(page, 3).get_by_role("checkbox", name="Flag question 3 for later").check()
+    state = page.locator("#save-state")
+    expect(state).to_have_text("Not saved yet: no connection. Trying again…")
+    nav = page.get_by_role("navigation", name="Questions")
+    expect(nav.get_by_role("link", name="Question 3: not answered, flagged")).to_be_visible()
+    expect(state).to_have_text("All answers are saved.")
+    assert len(tries) == 2
+    site.audit()

@@ -166,20 +166,33 @@ def test_an_essay_shows_its_word_count_and_its_limit(client, session, make_quiz,
     course, item, learner, attempt = taking(
         client, session, make_quiz, make_user, enrol, source=ESSAY
     )
-    page = client.get(item_url(course, item)).get_data(as_text=True)
-    assert re.search(r'aria-live="polite"[^>]*>Words: 0<', page)
-    # The limit is said in words, without JavaScript too, and the box is described by it.
     qid = question_ids(session, item)["Reflect"]
+
+    def count() -> str:
+        """The count as quiz.js finds it: hidden until the script shows it and keeps
+        it up to date (without JavaScript it could not follow the typing)."""
+        page = client.get(item_url(course, item)).get_data(as_text=True)
+        found = re.search(rf'<p class="word-count help" id="qw-{qid}"([^>]*)>([^<]*)</p>', page)
+        assert found and 'aria-live="polite"' in found.group(1)
+        assert re.search(r"\shidden[\s>]", found.group(1) + ">")
+        return found.group(2)
+
+    page = client.get(item_url(course, item)).get_data(as_text=True)
+    assert count() == "Words: 0"
+    # The limit is said in words, without JavaScript too, and the box is described by it.
     assert re.search(rf'<p class="help" id="ql-{qid}">Up to 10,000 characters.</p>', page)
     box = re.search(rf'<textarea name="q{qid}"[^>]*>', page)
     assert box and f"ql-{qid} qw-{qid}" in box.group(0) and 'maxlength="10000"' in box.group(0)
     post_page(client, session, course, item, attempt,
               {"Reflect": "I will  ask\nbefore I assume."}, action="save", page="1")  # fmt: skip
-    assert "Words: 6" in text(client.get(item_url(course, item)).get_data(as_text=True))
+    assert count() == "Words: 6"
     # A dash between words is no word; words in any alphabet are.
     post_page(client, session, course, item, attempt,
               {"Reflect": "Ąžuolas – żółw - blåbær —  ок 2024"}, action="save", page="1")  # fmt: skip
-    assert "Words: 5" in text(client.get(item_url(course, item)).get_data(as_text=True))
+    assert count() == "Words: 5"
+    # Without JavaScript the page says nothing of the count, only the limit.
+    shown = text(client.get(item_url(course, item)).get_data(as_text=True))
+    assert "Words" not in shown and "Up to 10,000 characters." in shown
 
 
 def test_a_multiple_answer_review_says_each_option_with_its_feedback(

@@ -177,21 +177,30 @@
     if (mark) { mark.hidden = !flagged; }
   }
 
-  // "Flag for later": saved at once, as an answer is; the box keeps its state
-  // whatever happens, and the page's next post carries it anyway.
-  function saveFlag(id, box) {
+  // "Flag for later": saved at once, as an answer is, and tried again (the box's
+  // state then) while there is no connection; the box keeps its state whatever
+  // happens, and the page's next post carries it anyway.
+  var flagRetry = {};          // question id -> timer of the next try
+  function saveFlag(id, box, delay) {
+    clearTimeout(flagRetry[id]);
     if (closed || submitting) { return; }
+    var flagged = box.checked;
     fetch(flagUrl + id, {
       method: "PUT",
       credentials: "same-origin",
       redirect: "manual",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
-      body: JSON.stringify({ flagged: box.checked })
+      body: JSON.stringify({ flagged: flagged })
     }).then(function (response) {
-      if (response.ok) { markFlagged(id, box.checked); settle(); return; }
+      if (response.ok) { markFlagged(id, flagged); settle(); return; }
       if (response.status === 409) { goToResult(); return; }
+      if (response.status >= 500 || response.status === 429) { throw new Error("retry"); }
       say("refused", "failed");
-    }).catch(function () { say("retry", "failed"); });
+    }).catch(function () {
+      say("retry", "failed");
+      var next = Math.min(MAX_RETRY, (delay || 500) * 2);
+      flagRetry[id] = setTimeout(function () { saveFlag(id, box, next); }, next);
+    });
   }
 
   form.addEventListener("change", function (event) {
@@ -214,6 +223,12 @@
     var full = field.maxLength > 0 && field.value.length >= field.maxLength;
     var text = out.getAttribute(full ? "data-full" : "data-words").replace("{n}", String(words));
     if (out.textContent !== text) { out.textContent = text; }
+  }
+  var essays = form.querySelectorAll("textarea");
+  for (var e = 0; e < essays.length; e++) {
+    countWords(essays[e]);
+    var shown = document.getElementById("qw-" + questionOf(essays[e]));
+    if (shown) { shown.hidden = false; }
   }
   form.addEventListener("input", function (event) {
     if (event.target.tagName !== "TEXTAREA") { return; }

@@ -9,6 +9,8 @@ import re
 import zipfile
 from html.parser import HTMLParser
 
+from sqlalchemy import select
+
 from tests.conftest import login, post_form
 from vle.certificates import services as certificates
 from vle.learning import services as learning
@@ -162,3 +164,29 @@ def test_a_table_that_scrolls_on_a_phone_is_reached_by_keyboard_and_named(
         for box in boxes
     )
     assert any(box["aria-label"] == "Enrolments and progress" for box in boxes)
+
+
+def test_times_are_in_the_users_time_zone_also_when_an_administrator_downloads(
+    client, session, make_user, make_course
+):
+    """A subject access request answered by an administrator: the page is the
+    user's — their language and their time zone — not the administrator's."""
+    from datetime import UTC, datetime
+
+    from vle.learning.models import Enrolment
+
+    learner = make_user(email="ingrid@example.org", name="Ingrid Solberg")
+    learner.locale, learner.timezone = "nb", "America/New_York"
+    make_user("admin", email="admin@example.org", network=True)
+    learning.enrol(session, learner, make_course(title="Etikk"))
+    enrolment = session.scalar(select(Enrolment))
+    enrolment.enrolled_at = datetime(2026, 1, 15, 3, 30, tzinfo=UTC)  # 14 Jan 22:30 in New York
+    session.commit()
+    login(client, "admin@example.org")
+    response = post_form(
+        client, f"/admin/users/{learner.id}/data", page=f"/admin/users/{learner.id}"
+    )
+    html, _page = _index(response)
+    assert '<html lang="nb">' in html
+    enrolled = _cells(html, "enrolments")[1][3]
+    assert enrolled.startswith("14. januar 2026") and "22:30" in enrolled, enrolled

@@ -19,6 +19,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -521,8 +522,13 @@ def _data_index(user: User) -> Callable[[dict[str, Any]], str]:
 
     def render(data: dict[str, Any]) -> str:
         locale = user.locale or str(get_locale() or "en")
-        # An app context of its own, as a mail's: dates in the user's language too.
+        # An app context of its own, as a mail's: dates in the user's language too,
+        # and in their time zone — the context's signed-in user is the page's (as
+        # vle.mail.services.render_mail's is nobody), also when an administrator
+        # answers their request.
         with current_app.app_context(), force_locale(locale):
+            # The user themself, never the current_user proxy (which would then resolve to itself).
+            g._login_user = getattr(user, "_get_current_object", lambda: user)()
             return render_template(
                 "admin/my_data_index.html",
                 data=data,

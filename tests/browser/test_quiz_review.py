@@ -142,6 +142,11 @@ def test_a_quiz_for_a_new_user_in_every_language_on_a_phone(
     saved = page.locator("#save-state")
     expect(saved).to_have_text(saved.get_attribute("data-saved") or "")
     site.audit()
+    # The course page offers to continue the attempt, in the page's language.
+    site.visit(f"/courses/{course.slug}")
+    site.follow(page.locator("a.continue-attempt"))
+    expect(page.locator("textarea")).to_have_value("Aš paklausiu – prieš darydamas išvadas.")
+    expect(page.locator(".question-nav li").nth(1).locator(".nav-flag")).to_be_visible()
 
     site.follow(page.locator("button[name=action][value=submit]"))
     expect(page.locator("tbody tr").nth(1).locator(".flagged")).to_be_visible()
@@ -177,3 +182,6 @@ def test_a_flag_saved_without_a_connection_is_tried_again(site, make_quiz, make_
     expect(state).to_have_text("All answers are saved.")
     assert len(tries) == 2
     site.audit()
+    # Taken off again, the list no longer says it.
+    question(page, 3).get_by_role("checkbox", name="Flag question 3 for later").uncheck()
+    expect(nav.get_by_role("link", name="Question 3: not answered", exact=True)).to_be_visible()

@@ -291,3 +291,21 @@ def test_flags_stay_across_pages_and_when_the_attempt_is_opened_again(
     assert re.search(rf'id="flag-{ids["Capital"]}" value="{ids["Capital"]}" checked', first)
     post_page(client, session, course, item, attempt, {"Capital": "c1"}, action="save", page="1")
     assert the_attempt(session, learner).flagged == [ids["Colours"]]
+
+
+def test_a_timed_attempt_resumes_with_the_time_it_had_left(
+    client, session, make_quiz, make_user, enrol
+):
+    course, item, learner, attempt = taking(
+        client, session, make_quiz, make_user, enrol, layout="one_per_page", time_limit_minutes=20
+    )
+    deadline = the_attempt(session, learner).deadline
+    assert deadline is not None
+    post_page(client, session, course, item, attempt, {"Capital": "c1"}, action="next", page="1")
+    assert post_form(client, "/logout", page=item_url(course, item)).status_code in (302, 303)
+    login(client, learner.email)
+    page = client.get(item_url(course, item)).get_data(as_text=True)
+    # The same page, and the same deadline: the clock ran on while the learner was away.
+    assert "Page 2 of 5" in text(page)
+    assert f'data-deadline="{deadline.isoformat()}"' in page
+    assert the_attempt(session, learner).deadline == deadline

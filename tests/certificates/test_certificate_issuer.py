@@ -145,3 +145,43 @@ def test_the_downloaded_certificate_states_hours_in_the_learners_language(
     facts = " ".join(re.sub(r"<[^>]+>", " ", page.get_data(as_text=True)).split())
     value = length.split(": ", 1)[1]
     assert value in facts and "Kauno kolegija" in facts
+
+
+def test_long_names_make_the_text_smaller_not_run_into_the_signature(
+    app, session, make_org, make_user, make_course
+):
+    """A name, a title and an issuer at their longest: every word is still there, and
+    the middle of the page ends above the signature image (50 mm from the bottom)."""
+    issuer = make_org(
+        "NSA",
+        name="Lietuvos Respublikos švietimo, mokslo ir sporto ministerijos "
+        "Nacionalinė švietimo agentūra, Kokybės vertinimo ir akreditavimo skyrius",
+    )
+    issuer.signature = uploads.store(app.instance_path, _png("black", (200, 60)))
+    issuer.signatory = "Dr. Rūta Kazlauskienė"
+    learner = make_user(name="Ona " + "Petraitienė-Kazlauskaitė-" * 7 + "Žemaitytė")
+    course = make_course(title=("Ikimokyklinio ugdymo įstaigų bendradarbiavimas per sieną: "
+                                "Lietuva, Lenkija, Latvija ir Estija " * 3).strip())  # fmt: skip
+    course.hours, course.issuer = 40.0, issuer
+    _complete(session, learner, course)
+    certificate = services.certificate_for(session, learner, course)
+    completion = certificate.completion
+    completion.expires_at = completion.completed_at.replace(year=completion.completed_at.year + 2)
+    session.commit()
+    with app.test_request_context("/"):
+        pdf = render_pdf(certificate, services.verify_url(certificate))
+    page = pypdf.PdfReader(io.BytesIO(pdf)).pages[0]
+    lowest: list[float] = []
+    bottom_texts = ("Dr. Rūta", "Verification code", "Verify this certificate", "verify/")
+
+    def note(text, cm, tm, font, size):
+        if text.strip() and not any(text.strip().startswith(b) for b in bottom_texts):
+            lowest.append(tm[5] * cm[3] + cm[5])  # the baseline, in points from the bottom
+
+    page.extract_text(visitor_text=note)
+    signature_top = 50 / 25.4 * 72
+    assert lowest and min(lowest) > signature_top, (min(lowest), signature_top)
+    letters = "".join(page.extract_text().split())  # a long word may wrap anywhere
+    for part in ("Petraitienė-Kazlauskaitė-Žemaitytė", "Kokybės vertinimo ir akreditavimo skyrius",
+                 "Length: 40 hours", "Dr. Rūta Kazlauskienė"):  # fmt: skip
+        assert "".join(part.split()) in letters, part

@@ -19,7 +19,7 @@ import segno
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from fpdf import FPDF
-from fpdf.enums import Align, XPos, YPos
+from fpdf.enums import Align, MethodReturnValue, XPos, YPos
 
 from vle import uploads
 from vle.certificates.models import Certificate
@@ -91,6 +91,30 @@ class CertificatePDF(FPDF):
         )
         self.ln(gap)
 
+    def fitting_scale(self, block: list[tuple[str, int, bool, int]], height: float) -> float:
+        """The largest scale (at most 1, at least 0.5) at which the lines of `block`
+        — (text, size, bold, gap below) — take at most `height` mm, wrapped as
+        `text_line` wraps them."""
+        scale = 1.0
+        while scale > 0.5:
+            needed = 0.0
+            for text, size, bold, gap in block:
+                self.set_font(self.cert_family, "B" if bold else "", size * scale)
+                wrapped = self.multi_cell(
+                    0,
+                    size * scale * 0.5,
+                    text if self.unicode else _latin1(text),
+                    align=Align.C,
+                    dry_run=True,
+                    output=MethodReturnValue.LINES,
+                )
+                count = len(wrapped) if isinstance(wrapped, list) else 1
+                needed += count * size * scale * 0.5 + gap * scale
+            if needed <= height:
+                break
+            scale -= 0.05
+        return max(scale, 0.5)
+
 
 def certificate_lines(certificate: Certificate, verify_url: str) -> dict[str, str]:
     """What the certificate says, in the current language."""
@@ -155,22 +179,26 @@ def render_pdf(
             keep_aspect_ratio=True,
             alt_text=issuer_name(certificate.course),
         )
+    signature = _stored_image(issuer.signature if issuer else None)
+    # (key, size, bold, gap below): the middle of the page, top to bottom.
+    block = [
+        ("title", 30, True, 8), ("intro", 14, False, 3), ("learner", 26, True, 5),
+        ("has_completed", 14, False, 3), ("course", 20, True, 4), ("length", 13, False, 2),
+        ("date", 14, False, 2), ("valid_until", 12, False, 2), ("organisation", 14, False, 2),
+        ("issuer", 14, False, 0),
+    ]  # fmt: skip
+    block = [(lines[key], size, bold, gap) for key, size, bold, gap in block if key in lines]
+    # It ends above the signature (bottom left) and the code (bottom right): a long
+    # name, title or issuer makes the whole block smaller rather than run into them.
+    bottom = pdf.h - (51 if signature is not None or "signatory" in lines else 41)
+    scale = pdf.fitting_scale(block, bottom - 34)
     pdf.set_y(34)
     pdf.set_text_color(11, 79, 156)
-    pdf.text_line(lines["title"], 30, bold=True, gap=8)
-    pdf.set_text_color(27, 27, 27)
-    pdf.text_line(lines["intro"], 14, gap=3)
-    pdf.text_line(lines["learner"], 26, bold=True, gap=5)
-    pdf.text_line(lines["has_completed"], 14, gap=3)
-    pdf.text_line(lines["course"], 20, bold=True, gap=4)
-    if "length" in lines:
-        pdf.text_line(lines["length"], 13, gap=2)
-    pdf.text_line(lines["date"], 14, gap=2)
-    if "valid_until" in lines:
-        pdf.text_line(lines["valid_until"], 12, gap=2)
-    pdf.text_line(lines["organisation"], 14, gap=2)
-    pdf.text_line(lines["issuer"], 14, gap=0)
-    _signature_block(pdf, lines, _stored_image(issuer.signature if issuer else None))
+    for number, (text, size, bold, gap) in enumerate(block):
+        pdf.text_line(text, size * scale, bold=bold, gap=gap * scale)
+        if number == 0:
+            pdf.set_text_color(27, 27, 27)
+    _signature_block(pdf, lines, signature)
     # The verification address as a QR code in the bottom right corner, the code
     # and the address in words to its left.
     qr_size = 26

@@ -15,7 +15,7 @@ def catalogue(session, make_course):
     for slug, title, summary, language in (
         ("vilnius", "VIEŠŲJŲ ĮSTAIGŲ VADYBA", "Kursas savivaldybėms.", "lt"),
         ("lodz", "Współpraca w Łódź", "Kurs dla szkół 100% online.", "pl"),
-        ("tromso", "Samarbeid i Tromsø", "For kommuner_og skoler.", "nb"),
+        ("tromso", "Samarbeid i Tromsø", "For kommuner_og skoler. Lærere velkommen.", "nb"),
     ):
         course = make_course(slug=slug, title=title)
         course.summary, course.language = summary, language
@@ -39,6 +39,11 @@ def found(session, search="", language=""):
         ("ŁÓDŹ", "lodz"),
         ("tromso", "tromso"),  # Tromsø: nor has ø
         ("TROMSØ", "tromso"),
+        ("szkol", "lodz"),  # szkół: a small ł
+        ("SZKÓŁ", "lodz"),
+        ("laerere", "tromso"),  # Lærere: nor has æ, which folds to two letters
+        ("LÆRERE", "tromso"),
+        ("lærere", "tromso"),
     ],
 )
 def test_search_ignores_case_and_diacritics(session, catalogue, search, slug):

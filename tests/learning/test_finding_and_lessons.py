@@ -6,11 +6,13 @@ that a refresh does not repeat)."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import date
 
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_token, login, post_form
+from vle.learning import services as learning
 from vle.learning.models import Enrolment
 
 
@@ -140,7 +142,11 @@ def test_enrolment_key_hint_reveal_and_refusal(client, session, make_course, mak
     assert re.search(
         r'<input[^>]*aria-describedby="key-help"[^>]*type="password"', page
     ) or re.search(r'<input[^>]*type="password"[^>]*aria-describedby="key-help"', page)
-    assert '<p class="help" id="key-help">Your trainer gave it in the first e-mail.</p>' in page
+    # In the course's language, as the trainer wrote it.
+    assert (
+        '<p class="help" id="key-help"><span lang="en">Your trainer gave it in the first e-mail.'
+        "</span></p>" in page
+    )
     # The reveal toggle: hidden until its script shows it (nothing dead without JavaScript).
     assert '<div class="field-check" hidden>' in page and 'data-reveals="key"' in page
     assert "/static/reveal.js" in page
@@ -150,6 +156,8 @@ def test_enrolment_key_hint_reveal_and_refusal(client, session, make_course, mak
     page = client.get("/courses/keyed").get_data(as_text=True)
     assert 'aria-describedby="key-help key-error"' in page and 'aria-invalid="true"' in page
     assert '<p class="error" id="key-error">The enrolment key is not correct.</p>' in page
+    # The summary above the form leads to the field.
+    assert '<a href="#key">Enrolment key: The enrolment key is not correct.</a>' in page
     assert session.scalar(select(func.count()).select_from(Enrolment)) == 0
     # A key too long for the field: the same way back, nothing changed.
     response = post_form(client, "/courses/keyed/enrol", {"key": "k" * 101}, page="/courses/keyed")
@@ -184,3 +192,148 @@ def test_a_course_without_a_key_says_why_enrolment_was_refused(
     assert "This course is not open for enrolment." in messages
     session.rollback()
     assert session.scalar(select(func.count()).select_from(Enrolment)) == 0
+
+
+def test_catalogue_pages_keep_the_search_and_the_language(client, session, make_course):
+    """25 Polish courses matching "łódź" among others: 20 a page, the pager's links
+    keep both the search and the filter, and the count is of all of them."""
+    for n in range(25):
+        course = make_course(slug=f"lodz-{n:02d}", title=f"Łódź {n:02d}")
+        course.language = "pl"
+    for n in range(3):
+        other = make_course(slug=f"oslo-{n}", title=f"Łódź in Norwegian {n}")
+        other.language = "nb"
+    session.commit()
+    page = client.get("/courses?q=LODZ&language=pl").get_data(as_text=True)
+    assert "25 courses in Polish match “LODZ”." in page
+    assert page.count('<li class="card">') == 20 and "Norwegian 0" not in page
+    assert "Page 1 of 2" in page
+    pager = re.search(r'<nav class="pager" aria-label="Pages">.*?</nav>', page, re.S).group(0)
+    assert re.search(r'href="/courses\?(?=[^"]*page=2)(?=[^"]*q=LODZ)(?=[^"]*language=pl)', pager)
+    page = client.get("/courses?q=LODZ&language=pl&page=2").get_data(as_text=True)
+    assert page.count('<li class="card">') == 5 and "Łódź 24" in page and "Łódź 00" not in page
+    assert "25 courses in Polish match “LODZ”." in page and "Page 2 of 2" in page
+    assert 'rel="prev"' in page and 'rel="next"' not in page
+    # A page that is not one: never an error.
+    for odd in ("abc", "-3", "0", "99", "1" + "0" * 30):
+        response = client.get(f"/courses?language=pl&page={odd}")
+        assert response.status_code == 200, odd
+    # Few courses: no pager at all.
+    page = client.get("/courses?language=nb").get_data(as_text=True)
+    assert "3 courses in Norwegian Bokmål." in page and 'aria-label="Pages"' not in page
+
+
+def test_the_api_catalogue_searches_and_filters_as_the_page_does(
+    client, session, make_course, make_user, token_for
+):
+    lodz = make_course(slug="lodz", title="Współpraca w Łódź")
+    lodz.language = "pl"
+    tromso = make_course(slug="tromso", title="Samarbeid i Tromsø")
+    tromso.language = "nb"
+    tromso.modules[0].items[1].title = "Kommunale tjenester"
+    session.commit()
+    headers = token_for(make_user())
+
+    def slugs(query):
+        response = client.get(f"/api/v1/courses?{query}", headers=headers)
+        assert response.status_code == 200, query
+        return [course["slug"] for course in response.get_json()["courses"]]
+
+    assert slugs("q=LODZ") == ["lodz"] and slugs("q=tromso") == ["tromso"]
+    assert slugs("q=TROMS%C3%98") == ["tromso"]
+    assert slugs("q=tjenester") == ["tromso"]  # a lesson's title
+    assert slugs("q=%25") == [] and slugs("q=_") == [] and slugs("q=%27%20OR%201%3D1") == []
+    assert slugs("language=pl") == ["lodz"] and slugs("q=tromso&language=pl") == []
+    assert client.get("/api/v1/courses?language=", headers=headers).status_code == 422
+    response = client.get("/api/v1/courses?language=xx", headers=headers)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["message"] == "“language” must be one of: en, lt, pl, nb."
+
+
+def test_contents_are_numbered_across_modules_as_the_position_counts(
+    client, make_course, make_user
+):
+    """Module 2's first item is the 4th: the course page, the course index and
+    "Lesson 4 of 6" all say so."""
+    course = _enrolled(client, make_course, make_user, modules=2, lessons=3)
+    item = course.modules[1].items[0]
+    page = client.get("/courses/ethics").get_data(as_text=True)
+    assert [int(n) for n in re.findall(r'<ol class="items" start="(\d+)">', page)] == [1, 4]
+    page = client.get(f"/courses/ethics/items/{item.id}").get_data(as_text=True)
+    assert "Lesson 4 of 6" in page
+    index = re.search(r'<details class="course-index">.*?</details>', page, re.S).group(0)
+    assert [int(n) for n in re.findall(r'<ol start="(\d+)">', index)] == [1, 4]
+
+
+def test_mark_as_complete_names_the_next_item_and_the_last_one_says_so(
+    client, make_course, make_user
+):
+    course = _enrolled(client, make_course, make_user, lessons=2)
+    first, last = course.modules[0].items
+    response = post_form(
+        client,
+        f"/courses/ethics/items/{first.id}/complete",
+        page=f"/courses/ethics/items/{first.id}",
+    )
+    page = client.get(response.location).get_data(as_text=True)
+    assert "“Lesson 1.1” marked as complete. Next: “Lesson 1.2”." in page
+    response = post_form(
+        client, f"/courses/ethics/items/{last.id}/complete", page=f"/courses/ethics/items/{last.id}"
+    )
+    assert response.location == "/courses/ethics"  # the last item: back to the course page
+    page = client.get(response.location).get_data(as_text=True)
+    messages = re.search(r'<div class="messages" role="status">.*?</div>', page, re.S).group(0)
+    assert "“Lesson 1.2” marked as complete." in messages and "Next:" not in messages
+    assert "Well done: you have completed Ethics at work." in messages
+
+
+def test_enrolment_keys_cannot_be_guessed_by_trying_many(client, session, make_course, make_user):
+    """Ten tries a minute by one account; the eleventh is refused unchecked,
+    the right key too, with the message on the field; a minute or two later
+    the account may try again."""
+    make_course(slug="keyed", key="open-sesame")
+    user = make_user(email="ona@example.org")
+    login(client, "ona@example.org")
+    for n in range(10):
+        response = post_form(
+            client, "/courses/keyed/enrol", {"key": f"guess-{n}"}, "/courses/keyed"
+        )
+        assert response.status_code == 303
+        assert "The enrolment key is not correct." in client.get("/courses/keyed").get_data(
+            as_text=True
+        )
+    response = post_form(client, "/courses/keyed/enrol", {"key": "open-sesame"}, "/courses/keyed")
+    assert response.status_code == 303 and response.location == "/courses/keyed"
+    page = client.get("/courses/keyed").get_data(as_text=True)
+    assert (
+        '<p class="error" id="key-error">Too many enrolment keys tried. '
+        "Please wait a minute and try again.</p>" in page
+    )
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Enrolment)) == 0
+    # Another account at the same address is not held back (a training room).
+    assert learning.reserve_key_try(session, make_user(), "127.0.0.1", now=time.time())
+    assert not learning.reserve_key_try(session, user, "127.0.0.1", now=time.time())
+    # The count is per minute (sliding): two minutes on, tries are taken again.
+    assert learning.reserve_key_try(session, user, "127.0.0.1", now=time.time() + 125)
+    session.rollback()
+
+
+def test_the_api_counts_key_tries_too(client, session, make_course, make_user, token_for):
+    make_course(slug="keyed", key="open-sesame")
+    make_course(slug="open")
+    headers = token_for(make_user())
+    for n in range(10):
+        response = client.post(
+            "/api/v1/courses/keyed/enrolments", json={"key": f"guess-{n}"}, headers=headers
+        )
+        assert response.status_code == 422
+    response = client.post(
+        "/api/v1/courses/keyed/enrolments", json={"key": "open-sesame"}, headers=headers
+    )
+    assert response.status_code == 429
+    assert response.get_json()["error"]["code"] == "too_many_requests"
+    # A course without a key asks for none, and is not held back.
+    assert (
+        client.post("/api/v1/courses/open/enrolments", json={}, headers=headers).status_code == 201
+    )

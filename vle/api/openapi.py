@@ -23,6 +23,10 @@ ERROR_WORDS = {
 }
 
 
+# An enrolment key tried too often (vle.learning.services.reserve_key_try).
+KEY_TRIES = {429: "More enrolment keys tried a minute than allowed (a wrong key counts)"}
+
+
 def errors(*statuses: int, words: dict[int, str] | None = None) -> dict[str, Any]:
     """Error responses for `statuses`; `words` overrides the descriptions of some."""
     described = {**ERROR_WORDS, **(words or {})}
@@ -213,7 +217,14 @@ PATHS: dict[str, Any] = {
                         "search: every word in the title, the summary or an item's title, "
                         "without case or diacritics, as plain text"
                     ),
-                }
+                },
+                {
+                    "name": "language",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "enum": ["en", "lt", "pl", "nb"]},
+                    "description": "only courses written in this language",
+                },
             ],
             "responses": {
                 "200": json_response(
@@ -223,7 +234,7 @@ PATHS: dict[str, Any] = {
                     },
                     "Courses",
                 ),
-                **errors(401),
+                **errors(401, 422),
             },
         }
     },
@@ -259,7 +270,7 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "201": json_response(ref("Enrolment"), "Enrolled"),
                 "200": json_response(ref("Enrolment"), "Already enrolled: the same enrolment"),
-                **errors(400, 401, 403, 404, 422),
+                **errors(400, 401, 403, 404, 422, 429, words=KEY_TRIES),
             },
         }
     },

@@ -195,7 +195,12 @@ def my_enrolments() -> Response:
 @bp.get("/courses")
 @token_required
 def courses() -> Response:
-    found = catalog.published_courses(db.session(), request.args.get("q", "")[:200])
+    language = request.args.get("language", "")
+    if "language" in request.args and language not in catalog.LANGUAGE_NAMES:
+        raise Invalid(
+            _("“language” must be one of: %(codes)s.", codes=", ".join(catalog.LANGUAGE_NAMES))
+        )
+    found = catalog.published_courses(db.session(), request.args.get("q", "")[:200], language)
     return jsonify({"courses": [course_summary_json(c) for c in found]})
 
 
@@ -224,6 +229,11 @@ def enrol(slug: str) -> tuple[Response, int]:
     if "user" in body:
         learner = _admin_target(body["user"])
         method = "manual" if learner.id != _user().id else "self"
+    if method == "self" and course.enrolment_key:
+        with db.transaction() as counting:  # counted even when the key is wrong
+            allowed = learning.reserve_key_try(counting, learner, request.remote_addr)
+        if not allowed:
+            raise learning.TooManyKeyTries()
     enrolment, created = learning.enrol(
         db_session, learner, course, key=key, method=method, by=_user(),
         address=request.remote_addr,

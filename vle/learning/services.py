@@ -16,13 +16,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
 from vle import db
+from vle.accounts import services as accounts
 from vle.accounts.models import User
 from vle.audit import audit
 from vle.catalog import services as catalog
 from vle.catalog.models import Course, CourseStatus, Item, Module
 from vle.catalog.services import ItemEntry, ModuleEntry
 from vle.db import utcnow
-from vle.errors import Forbidden, Invalid
+from vle.errors import DomainError, Forbidden, Invalid
 from vle.learning import events
 from vle.learning.kinds import Progress, kind_of
 from vle.learning.models import (
@@ -116,6 +117,41 @@ def contents_and_progress(
     ).all()
     progress = {row.progress_of: row for row in rows if row.progress_of is not None}
     return catalog.contents_of(rows), progress  # type: ignore[return-value]
+
+
+# Tries of enrolment keys a minute (a sliding window, in the counters sign-in
+# uses): by one account, and from one client address (a training room behind
+# one address enrols together, so that limit is higher).
+KEY_TRIES_PER_ACCOUNT = 10
+KEY_TRIES_PER_ADDRESS = 100
+
+
+class TooManyKeyTries(DomainError):
+    """Raised by the caller when `reserve_key_try` refuses a try."""
+
+    code = "too_many_requests"
+    status = 429
+
+    def __init__(self) -> None:
+        super().__init__(_l("Too many enrolment keys tried. Please wait a minute and try again."))
+
+
+def reserve_key_try(
+    db_session: Session, user: User, address: str | None, now: float | None = None
+) -> bool:
+    """Count one try of an enrolment key by `user` from `address`, before the
+    key is compared, so that a key cannot be found by trying many: False when
+    the account or the address is over its limit a minute, and the try is then
+    refused unchecked (TooManyKeyTries). The caller commits the count on its
+    own, before it raises or compares (a wrong key counts too)."""
+    return accounts.reserve_attempts(
+        db_session,
+        [
+            (f"enrolment-key:{user.id}", KEY_TRIES_PER_ACCOUNT),
+            (f"enrolment-key-from:{address or ''}", KEY_TRIES_PER_ADDRESS),
+        ],
+        now,
+    )
 
 
 def can_self_enrol(course: Course, today: date | None = None) -> bool:

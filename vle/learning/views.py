@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from vle import db, uploads
@@ -41,19 +42,35 @@ def _course(slug: str, *, with_items: bool = True) -> Course:
         abort(404)
 
 
+CATALOGUE_PER_PAGE = 20
+
+
 @bp.get("/courses")
 def catalogue() -> str:
+    """The catalogue: a search and a language filter, both kept in the address
+    (and so in the pager's links), CATALOGUE_PER_PAGE courses a page."""
     search = request.args.get("q", "")[:200]
     language = request.args.get("language", "")
     if language not in catalog.LANGUAGE_NAMES:
         language = ""  # an unknown language filters nothing
+    number = max(1, request.args.get("page", 1, type=int) or 1)
     courses = catalog.published_courses(db.session(), search, language)
+    start = (number - 1) * CATALOGUE_PER_PAGE
+    page = db.Page(
+        items=courses[start : start + CATALOGUE_PER_PAGE],
+        total=len(courses),
+        page=number,
+        per_page=CATALOGUE_PER_PAGE,
+    )
     return render_template(
         "learning/catalogue.html",
-        courses=courses,
+        page=page,
+        courses=page.items,
         search=search,
         language=language,
         language_names=catalog.LANGUAGE_NAMES,
+        # What the pager's links keep: only what was given.
+        query={k: v for k, v in (("q", search), ("language", language)) if v},
     )
 
 
@@ -80,7 +97,11 @@ def _enrol_form(course: Course) -> EnrolForm:
     """The Enrol form, with the course's key hint as the key's description and
     the message of a key just refused on this course."""
     form = EnrolForm()
-    form.key.description = course.enrolment_key_hint or ""
+    hint = course.enrolment_key_hint
+    # Written by the trainer, in the course's language.
+    form.key.description = (
+        Markup('<span lang="{}">{}</span>').format(course.language, hint) if hint else ""
+    )
     refused = session.pop(_KEY_ERROR, None)
     if isinstance(refused, dict) and refused.get("slug") == course.slug:
         form.key.errors = [str(refused.get("message", ""))]
@@ -122,6 +143,13 @@ def enrol(slug: str) -> Response:
     form = EnrolForm()
     if form.validate_on_submit():
         try:
+            if course.enrolment_key:
+                with db.transaction() as db_session:  # counted even when the key is wrong
+                    allowed = services.reserve_key_try(
+                        db_session, current_user, request.remote_addr
+                    )
+                if not allowed:
+                    raise services.TooManyKeyTries()
             _enrolment, created = services.enrol(
                 db.session(), current_user, course, key=form.key.data
             )
@@ -252,10 +280,21 @@ def complete(slug: str, item_id: int) -> Response:
             )
     except DomainError as error:
         abort(error.status, error.message)
-    flash(_("“%(title)s” marked as complete.", title=item.title), "success")
+    nxt = services.neighbours(contents, item.id).next
+    # Said before moving on: what was done, and where the learner now is.
+    if nxt is not None:
+        flash(
+            _(
+                "“%(title)s” marked as complete. Next: “%(next)s”.",
+                title=item.title,
+                next=nxt.title,
+            ),
+            "success",
+        )
+    else:
+        flash(_("“%(title)s” marked as complete.", title=item.title), "success")
     if enrolment.completed_at == now:  # this completion completed the course
         flash(_("Well done: you have completed %(title)s.", title=course.title), "success")
-    nxt = services.neighbours(contents, item.id).next
     if nxt is not None:
         return redirect(url_for("learning.item", slug=slug, item_id=nxt.id))
     return redirect(url_for("learning.course", slug=slug))

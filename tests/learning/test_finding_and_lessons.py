@@ -337,3 +337,16 @@ def test_the_api_counts_key_tries_too(client, session, make_course, make_user, t
     assert (
         client.post("/api/v1/courses/open/enrolments", json={}, headers=headers).status_code == 201
     )
+
+
+def test_course_page_names_each_item_by_its_kind(client, session, make_course):
+    course = make_course(slug="kinds", lessons=3)
+    course.modules[0].items[1].kind = "link"
+    course.modules[0].items[2].kind = "file"
+    session.commit()
+    page = client.get("/courses/kinds").get_data(as_text=True)
+    kinds = [
+        re.sub(r"\s+", " ", m).strip()
+        for m in re.findall(r'<span class="meta">(.*?)</span>', page, re.S)
+    ]
+    assert [k.split(",")[0] for k in kinds] == ["Lesson", "Link", "File"]

@@ -77,6 +77,23 @@ def test_each_lesson_table_scrolls_in_its_own_labelled_focusable_box(app):
     assert wrapped.count("<table>") == 3 and wrapped.count("</table></div>") == 3
 
 
+def test_only_the_outer_table_gets_a_box_and_names_are_escaped(app):
+    """A table inside a table's cell scrolls with its table; a name with quotes
+    cannot end the attribute; the fallback name is in the reader's language."""
+    html = clean_html(
+        '<table><tr><th>Say "hi" &lt;now&gt;</th></tr>'
+        "<tr><td><table><tr><th>Inner</th></tr></table></td></tr></table>"
+        "<table><tr><th> </th><td>x</td></tr></table>"
+    )
+    with app.test_request_context(headers={"Accept-Language": "lt"}):
+        wrapped = str(wrap_tables(html))
+    boxes = re.findall(r'<div class="table-wrap"[^>]*aria-label="([^"]*)">', wrapped)
+    assert boxes == ["Say &#34;hi&#34; &lt;now&gt;", "2 lentelė"]
+    assert wrapped.count("table-wrap") == 2
+    # Nothing but the boxes is added: take them away and the HTML is as it was.
+    assert re.sub(r'<div class="table-wrap"[^>]*>|(?<=</table>)</div>', "", wrapped) == html
+
+
 def test_a_page_without_tables_is_unchanged(app):
     html = markdown_to_html("Just *text*.")
     with app.test_request_context():

@@ -243,9 +243,10 @@ def open_site(
     contexts: list[BrowserContext] = []
     sites: list[Site] = []
 
-    def open_(locale: str = "en-GB") -> Site:
-        # The locale also sets Accept-Language, as a person's browser would.
-        context = browser.new_context(locale=locale)
+    def open_(locale: str = "en-GB", **options: Any) -> Site:
+        # The locale also sets Accept-Language, as a person's browser would. Options
+        # go to the browser context: java_script_enabled=False, device_scale_factor …
+        context = browser.new_context(locale=locale, **options)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         site = Site(context.new_page(), live_server, axe_source)

@@ -7,9 +7,14 @@
  *    (aria-expanded), and everything in it is reachable by keyboard and screen
  *    reader once opened. Without this file the button stays hidden and the
  *    header shows everything, wrapped.
- * 2. A sticky bar (the quiz's status bar) never covers the focused element: the
- *    page's scroll padding follows the bar's height (vle.css has a fixed guess
- *    for pages without JavaScript). */
+ * 2. The quiz's status bar sticks to the top of the window only while it takes
+ *    at most a third of the window's height (at 400 % zoom, 320 × 180, it would
+ *    take half), and then the page's scroll padding follows its height, so it
+ *    never covers the focused element. Without this file it does not stick
+ *    (quiz.css): its height would be a guess.
+ * 3. A link or button in a table's scrolling box (.table-wrap) that gets the focus
+ *    is scrolled fully into the box, its focus ring too (the box's scroll
+ *    padding): Chromium leaves a half-shown element where it is. */
 (function () {
   "use strict";
 
@@ -30,8 +35,19 @@
   var bar = document.querySelector(".quiz-status");
   if (bar && window.ResizeObserver) {
     var root = document.documentElement;
-    new ResizeObserver(function () {
+    var fit = function () {
+      var stick = bar.offsetHeight <= window.innerHeight / 3;
       root.style.setProperty("--sticky-bar-height", bar.offsetHeight + "px");
-    }).observe(bar);
+      root.classList.toggle("sticky-bar", stick);
+    };
+    new ResizeObserver(fit).observe(bar);
+    window.addEventListener("resize", fit);
   }
+
+  document.addEventListener("focusin", function (event) {
+    var target = event.target;
+    if (target.closest && target.closest(".table-wrap") && !target.classList.contains("table-wrap")) {
+      target.scrollIntoView({block: "nearest", inline: "nearest"});
+    }
+  });
 }());

@@ -149,6 +149,17 @@ def test_a_script_in_a_description_is_never_run(client, session, world):
     assert "<script>alert(1)" not in html and "<strong>there</strong>" in html
 
 
+def test_a_table_in_a_description_scrolls_in_its_own_named_box(client, session, world):
+    """As a lesson's table does: on a phone the table scrolls, not the page."""
+    table = "Opening hours:\n\n| Day | Hours |\n|---|---|\n| Monday | 8–17 |\n"
+    _profile(session, world.school, descriptions={"en": table})
+    login(client, "learner@example.org")
+    html = client.get("/network/organisations/school").get_data(as_text=True)
+    assert re.search(
+        r'<div class="table-wrap" role="region" tabindex="0" aria-label="Day">\s*<table', html
+    )
+
+
 def _edit(client, code, page=None, **data):
     fields = {
         "kind": "school", "country": "LT", "region": "Vilnius County",

@@ -419,7 +419,7 @@ def test_average_at_the_pass_mark_passes(session, make_quiz, make_user, enrol):
     assert progress(session, learner, item).passed is True  # (100 + 20) / 2 = 60
 
 
-def test_essays_wait_for_a_trainer_of_the_course(session, make_quiz, make_user, enrol):
+def test_essays_wait_for_a_trainer_of_the_course(app, session, make_quiz, make_user, enrol):
     trainer = make_user("trainer")
     course, item = make_quiz(GIFT + "\n" + ESSAY, trainers=[trainer])
     learner = make_user()
@@ -436,6 +436,11 @@ def test_essays_wait_for_a_trainer_of_the_course(session, make_quiz, make_user, 
     essay = question_ids(session, item)["Reflect"]
     with pytest.raises(Forbidden):
         services.grade_essays(session, make_user("trainer"), attempt, {essay: (1.0, "")})
+    session.rollback()
+    with pytest.raises(Invalid) as refused:  # a mark over the whole, written as percentages are
+        services.grade_essays(session, trainer, attempt, {essay: (1.5, "")})
+    with app.test_request_context(headers={"Accept-Language": "lt"}):
+        assert str(refused.value.message) == "Įvertinimas turi būti nuo 0 iki 100\xa0%."
     session.rollback()
     services.grade_essays(session, trainer, attempt, {essay: (0.5, "Be more specific.")})
     session.commit()

@@ -49,3 +49,32 @@ def test_a_lessons_length_and_an_attempts_time_start_their_line(client, make_cou
     rules = dict(re.findall(r"^([^{}\n]+?)\s*\{([^}]*)\}", CSS.read_text(), re.M))
     assert "margin-left" not in rules[".meta"]
     assert "margin-left" in rules["span.meta"]
+
+
+TABLE_QUESTION = """\
+::Fees::[markdown]Which fee is due?\\n\\n| Service | Fee |\\n|---|---|\\n| Permit | 20 |\\n{
+=Permit
+~Nothing
+}
+"""
+
+
+def test_a_table_in_a_question_scrolls_in_its_own_named_box(
+    client, session, make_quiz, make_user, enrol
+):
+    """As a lesson's table does: on a phone the page does not scroll sideways,
+    the table does, in a region a keyboard reaches — on the question and its review."""
+    course, item = make_quiz(TABLE_QUESTION)
+    learner = make_user()
+    enrol(learner, course)
+    login(client, learner.email)
+    start(client, course, item)
+    url = attempt_url(course, item, the_attempt(session, learner).id)
+    box = re.compile(
+        r'<div class="table-wrap" role="region" tabindex="0" aria-label="Service">\s*<table'
+    )
+    assert box.search(client.get(url, follow_redirects=True).get_data(as_text=True))
+    post_form(client, f"{url}/answers", form_data(session, item, {"Fees": "Permit"}))
+    post_form(client, f"{url}/submit")
+    review = client.get(url, follow_redirects=True).get_data(as_text=True)
+    assert "Permit" in review and box.search(review)

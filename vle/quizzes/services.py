@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from sqlalchemy import CursorResult, Table, bindparam, delete, func, select, update
@@ -38,6 +39,7 @@ from vle.audit import audit
 from vle.catalog.models import Course, Item, Module
 from vle.db import utcnow
 from vle.errors import Conflict, Forbidden, Invalid, NotFound
+from vle.formats import format_percent
 from vle.learning import services as learning
 from vle.learning.models import Enrolment
 from vle.quizzes import gift, notices, questions
@@ -1293,7 +1295,8 @@ def grade_essays(
         if answer is None or question is None or question.type != "essay":
             raise Invalid(_l("Question %(id)s is not an essay of this attempt.", id=question_id))
         if not 0 <= fraction <= 1:
-            raise Invalid(_l("A mark is between 0 and 100 %."))
+            # The whole as the reader writes a percentage, when the message is shown.
+            raise Invalid(_l("A mark is between 0 and %(full)s.", full=LazyString(format_percent, 1)))
         if answer.fraction != fraction or answer.comment != comment[:5000]:
             audit(
                 db_session, grader, "attempt.grade", "user", attempt.user_id, address,

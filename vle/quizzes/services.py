@@ -1296,7 +1296,9 @@ def grade_essays(
             raise Invalid(_l("Question %(id)s is not an essay of this attempt.", id=question_id))
         if not 0 <= fraction <= 1:
             # The whole as the reader writes a percentage, when the message is shown.
-            raise Invalid(_l("A mark is between 0 and %(full)s.", full=LazyString(format_percent, 1)))
+            raise Invalid(
+                _l("A mark is between 0 and %(full)s.", full=LazyString(format_percent, 1))
+            )
         if answer.fraction != fraction or answer.comment != comment[:5000]:
             audit(
                 db_session, grader, "attempt.grade", "user", attempt.user_id, address,

@@ -54,6 +54,8 @@ def test_search_open_a_lesson_use_the_index_and_complete_it(site, session, make_
 
     site.follow(page.get_by_role("button", name="Mark as complete"))
     expect_status(page, "“Lesson 1.3” marked as complete. Next: “Lesson 2.1”.")
+    # The page opens on what was done: a screen reader reads it first.
+    expect(page.locator(".messages")).to_be_focused()
     expect(page.get_by_role("heading", level=1)).to_have_text("Lesson 2.1")
     expect(page.get_by_text("Lesson 4 of 6")).to_be_visible()
     expect(page.get_by_role("navigation", name="Breadcrumb").get_by_role("link")).to_contain_text(

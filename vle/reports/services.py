@@ -744,7 +744,7 @@ def export_chunks(
             sheet_name=_("Completion report"),
             widths=SPREADSHEET_WIDTHS,
         )
-    flavour = writers.excel_flavour(get_locale()) if fmt == "csv-excel" else writers.PLAIN
+    flavour = writers.flavour_for(fmt, get_locale())
     return writers.csv_batches(
         headers, _csv_batches(session, filters, scope, sort, tz, flavour), flavour
     )
